@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Agent.Diagnostics;
+
+internal static partial class AgentLog
+{
+    [LoggerMessage(100, LogLevel.Error, "Checking the model repository {Root} failed; retrying at the next poll")]
+    public static partial void RepositoryPassFailed(ILogger logger, string root, Exception exception);
+
+    [LoggerMessage(101, LogLevel.Information, "Serving {Models} model(s) from {Root}")]
+    public static partial void RepositoryReady(ILogger logger, int models, string root);
+
+    [LoggerMessage(102, LogLevel.Error, "The prediction log {Path} cannot be opened ({Error}); it is kept as {Moved} and a new log starts")]
+    public static partial void PredictionLogMovedAside(ILogger logger, string path, string error, string moved);
+
+    [LoggerMessage(103, LogLevel.Information, "systemd watchdog on: pinging every {Interval}")]
+    public static partial void WatchdogEnabled(ILogger logger, TimeSpan interval);
+
+    [LoggerMessage(104, LogLevel.Error, "The prediction log writer failed; records stay queued and are retried")]
+    public static partial void PredictionLogWriteFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,180 @@
+using EdgeInference.Agent.Diagnostics;
+using EdgeInference.Agent.Grpc;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Protocols;
+using EdgeInference.Agent.Storage;
+using EdgeInference.Runtime.Models;
+using EdgeInference.Runtime.Tensors;
+using LiteDB;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeInference.Agent.Hosting;
+
+/// <summary>Wires the agent into a web application: configuration, services, listeners and endpoints.</summary>
+public static class AgentHostingExtensions
+{
+    /// <summary>Command-line switches and the settings they set.</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
+    {
+        ["--models"] = "Agent:Models",
+        ["--data"] = "Agent:Data",
+        ["--urls"] = "Agent:Urls",
+        ["--grpc"] = "Agent:Grpc",
+        ["--poll-interval"] = "Agent:PollInterval",
+        ["--max-body"] = "Agent:MaxRequestBodyBytes",
+        ["--config"] = "Agent:ConfigFile",
+    };
+
+    public static WebApplicationBuilder AddEdgeAgent(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configFile = ConfigFileOf(args);
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
+        builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        // Listeners come from Agent:Urls and Agent:Grpc; the host's own "urls" must not override them.
+        builder.WebHost.UseSetting("urls", "");
+        builder.Host.UseSystemd();
+        builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = builder.Configuration.GetValue("Agent:ShutdownTimeout", TimeSpan.FromSeconds(10)));
+
+        services.AddSingleton<PinnedBufferPool>();
+        services.AddSingleton(_ => new ExecutionProviderSelector(OrtEnv.Instance().GetAvailableProviders()));
+        services.AddSingleton<ModelRuntimeContext>();
+        services.AddSingleton(sp => new ModelRepository(
+            Path.GetFullPath(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Models), sp.GetRequiredService<ModelRuntimeContext>()));
+        if (builder.Configuration.GetValue("Agent:PredictionLog:Enabled", true))
+        {
+            services.AddSingleton(OpenPredictionLog);
+            services.AddHostedService<PredictionLogService>();
+        }
+
+        services.AddSingleton<PredictionRecorder>();
+        services.AddSingleton<ResponseBufferPool>();
+        services.AddSingleton<AgentInfo>();
+        services.AddSingleton<V2HttpApi>();
+        services.AddSingleton<TfServingHttpApi>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddHostedService<ModelRepositoryService>();
+        services.AddHostedService<SystemdWatchdogService>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, builder.Configuration.GetValue("Agent:MaxRequestBodyBytes", 64L << 20));
+            grpc.MaxSendMessageSize = null;
+        });
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var options = new AgentOptions();
+            context.Configuration.GetSection(AgentOptions.Section).Bind(options);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            foreach (var address in ListenAddress.ParseHttp(options.Urls))
+            {
+                Listen(kestrel, address, HttpProtocols.Http1);
+            }
+
+            if (!string.IsNullOrWhiteSpace(options.Grpc))
+            {
+                Listen(kestrel, ListenAddress.ParseGrpc(options.Grpc), HttpProtocols.Http2);
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication MapEdgeAgent(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Services.GetRequiredService<V2HttpApi>().Map(app);
+        app.Services.GetRequiredService<TfServingHttpApi>().Map(app);
+        app.Services.GetRequiredService<PrometheusExporter>().Map(app);
+        app.MapGrpcService<InferenceGrpcService>();
+        return app;
+    }
+
+    private static string? ConfigFileOf(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                return args[i + 1];
+            }
+
+            if (args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                return args[i]["--config=".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, ListenAddress address, HttpProtocols protocols)
+    {
+        if (address.UnixSocketPath is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (File.Exists(path))
+            {
+                File.Delete(path); // a stale socket from an earlier run
+            }
+
+            kestrel.ListenUnixSocket(path, listen => listen.Protocols = protocols);
+        }
+        else if (address.AnyAddress)
+        {
+            kestrel.ListenAnyIP(address.Tcp!.Port, listen => listen.Protocols = protocols);
+        }
+        else if (address.Localhost)
+        {
+            kestrel.ListenLocalhost(address.Tcp!.Port, listen => listen.Protocols = protocols);
+        }
+        else
+        {
+            kestrel.Listen(address.Tcp!, listen => listen.Protocols = protocols);
+        }
+    }
+
+    private static PredictionLogStore OpenPredictionLog(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
+        Directory.CreateDirectory(options.Data);
+        var path = Path.Combine(Path.GetFullPath(options.Data), "predictions.db");
+        try
+        {
+            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path));
+        }
+        catch (LiteException ex)
+        {
+            var moved = $"{path}.corrupt-{services.GetRequiredService<TimeProvider>().GetUtcNow():yyyyMMddHHmmss}";
+            File.Move(path, moved);
+            var log = DurableLiteDatabase.LogPathOf(path);
+            if (File.Exists(log))
+            {
+                File.Move(log, DurableLiteDatabase.LogPathOf(moved));
+            }
+
+            AgentLog.PredictionLogMovedAside(services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.PredictionLog"), path, ex.Message, moved);
+            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path));
+        }
+    }
+}

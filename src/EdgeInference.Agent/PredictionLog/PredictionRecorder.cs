@@ -1,0 +1,79 @@
+using EdgeInference.Agent.Hosting;
+using EdgeInference.Runtime.Inference;
+using EdgeInference.Runtime.Tensors;
+using Microsoft.Extensions.Options;
+
+namespace EdgeInference.Agent.PredictionLog;
+
+/// <summary>Turns a served request into a <see cref="PredictionRecord"/> (output summaries, sampled inputs) and queues it.</summary>
+public sealed class PredictionRecorder
+{
+    private readonly PredictionLogStore? _store;
+    private readonly PredictionLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly long _sampleEvery;
+    private long _served;
+
+    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, PredictionLogStore? store = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value.PredictionLog;
+        _store = _options.Enabled ? store : null;
+        _time = time;
+        _sampleEvery = _options.InputSampleRate <= 0 ? 0 : (long)Math.Round(1 / _options.InputSampleRate);
+    }
+
+    public void Record(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
+        if (_store is null)
+        {
+            return;
+        }
+
+        var outputs = new List<PredictionOutputSummary>(response.Outputs.Length);
+        foreach (var output in response.Outputs)
+        {
+            if (output is null)
+            {
+                continue;
+            }
+
+            var count = output.DataType == TensorDataType.Bytes ? 0 : (int)Math.Min(output.ElementCount, _options.OutputValues);
+            var values = new double[count];
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = TensorValues.Get(output.Span, output.DataType, i);
+            }
+
+            outputs.Add(new PredictionOutputSummary(output.Name, output.Shape, values));
+        }
+
+        var served = Interlocked.Increment(ref _served);
+        List<PredictionInputSample>? inputs = null;
+        if (_sampleEvery > 0 && served % _sampleEvery == 0)
+        {
+            inputs = [];
+            foreach (var input in request.Inputs)
+            {
+                if (input is not null)
+                {
+                    inputs.Add(new PredictionInputSample(input.Name, input.DataType.ToProtocolName(), input.Shape, input.Span.ToArray()));
+                }
+            }
+        }
+
+        _store.TryAppend(new PredictionRecord
+        {
+            RequestId = request.Id,
+            Model = response.Model.ModelName,
+            Version = response.Model.Version,
+            Timestamp = _time.GetUtcNow(),
+            LatencyMicroseconds = (long)_time.GetElapsedTime(startedTimestamp).TotalMicroseconds,
+            Protocol = protocol,
+            Outputs = outputs,
+            Inputs = inputs,
+        });
+    }
+}

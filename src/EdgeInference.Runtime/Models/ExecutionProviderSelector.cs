@@ -1,0 +1,91 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeInference.Runtime.Models;
+
+/// <summary>
+/// Picks the first execution provider of a preference list that this ONNX Runtime build offers and that
+/// appends to the session without error; CPU is always the last resort.
+/// </summary>
+public sealed class ExecutionProviderSelector
+{
+    /// <summary>NPUs first, then GPUs, then the optimized CPU kernels.</summary>
+    public static readonly IReadOnlyList<string> DefaultPreference = ["QNN", "NNAPI", "XNNPACK", "CUDA", "TensorRT", "OpenVINO", "CPU"];
+
+    private readonly HashSet<string> _available;
+
+    public ExecutionProviderSelector(IEnumerable<string> availableProviders)
+    {
+        _available = new HashSet<string>(availableProviders, StringComparer.Ordinal);
+    }
+
+    /// <summary>The providers this process's ONNX Runtime was built with.</summary>
+    public IReadOnlyCollection<string> Available => _available;
+
+    /// <summary>Appends the chosen provider to <paramref name="options"/> and says which it was and why.</summary>
+    public ExecutionProviderChoice Apply(SessionOptions options, IEnumerable<string>? preference)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var notes = new List<string>();
+        foreach (var name in preference ?? DefaultPreference)
+        {
+            var canonical = DefaultPreference.FirstOrDefault(p => p.Equals(name, StringComparison.OrdinalIgnoreCase)) ?? name;
+            if (canonical == "CPU")
+            {
+                return new ExecutionProviderChoice("CPU", notes);
+            }
+
+            var ortName = OrtName(canonical);
+            if (!_available.Contains(ortName))
+            {
+                notes.Add($"{canonical}: {ortName} is not in this ONNX Runtime build (it has {string.Join(", ", _available)})");
+                continue;
+            }
+
+            try
+            {
+                Append(options, canonical);
+                return new ExecutionProviderChoice(canonical, notes);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                notes.Add($"{canonical}: appending it failed: {ex.Message}");
+            }
+        }
+
+        notes.Add("CPU: used as the last resort");
+        return new ExecutionProviderChoice("CPU", notes);
+    }
+
+    private static string OrtName(string provider) => provider switch
+    {
+        "QNN" => "QNNExecutionProvider",
+        "NNAPI" => "NnapiExecutionProvider",
+        "XNNPACK" => "XnnpackExecutionProvider",
+        "CUDA" => "CUDAExecutionProvider",
+        "TensorRT" => "TensorrtExecutionProvider",
+        "OpenVINO" => "OpenVINOExecutionProvider",
+        _ => provider + "ExecutionProvider",
+    };
+
+    private static void Append(SessionOptions options, string provider)
+    {
+        switch (provider)
+        {
+            case "CUDA":
+                options.AppendExecutionProvider_CUDA(0);
+                break;
+            case "TensorRT":
+                options.AppendExecutionProvider_Tensorrt(0);
+                break;
+            case "NNAPI":
+                options.AppendExecutionProvider_Nnapi();
+                break;
+            case "OpenVINO":
+                options.AppendExecutionProvider_OpenVINO();
+                break;
+            default:
+                options.AppendExecutionProvider(provider, []);
+                break;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using EdgeInference.Runtime.Tensors;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Runtime.Models;
+
+/// <summary>What every model version shares: the buffer pool, the provider selector, time and logging.</summary>
+public sealed class ModelRuntimeContext
+{
+    public ModelRuntimeContext(PinnedBufferPool pool, ExecutionProviderSelector providers, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        Pool = pool;
+        Providers = providers;
+        Time = time;
+        LoggerFactory = loggerFactory;
+    }
+
+    public PinnedBufferPool Pool { get; }
+
+    public ExecutionProviderSelector Providers { get; }
+
+    public TimeProvider Time { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+}

@@ -1,0 +1,454 @@
+using EdgeInference.Runtime.Configuration;
+using EdgeInference.Runtime.Inference;
+using EdgeInference.Runtime.Metrics;
+using EdgeInference.Runtime.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeInference.Runtime.Models;
+
+/// <summary>
+/// One version of a model: its ONNX Runtime session (owned here, released when the last request using it
+/// finishes), its declared inputs and outputs, the execution provider it runs on, and its metrics.
+/// </summary>
+public sealed class ModelVersion
+{
+    private readonly InferenceSession? _session;
+    private readonly RunOptions? _runOptions;
+    private readonly string[] _inputNames = [];
+    private readonly string[] _outputNames = [];
+    private readonly ModelRuntimeContext _context;
+    private MicroBatcher? _batcher;
+    private PredictionCache? _cache;
+    private int _references = 1;
+    private int _retired;
+    private volatile ModelVersionState _state;
+    private volatile string? _error;
+
+    private ModelVersion(ModelRuntimeContext context, string modelName, long version, string fingerprint)
+    {
+        _context = context;
+        ModelName = modelName;
+        Version = version;
+        VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Fingerprint = fingerprint;
+    }
+
+    private ModelVersion(
+        ModelRuntimeContext context, string modelName, long version, string fingerprint, ModelConfig config,
+        InferenceSession session, ExecutionProviderChoice provider)
+        : this(context, modelName, version, fingerprint)
+    {
+        _session = session;
+        _runOptions = new RunOptions();
+        Config = config;
+        ExecutionProvider = provider.Provider;
+        ExecutionProviderNotes = provider.Notes;
+        Inputs = ReadSpecs(session.InputMetadata, "input");
+        Outputs = ReadSpecs(session.OutputMetadata, "output");
+        _inputNames = Inputs.Select(s => s.Name).ToArray();
+        _outputNames = Outputs.Select(s => s.Name).ToArray();
+        _state = ModelVersionState.Loading;
+    }
+
+    public string ModelName { get; }
+
+    public long Version { get; }
+
+    /// <summary>The version as the protocols spell it.</summary>
+    public string VersionText { get; }
+
+    /// <summary>Identifies the files this version was loaded from; a change means reload.</summary>
+    public string Fingerprint { get; }
+
+    public ModelConfig Config { get; } = new();
+
+    public ModelVersionState State => _state;
+
+    /// <summary>Why the version failed to load or warm up (ONNX Runtime's own message where it had one).</summary>
+    public string? Error => _error;
+
+    public IReadOnlyList<TensorSpec> Inputs { get; } = [];
+
+    public IReadOnlyList<TensorSpec> Outputs { get; } = [];
+
+    /// <summary>The execution provider the session runs on, e.g. <c>CPU</c> or <c>QNN</c>.</summary>
+    public string ExecutionProvider { get; } = "none";
+
+    /// <summary>Why each more preferred provider was passed over.</summary>
+    public IReadOnlyList<string> ExecutionProviderNotes { get; } = [];
+
+    /// <summary>Warnings from loading, e.g. why batching is off.</summary>
+    public IList<string> Notes { get; } = [];
+
+    public bool IsBatching => _batcher is not null;
+
+    public bool IsCaching => _cache is not null;
+
+    public ModelMetrics Metrics { get; } = new();
+
+    /// <summary>Loads a version; never throws for a bad model: the result is then <see cref="ModelVersionState.Failed"/>.</summary>
+    internal static ModelVersion Load(ModelRuntimeContext context, string modelName, long version, string modelPath, string fingerprint, ModelConfig config)
+    {
+        InferenceSession? session = null;
+        try
+        {
+            using var options = new SessionOptions
+            {
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+                IntraOpNumThreads = config.Threads?.IntraOp ?? 0,
+                InterOpNumThreads = config.Threads?.InterOp ?? 0,
+            };
+            var provider = context.Providers.Apply(options, config.ExecutionProviders);
+            session = new InferenceSession(modelPath, options);
+            var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, provider);
+            session = null;
+            loaded.Start();
+            return loaded;
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or NotSupportedException or IOException or InferenceException)
+        {
+            session?.Dispose();
+            return Failed(context, modelName, version, fingerprint, ex.Message);
+        }
+    }
+
+    internal static ModelVersion Failed(ModelRuntimeContext context, string modelName, long version, string fingerprint, string error)
+    {
+        var failed = new ModelVersion(context, modelName, version, fingerprint) { _state = ModelVersionState.Failed, _error = error };
+        failed._references = 0;
+        return failed;
+    }
+
+    /// <summary>Takes a reference for one request; false when the version is going away.</summary>
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _references);
+            if (current <= 0 || _state != ModelVersionState.Ready)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives back a reference taken with <see cref="TryAcquire"/>.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Stops taking requests; the session is released once those in flight finish.</summary>
+    internal void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 1)
+        {
+            return;
+        }
+
+        if (_state != ModelVersionState.Failed)
+        {
+            _state = ModelVersionState.Unloading;
+            Release();
+        }
+    }
+
+    /// <summary>Runs one request: validation, cache, batching or a direct run, metrics.</summary>
+    public async ValueTask<InferenceResponse> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = _context.Time.GetTimestamp();
+        var failed = true;
+        try
+        {
+            ValidateInputs(request);
+            PredictionCacheKey key = default;
+            if (_cache is not null)
+            {
+                key = PredictionCacheKey.Compute(this, request);
+                var cached = _cache.TryGet(key, _context.Pool);
+                Metrics.RecordCache(cached is not null);
+                if (cached is not null)
+                {
+                    failed = false;
+                    return new InferenceResponse(this, request.Id, cached, fromCache: true);
+                }
+            }
+
+            var outputs = _batcher is not null
+                ? await _batcher.RunAsync(request, cancellationToken).ConfigureAwait(false)
+                : Run(request.Inputs, request.RequestedOutputs);
+            _cache?.Add(key, outputs);
+            failed = false;
+            return new InferenceResponse(this, request.Id, outputs, fromCache: false);
+        }
+        finally
+        {
+            Metrics.RecordRequest(_context.Time.GetElapsedTime(started).TotalSeconds, failed);
+        }
+    }
+
+    /// <summary>Checks the request's inputs against the model's: presence, datatype, shape and element count.</summary>
+    public void ValidateInputs(InferenceRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        for (var i = 0; i < Inputs.Count; i++)
+        {
+            var spec = Inputs[i];
+            var tensor = request.Inputs[i]
+                ?? throw new InferenceException(InferenceErrorKind.InvalidInput, $"input '{spec.Name}' is missing; the model needs {string.Join(", ", _inputNames)}");
+            if (tensor.DataType != spec.DataType)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidInput,
+                    $"input '{spec.Name}' has datatype {tensor.DataType.ToProtocolName()} but the model expects {spec.DataType.ToProtocolName()}");
+            }
+
+            if (!TensorShape.Fits(spec.Shape, tensor.Shape))
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidInput,
+                    $"input '{spec.Name}' has shape {TensorShape.Format(tensor.Shape)} but the model expects {TensorShape.Format(spec.Shape)}");
+            }
+
+            var elements = TensorShape.ElementCount(tensor.Shape);
+            if (elements < 0)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidInput, $"input '{spec.Name}' has an invalid or too large shape {TensorShape.Format(tensor.Shape)}");
+            }
+
+            var actual = spec.DataType == TensorDataType.Bytes ? TensorShape.CountBytesElements(tensor.Span) : tensor.Length / spec.DataType.ElementSize();
+            var exact = spec.DataType == TensorDataType.Bytes || tensor.Length % spec.DataType.ElementSize() == 0;
+            if (actual != elements || !exact)
+            {
+                throw new InferenceException(InferenceErrorKind.InvalidInput,
+                    $"input '{spec.Name}' has {Math.Max(actual, 0)} elements but shape {TensorShape.Format(tensor.Shape)} needs {elements}");
+            }
+        }
+    }
+
+    /// <summary>Runs the session once on <paramref name="inputs"/> (already validated) and copies the outputs into pooled buffers.</summary>
+    internal TensorBuffer?[] Run(ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested)
+    {
+        var session = _session ?? throw new InferenceException(InferenceErrorKind.Unavailable, $"model '{ModelName}' version {VersionText} is not loaded");
+        var values = new OrtValue[_inputNames.Length];
+        var outputs = new TensorBuffer?[Outputs.Count];
+        try
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = CreateOrtValue(inputs[i]!);
+            }
+
+            var names = requested is null ? _outputNames : SelectOutputs(requested);
+            using var results = session.Run(_runOptions, _inputNames, values, names);
+            var j = 0;
+            foreach (var result in results)
+            {
+                var spec = requested is null ? Outputs[j] : Outputs[Array.IndexOf(_outputNames, names[j])];
+                outputs[spec.Index] = CopyOutput(result, spec);
+                j++;
+            }
+
+            Metrics.BatchSize.Observe(inputs.Length > 0 && inputs[0]!.Shape.Length > 0 ? inputs[0]!.Shape[0] : 1);
+            return outputs;
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            foreach (var output in outputs)
+            {
+                output?.Dispose();
+            }
+
+            var kind = ex.Message.Contains("InvalidArgument", StringComparison.Ordinal) ? InferenceErrorKind.InvalidInput : InferenceErrorKind.Internal;
+            throw new InferenceException(kind, $"ONNX Runtime could not run model '{ModelName}' version {VersionText}: {ex.Message}", ex);
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+        }
+    }
+
+    private static TensorSpec[] ReadSpecs(IReadOnlyDictionary<string, NodeMetadata> metadata, string kind)
+    {
+        var specs = new TensorSpec[metadata.Count];
+        var i = 0;
+        foreach (var (name, node) in metadata)
+        {
+            if (!node.IsTensor || !TensorDataTypes.TryFromOnnx(node.ElementDataType, out var type))
+            {
+                throw new NotSupportedException($"{kind} '{name}' is a {node.OnnxValueType} of {node.ElementDataType}, which the agent cannot serve");
+            }
+
+            specs[i] = new TensorSpec(i, name, type.Value, Array.ConvertAll(node.Dimensions, d => (long)d));
+            i++;
+        }
+
+        return specs;
+    }
+
+    private static OrtValue CreateOrtValue(TensorBuffer tensor)
+    {
+        if (tensor.DataType != TensorDataType.Bytes)
+        {
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, tensor.DataType.ToOnnx(), tensor.Shape, tensor.Pointer, tensor.Length);
+        }
+
+        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Shape);
+        var data = (ReadOnlySpan<byte>)tensor.Span;
+        for (var i = 0; !data.IsEmpty; i++)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(data);
+            value.StringTensorSetElementAt(data.Slice(4, length), i);
+            data = data[(4 + length)..];
+        }
+
+        return value;
+    }
+
+    private TensorBuffer CopyOutput(OrtValue value, TensorSpec spec)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var shape = info.Shape;
+        if (spec.DataType != TensorDataType.Bytes)
+        {
+            var raw = value.GetTensorDataAsSpan<byte>();
+            var buffer = TensorBuffer.Rent(_context.Pool, spec.Name, spec.DataType, shape, raw.Length);
+            raw.CopyTo(buffer.Span);
+            return buffer;
+        }
+
+        using var writer = new TensorBufferWriter(_context.Pool);
+        var count = info.ElementCount;
+        for (var i = 0; i < count; i++)
+        {
+            writer.AppendBytesElement(value.GetStringElementAsSpan(i));
+        }
+
+        return writer.Detach(spec.Name, spec.DataType, shape);
+    }
+
+    private string[] SelectOutputs(bool[] requested)
+    {
+        var names = new List<string>(_outputNames.Length);
+        for (var i = 0; i < _outputNames.Length; i++)
+        {
+            if (requested[i])
+            {
+                names.Add(_outputNames[i]);
+            }
+        }
+
+        return names.ToArray();
+    }
+
+    /// <summary>Sets up batching and caching, warms up, and marks the version ready (or failed).</summary>
+    private void Start()
+    {
+        var batching = Config.Batching;
+        if (batching is { MaxBatchSize: > 1 })
+        {
+            var fixedTensor = Inputs.Concat(Outputs).FirstOrDefault(s => !s.HasDynamicBatchDimension);
+            if (fixedTensor is null)
+            {
+                _batcher = new MicroBatcher(this, batching.MaxBatchSize, TimeSpan.FromTicks(batching.MaxQueueDelayMicroseconds * 10L), _context);
+            }
+            else
+            {
+                Notes.Add($"batching is off: '{fixedTensor.Name}' has no dynamic first dimension");
+            }
+        }
+
+        if (Config.Cache is { Enabled: true } cache)
+        {
+            _cache = new PredictionCache(cache.MaxEntries, cache.MaxBytes);
+        }
+
+        try
+        {
+            WarmUp();
+            _state = ModelVersionState.Ready;
+        }
+        catch (InferenceException ex)
+        {
+            _error = $"warm-up failed: {ex.Message}";
+            _state = ModelVersionState.Failed;
+            Close();
+        }
+    }
+
+    private void WarmUp()
+    {
+        var warmup = Config.Warmup ?? new WarmupConfig();
+        if (warmup.Iterations == 0)
+        {
+            return;
+        }
+
+        var request = new InferenceRequest(Inputs.Count);
+        try
+        {
+            foreach (var spec in Inputs)
+            {
+                var configured = warmup.Inputs?.FirstOrDefault(i => i.Name == spec.Name);
+                if (warmup.Inputs is not null && configured is null)
+                {
+                    throw new InferenceException(InferenceErrorKind.InvalidInput, $"warmup.inputs has no entry for input '{spec.Name}'");
+                }
+
+                var shape = configured?.Shape.ToArray() ?? Array.ConvertAll(spec.Shape, d => d < 0 ? 1L : d);
+                request.Inputs[spec.Index] = WarmupTensor(spec, shape, configured?.Value ?? 0);
+            }
+
+            ValidateInputs(request);
+            for (var i = 0; i < warmup.Iterations; i++)
+            {
+                foreach (var output in Run(request.Inputs, null))
+                {
+                    output?.Dispose();
+                }
+            }
+        }
+        catch (InferenceException ex) when (warmup.Inputs is null)
+        {
+            // Zero inputs with dynamic dimensions of 1 are a guess; a model they do not suit still serves.
+            Notes.Add($"automatic warm-up was skipped: {ex.Message}");
+        }
+        finally
+        {
+            request.Dispose();
+        }
+    }
+
+    private TensorBuffer WarmupTensor(TensorSpec spec, long[] shape, double value)
+    {
+        var count = (int)Math.Max(TensorShape.ElementCount(shape), 0);
+        if (spec.DataType == TensorDataType.Bytes)
+        {
+            var strings = TensorBuffer.Rent(_context.Pool, spec.Name, spec.DataType, shape, count * 4);
+            strings.Span.Clear();
+            return strings;
+        }
+
+        var tensor = TensorBuffer.Rent(_context.Pool, spec.Name, spec.DataType, shape, count * spec.DataType.ElementSize());
+        TensorValues.Fill(tensor.Span, spec.DataType, value);
+        return tensor;
+    }
+
+    private void Close()
+    {
+        _batcher?.Dispose();
+        _session?.Dispose();
+        _runOptions?.Dispose();
+    }
+}
