@@ -1,0 +1,73 @@
+namespace EdgeInference.Testing;
+
+/// <summary>Where the repository, its sample models and the published agent binaries are.</summary>
+public static class TestPaths
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>The openWakeWord model repository made by <c>models/fetch-models.sh</c>.</summary>
+    public static string SampleModels
+    {
+        get
+        {
+            var path = Path.Combine(RepositoryRoot, "models", "repository");
+            return Directory.Exists(Path.Combine(path, "hey_jarvis"))
+                ? path
+                : throw new InvalidOperationException($"The sample models are missing at {path}: run models/fetch-models.sh (the README's test command does).");
+        }
+    }
+
+    /// <summary>The Native AOT agent published by <c>./build.sh --target=Publish</c> for a runtime identifier.</summary>
+    public static string AotAgent(string rid)
+    {
+        var path = Path.Combine(RepositoryRoot, "artifacts", "publish", rid, "edge-agent");
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"The {rid} AOT agent is missing at {path}: run ./build.sh --target=Publish (the README's test command does).");
+    }
+
+    /// <summary>A fresh directory under the system temp folder, removed by the caller.</summary>
+    public static string NewTempDirectory(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Copies the sample model repository (so a test may change it).</summary>
+    public static string CopySampleModels(params string[] models)
+    {
+        var target = NewTempDirectory("models");
+        foreach (var model in models)
+        {
+            CopyDirectory(Path.Combine(SampleModels, model), Path.Combine(target, model));
+        }
+
+        return target;
+    }
+
+    public static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.GetDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
+    }
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EdgeInference.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("EdgeInference.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using EdgeInference.Testing;
+
+namespace EdgeInference.Tests;
+
+/// <summary>The agent's answers over every protocol are the bit-exact answers of ONNX Runtime run directly.</summary>
+public sealed class SampleModelOutputTests : IClassFixture<SampleModelAgentFixture>
+{
+    private readonly AgentHost _agent;
+
+    public SampleModelOutputTests(SampleModelAgentFixture fixture) => _agent = fixture.Agent;
+
+    public static TheoryData<string> Models => new()
+    {
+        "melspectrogram", "embedding", "hey_jarvis", "alexa", "hey_mycroft", "hey_rhasspy", "timer", "weather", "silero_vad",
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Infer_SampleModel_OverJsonBinaryAndGrpc_EqualsBareOnnxRuntime(string model)
+    {
+        using var reference = new BareOrt(SampleInputs.ModelPath(model));
+        for (var seed = 1; seed <= 2; seed++)
+        {
+            var inputs = SampleInputs.For(model, reference, seed);
+            var expected = reference.Run(inputs);
+
+            AssertSame(expected, await V2Client.InferJsonAsync(_agent.Http, model, inputs), $"{model} JSON");
+            AssertSame(expected, await V2Client.InferBinaryAsync(_agent.Http, model, inputs), $"{model} binary");
+            AssertSame(expected, await V2Client.InferGrpcAsync(_agent.Grpc, model, inputs), $"{model} gRPC");
+        }
+    }
+
+    [Fact]
+    public async Task WakeWordChain_MelspectrogramToEmbeddingToHeyJarvis_EqualsBareOnnxRuntime()
+    {
+        using var mel = new BareOrt(SampleInputs.ModelPath("melspectrogram"));
+        using var embedding = new BareOrt(SampleInputs.ModelPath("embedding"));
+        using var jarvis = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var audio = NamedTensor.Floats("input", [1, 48000], NamedTensor.RandomFloats(48000, 42, 6000f));
+
+        async Task<float> RunChain(Func<string, IReadOnlyList<NamedTensor>, Task<IReadOnlyList<NamedTensor>>> infer)
+        {
+            var spectrogram = (await infer("melspectrogram", [audio]))[0];
+            var frames = (int)spectrogram.Shape[2];
+            var melValues = spectrogram.AsFloats().Select(v => (v / 10f) + 2f).ToArray(); // openWakeWord's scaling
+            Assert.True(frames >= 76 + (8 * 15), $"need 196 frames, got {frames}");
+
+            // 16 windows of 76 frames, 8 frames apart, as one batch for the embedding model.
+            var windows = new float[16 * 76 * 32];
+            for (var w = 0; w < 16; w++)
+            {
+                Array.Copy(melValues, w * 8 * 32, windows, w * 76 * 32, 76 * 32);
+            }
+
+            var embeddings = (await infer("embedding", [NamedTensor.Floats("input_1", [16, 76, 32, 1], windows)]))[0];
+            var score = (await infer("hey_jarvis", [NamedTensor.Floats("x.1", [1, 16, 96], embeddings.AsFloats())]))[0];
+            return score.AsFloats()[0];
+        }
+
+        var expected = await RunChain((model, inputs) => Task.FromResult(
+            (model switch { "melspectrogram" => mel, "embedding" => embedding, _ => jarvis }).Run(inputs)));
+        Assert.Equal(expected, await RunChain((model, inputs) => V2Client.InferJsonAsync(_agent.Http, model, inputs)));
+        Assert.Equal(expected, await RunChain((model, inputs) => V2Client.InferGrpcAsync(_agent.Grpc, model, inputs)));
+        Assert.InRange(expected, 0f, 1f);
+    }
+
+    [Fact]
+    public async Task ModelMetadata_NamesTheExecutionProviderAndWhyEachPreferredOneWasSkipped()
+    {
+        var metadata = JsonNode.Parse(await _agent.Http.GetStringAsync("/v2/models/hey_jarvis"))!;
+
+        Assert.Equal("hey_jarvis", metadata["name"]!.GetValue<string>());
+        Assert.Equal(["1"], metadata["versions"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal("x.1", metadata["inputs"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal([1L, 16, 96], metadata["inputs"]![0]!["shape"]!.AsArray().Select(d => d!.GetValue<long>()));
+        Assert.Equal("CPU", metadata["execution_provider"]!.GetValue<string>());
+        var notes = metadata["execution_provider_notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        Assert.Contains(notes, n => n.StartsWith("QNN: QNNExecutionProvider is not in this ONNX Runtime build", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("CUDA:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_CountRequestsAndNameTheProviderPerModelVersion()
+    {
+        using var reference = new BareOrt(SampleInputs.ModelPath("alexa"));
+        var before = MetricValue(await _agent.Http.GetStringAsync("/metrics"), "edge_model_requests_total{model=\"alexa\",version=\"1\"}");
+        await V2Client.InferJsonAsync(_agent.Http, "alexa", SampleInputs.For("alexa", reference));
+        await V2Client.InferGrpcAsync(_agent.Grpc, "alexa", SampleInputs.For("alexa", reference));
+
+        var metrics = await _agent.Http.GetStringAsync("/metrics");
+        Assert.Equal(before + 2, MetricValue(metrics, "edge_model_requests_total{model=\"alexa\",version=\"1\"}"));
+        Assert.Contains("edge_model_execution_provider{model=\"alexa\",version=\"1\",provider=\"CPU\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("edge_model_request_duration_seconds_bucket{model=\"alexa\",version=\"1\",le=\"+Inf\"}", metrics, StringComparison.Ordinal);
+        Assert.True(MetricValue(metrics, "process_resident_memory_bytes") > 10_000_000);
+    }
+
+    [Fact]
+    public async Task HealthAndServerMetadata_ReportLiveReadyAndTheBinaryExtension()
+    {
+        Assert.Equal("{\"live\":true}", await _agent.Http.GetStringAsync("/v2/health/live"));
+        Assert.Equal("{\"ready\":true}", await _agent.Http.GetStringAsync("/v2/health/ready"));
+        var server = JsonNode.Parse(await _agent.Http.GetStringAsync("/v2"))!;
+        Assert.Equal("edge-agent", server["name"]!.GetValue<string>());
+        Assert.Contains("binary_tensor_data", server["extensions"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.True((await _agent.Grpc.ServerReadyAsync(new())).Ready);
+        Assert.True((await _agent.Grpc.ModelReadyAsync(new() { Name = "embedding" })).Ready);
+    }
+
+    internal static void AssertSame(IReadOnlyList<NamedTensor> expected, IReadOnlyList<NamedTensor> actual, string what)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.True(expected[i].Name == actual[i].Name, $"{what}: output {i} is '{actual[i].Name}', expected '{expected[i].Name}'");
+            Assert.True(expected[i].Shape.SequenceEqual(actual[i].Shape), $"{what}: output '{expected[i].Name}' shape differs");
+            Assert.True(expected[i].Data.AsSpan().SequenceEqual(actual[i].Data), $"{what}: output '{expected[i].Name}' values differ from bare ONNX Runtime");
+        }
+    }
+
+    internal static double MetricValue(string metrics, string series)
+    {
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            ?? throw new Xunit.Sdk.XunitException($"metric {series} not found");
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
