@@ -1,0 +1,112 @@
+// EdgeInference build: ./build.sh --target=<Target>
+//   Run        fetch the sample models and run the agent serving them (the README's main command)
+//   Test       everything the tests need (tools, models, AOT binaries), then the tests (the README's test command)
+//   Publish    Native AOT agent for linux-x64 and linux-arm64, failing on any trim/AOT warning
+//   Benchmark  the benchmark program (figures go to docs/benchmarks.md)
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var root = MakeAbsolute(Directory("."));
+var artifacts = root.Combine("artifacts");
+var solution = root.CombineWithFilePath("EdgeInference.sln");
+var agentProject = root.CombineWithFilePath("src/EdgeInference.Agent/EdgeInference.Agent.csproj");
+var isCi = EnvironmentVariable("CI") == "true";
+
+void Run(string tool, string arguments, DirectoryPath workingDirectory = null)
+{
+    var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, WorkingDirectory = workingDirectory ?? root });
+    if (exit != 0) throw new Exception($"'{tool} {arguments}' failed with exit code {exit}");
+}
+
+bool Has(string command) => StartProcess("sh", new ProcessSettings { Arguments = $"-c \"command -v {command} >/dev/null\"" }) == 0;
+
+Task("Deps")
+    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user and mosquitto (installed when missing).")
+    .Does(() =>
+{
+    var packages = new Dictionary<string, string>
+    {
+        ["clang"] = "clang", ["ld.lld"] = "lld", ["aarch64-linux-gnu-gcc"] = "gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross",
+        ["qemu-aarch64-static"] = "qemu-user-static", ["mosquitto"] = "mosquitto mosquitto-clients",
+    };
+    var missing = packages.Where(p => !Has(p.Key)).Select(p => p.Value).ToList();
+    if (missing.Count == 0) return;
+    var sudo = EnvironmentVariable("USER") == "root" || Has("id") && StartProcess("sh", new ProcessSettings { Arguments = "-c \"[ $(id -u) = 0 ]\"" }) == 0 ? "" : "sudo ";
+    Information($"Installing {string.Join(" ", missing)}");
+    Run("sh", $"-c \"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq {string.Join(" ", missing)} >/dev/null\"");
+});
+
+Task("Models")
+    .Description("The openWakeWord sample models, pinned by SHA-256, as a model repository in models/repository.")
+    .Does(() => Run("bash", "models/fetch-models.sh"));
+
+Task("NodeClient")
+    .Description("The third-party gRPC client (@grpc/grpc-js) the tests call the agent with.")
+    .Does(() => Run("npm", "ci --no-audit --no-fund --silent", root.Combine("tests/grpc-js-client")));
+
+Task("Build")
+    .Does(() =>
+{
+    DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
+});
+
+void PublishAot(string rid, bool cross)
+{
+    var settings = new DotNetPublishSettings
+    {
+        Configuration = "Release",
+        Runtime = rid,
+        OutputDirectory = artifacts.Combine($"publish/{rid}"),
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("MSBuildTreatWarningsAsErrors", "true"),
+    };
+    if (cross)
+    {
+        settings.MSBuildSettings
+            .WithProperty("CppCompilerAndLinker", "clang")
+            .WithProperty("LinkerFlavor", "lld")
+            .WithProperty("ObjCopyName", "aarch64-linux-gnu-objcopy");
+    }
+
+    DotNetPublish(agentProject.FullPath, settings);
+    var binary = artifacts.CombineWithFilePath($"publish/{rid}/edge-agent");
+    Information($"{rid}: {binary} is {new System.IO.FileInfo(binary.FullPath).Length / 1048576.0:0.0} MiB");
+}
+
+Task("Publish-x64").Does(() => PublishAot("linux-x64", cross: false));
+Task("Publish-arm64").IsDependentOn("Deps").Does(() => PublishAot("linux-arm64", cross: true));
+Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64");
+
+Task("Test")
+    .IsDependentOn("Deps")
+    .IsDependentOn("Models")
+    .IsDependentOn("NodeClient")
+    .IsDependentOn("Build")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    DotNetTest(solution.FullPath, new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        Loggers = { "console;verbosity=normal", "trx;LogFileName=tests.trx" },
+        ResultsDirectory = artifacts.Combine("test-results"),
+    });
+});
+
+Task("Run")
+    .Description("Fetches the sample models and serves them: HTTP on 127.0.0.1:8000, gRPC on 127.0.0.1:8001.")
+    .IsDependentOn("Models")
+    .Does(() =>
+{
+    var data = artifacts.Combine("agent-data");
+    Information("edge-agent: HTTP http://127.0.0.1:8000 (try /v2/models/hey_jarvis, /metrics), gRPC 127.0.0.1:8001. Ctrl+C stops it.");
+    Run("dotnet", $"run --project \"{agentProject}\" -c Release -- --models \"{root}/models/repository\" --data \"{data}\" --urls http://127.0.0.1:8000 --grpc 127.0.0.1:8001");
+});
+
+Task("Benchmark")
+    .IsDependentOn("Models")
+    .IsDependentOn("Publish-x64")
+    .Does(() => Run("dotnet", "run --project tests/EdgeInference.Benchmarks -c Release"));
+
+Task("Clean").Does(() => CleanDirectories(new[] { artifacts.FullPath }));
+
+RunTarget(target);

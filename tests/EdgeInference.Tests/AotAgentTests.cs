@@ -1,0 +1,102 @@
+using System.Net.Sockets;
+using System.Text;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Storage;
+using EdgeInference.Testing;
+
+namespace EdgeInference.Tests;
+
+/// <summary>The published Native AOT binaries themselves: started, asked, and stopped as systemd would.</summary>
+public sealed class AotAgentTests : IDisposable
+{
+    private readonly string _models = TestPaths.CopySampleModels("hey_jarvis", "embedding");
+    private readonly string _data = TestPaths.NewTempDirectory("aot-data");
+
+    public void Dispose()
+    {
+        Directory.Delete(_models, recursive: true);
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task X64Binary_ServesBareOrtAnswers_AndOnSigtermDrainsAndFlushesTheLog()
+    {
+        var port = FreePort.Next();
+        var grpcPort = FreePort.Next();
+        using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"),
+            ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}", "--grpc", $"127.0.0.1:{grpcPort}"], port);
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var inputs = SampleInputs.For("hey_jarvis", reference);
+        SampleModelOutputTests.AssertSame(reference.Run(inputs), await V2Client.InferJsonAsync(agent.Http, "hey_jarvis", inputs), "AOT JSON");
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        var grpc = new EdgeInference.Agent.Grpc.V2.GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        SampleModelOutputTests.AssertSame(reference.Run(inputs), await V2Client.InferGrpcAsync(grpc, "hey_jarvis", inputs), "AOT gRPC");
+
+        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+
+        // LiteDB worked inside the AOT binary: both predictions are in the log it left behind.
+        using var log = new PredictionLogStore(new PredictionLogOptions(), () => DurableLiteDatabase.Open(Path.Combine(_data, "predictions.db")));
+        var records = log.Read(0, 100);
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal("hey_jarvis", r.Model));
+        Assert.Equal(["v2-http", "v2-grpc"], records.Select(r => r.Protocol));
+        Assert.Equal(BitConverter.ToSingle(reference.Run(inputs)[0].Data), (float)records[0].Outputs[0].Values[0]);
+    }
+
+    [Fact]
+    public async Task X64Binary_UnderTypeNotify_SendsReadyThenWatchdogPingsThenStopping()
+    {
+        var socketPath = Path.Combine(_data, "notify.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(socketPath));
+        var port = FreePort.Next();
+        using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"),
+            ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}"], port,
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath, ["WATCHDOG_USEC"] = "200000" });
+
+        var messages = new List<string>();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (messages.Count(m => m == "WATCHDOG=1") < 2)
+        {
+            var received = await notify.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            messages.Add(Encoding.UTF8.GetString(buffer, 0, received).Trim());
+        }
+
+        Assert.Equal("READY=1", messages.First(m => m != "WATCHDOG=1"));
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+        while (!messages.Contains("STOPPING=1"))
+        {
+            var received = await notify.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            messages.Add(Encoding.UTF8.GetString(buffer, 0, received).Trim());
+        }
+    }
+
+    [Fact]
+    public async Task Arm64Binary_UnderQemuUser_AnswersAnInferRequest()
+    {
+        var binary = TestPaths.AotAgent("linux-arm64");
+        var port = FreePort.Next();
+        // ONNX Runtime's CPU probe reads the host's cache topology, which qemu-user cannot describe: hide it.
+        var script = "for d in /sys/devices/system/cpu/cpu*/cache; do mount -t tmpfs none \"$d\"; done; "
+            + $"exec qemu-aarch64-static -L /usr/aarch64-linux-gnu '{binary}' --models '{_models}' --data '{_data}' --urls http://127.0.0.1:{port}";
+        using var agent = AgentProcess.Start("unshare", ["-m", "sh", "-c", script], port);
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(180));
+
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var inputs = SampleInputs.For("hey_jarvis", reference);
+        var expected = reference.Run(inputs)[0].AsFloats();
+        var actual = (await V2Client.InferJsonAsync(agent.Http, "hey_jarvis", inputs))[0].AsFloats();
+        // Different CPU kernels (NEON vs AVX): equal to within float rounding.
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.InRange(actual[i], expected[i] - 1e-4f, expected[i] + 1e-4f);
+        }
+
+        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(60)));
+    }
+}
