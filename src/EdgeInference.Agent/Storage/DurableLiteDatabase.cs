@@ -3,22 +3,54 @@ using LiteDB;
 namespace EdgeInference.Agent.Storage;
 
 /// <summary>
-/// Opens LiteDB over <see cref="DurableFileStream"/>s for its data file and its write-ahead log.
-/// LiteDB 5 does not fsync its commits; callers make a batch durable with <see cref="Commit"/>.
+/// LiteDB whose data file and write-ahead log are <see cref="JournaledStream"/>s over fsyncing
+/// <see cref="DurableFileStream"/>s; it owns and closes them. LiteDB 5 neither fsyncs its commits nor
+/// survives torn or reordered writes; over these streams each file only ever holds the state of one of
+/// LiteDB's flushes. Callers make a batch durable with <see cref="Commit"/>.
 /// </summary>
-public static class DurableLiteDatabase
+public sealed class DurableLiteDatabase : LiteDatabase
 {
-    public static LiteDatabase Open(string path)
+    private readonly Stream _data;
+    private readonly Stream _log;
+
+    private DurableLiteDatabase(Stream data, Stream log)
+        : base(data, mapper: null, logStream: log)
     {
-        var data = new DurableFileStream(path);
+        _data = data;
+        _log = log;
+    }
+
+    public static DurableLiteDatabase Open(string path)
+    {
+        Stream? data = null;
+        Stream? log = null;
         try
         {
-            var log = new DurableFileStream(LogPathOf(path));
-            return new LiteDatabase(data, mapper: null, logStream: log);
+            data = Journaled(path);
+            log = Journaled(LogPathOf(path));
+            return new DurableLiteDatabase(data, log);
         }
         catch
         {
-            data.Dispose();
+            log?.Dispose();
+            data?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens LiteDB over any two journaled file pairs (the crash tests pass simulated disks).</summary>
+    public static LiteDatabase Open(JournaledStream data, JournaledStream log) => new DurableLiteDatabase(data, log);
+
+    private static JournaledStream Journaled(string path)
+    {
+        var file = new DurableFileStream(path);
+        try
+        {
+            return new JournaledStream(file, new DurableFileStream(path + ".journal"));
+        }
+        catch
+        {
+            file.Dispose();
             throw;
         }
     }
@@ -27,11 +59,21 @@ public static class DurableLiteDatabase
 
     /// <summary>
     /// Makes everything committed so far durable: the checkpoint waits for LiteDB's background log writer,
-    /// copies the log into the data file and flushes both through the durable streams.
+    /// copies the log into the data file and flushes both through the (durable) streams.
     /// </summary>
     public static void Commit(LiteDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         database.Checkpoint();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _log.Dispose();
+            _data.Dispose();
+        }
     }
 }

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Storage;
+using EdgeInference.Tests.Storage;
+using EdgeInference.Testing;
+using LiteDB;
+
+namespace EdgeInference.Tests;
+
+/// <summary>The prediction log keeps every record it acknowledged, through crashes, within its bound.</summary>
+public sealed class PredictionLogTests
+{
+    [Fact]
+    public async Task Log_CrashAtRandomWrites_KeepsEveryAcknowledgedRecordAndStaysSound()
+    {
+        var trials = 0;
+        var acknowledgedSurvivors = 0;
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var random = new Random(seed);
+            var disk = new CrashableDisk(seed, crashAtWrite: random.Next(5, 600));
+            string[] names = ["predictions.db", "predictions.db.journal", "predictions-log.db", "predictions-log.db.journal"];
+            var files = names.Select(name => disk.Open(name)).ToArray();
+            var options = new PredictionLogOptions { BatchSize = random.Next(1, 32), MaxRecords = 1_000_000 };
+            var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(new JournaledStream(files[0], files[1]), new JournaledStream(files[2], files[3])));
+            using var stop = new CancellationTokenSource();
+            var writer = Task.Run(() => store.RunAsync(stop.Token));
+
+            // Producers append until the power goes; an acknowledgement counts only if it came before the crash.
+            var acknowledged = new ConcurrentDictionary<long, string>();
+            var producers = Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
+            {
+                for (var i = 0; i < 200 && !disk.Crashed; i++)
+                {
+                    var id = $"p{p}-r{i}";
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    var sequence = await store.AppendAsync(Record(id), timeout.Token);
+                    if (!disk.Crashed)
+                    {
+                        acknowledged[sequence] = id;
+                    }
+                }
+            })).ToArray();
+            try
+            {
+                await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (OperationCanceledException) when (writer.IsFaulted)
+            {
+                Assert.Fail($"seed {seed}: the log writer failed: {writer.Exception}");
+            }
+            disk.Crash();
+            await stop.CancelAsync();
+            await writer.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // Reopen what survived on the disk: the journals are replayed or discarded, then LiteDB recovers its log.
+            var after = new CrashableDisk(seed, long.MaxValue);
+            var survived = files.Select(f => after.Open(f.Name, f.DurableBytes)).ToArray();
+            using var reopened = DurableLiteDatabase.Open(new JournaledStream(survived[0], survived[1]), new JournaledStream(survived[2], survived[3]));
+            var records = reopened.GetCollection(PredictionLogStore.CollectionName);
+            var all = records.FindAll().Select(PredictionRecord.FromBson).ToDictionary(r => r.Sequence);
+            Assert.Equal(all.Count, records.Count());
+            foreach (var (sequence, id) in acknowledged)
+            {
+                Assert.True(all.TryGetValue(sequence, out var record), $"seed {seed}: acknowledged record {sequence} ({id}) was lost");
+                Assert.Equal(id, record.RequestId);
+                Assert.Equal([0.25, 0.75], record.Outputs[0].Values);
+            }
+
+            // Sound: it takes new records and checkpoints after recovery.
+            var late = Record("after");
+            late.Sequence = long.MaxValue - 1;
+            records.Insert(late.ToBson());
+            reopened.Checkpoint();
+            trials++;
+            acknowledgedSurvivors += acknowledged.Count;
+        }
+
+        Assert.Equal(40, trials);
+        Assert.True(acknowledgedSurvivors > 100, $"only {acknowledgedSurvivors} acknowledgements over all trials: the crash points are too early to test anything");
+    }
+
+    [Fact]
+    public async Task Log_OverMaxRecordsWithDropOldest_KeepsTheNewestAndCountsTheDropped()
+    {
+        var directory = TestPaths.NewTempDirectory("log");
+        try
+        {
+            var options = new PredictionLogOptions { MaxRecords = 50, BatchSize = 7, Policy = PredictionLogPolicy.DropOldest };
+            using (var store = await FillAsync(directory, options, 80))
+            {
+                Assert.Equal(50, store.Count);
+                Assert.Equal(30, store.DroppedByPolicy);
+                Assert.Equal(Enumerable.Range(31, 50).Select(i => (long)i), store.Read(0, 1000).Select(r => r.Sequence));
+            }
+
+            // Restarted, it carries on from the last sequence number.
+            using var again = await FillAsync(directory, options, 1);
+            Assert.Equal(81, again.Acknowledged);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Log_OverMaxRecordsWithRejectNew_KeepsTheOldestAndCountsTheRejected()
+    {
+        var directory = TestPaths.NewTempDirectory("log");
+        try
+        {
+            using var store = await FillAsync(directory, new PredictionLogOptions { MaxRecords = 50, BatchSize = 9, Policy = PredictionLogPolicy.RejectNew }, 80);
+            Assert.Equal(50, store.Count);
+            Assert.Equal(30, store.DroppedByPolicy);
+            Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), store.Read(0, 1000).Select(r => r.Sequence));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<PredictionLogStore> FillAsync(string directory, PredictionLogOptions options, int records)
+    {
+        var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(Path.Combine(directory, "predictions.db")));
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() => store.RunAsync(stop.Token));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var appends = Enumerable.Range(0, records).Select(i => store.AppendAsync(Record($"r{i}"), timeout.Token)).ToArray();
+        await Task.WhenAll(appends);
+        await stop.CancelAsync();
+        await writer;
+        return store;
+    }
+
+    private static PredictionRecord Record(string id) => new()
+    {
+        RequestId = id,
+        Model = "hey_jarvis",
+        Version = 1,
+        Timestamp = DateTimeOffset.UnixEpoch,
+        LatencyMicroseconds = 123,
+        Protocol = "v2-http",
+        Outputs = [new PredictionOutputSummary("53", [1, 2], [0.25, 0.75])],
+    };
+}
