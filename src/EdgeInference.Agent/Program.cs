@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddEdgeAgent(args);
-var app = builder.Build();
-app.MapEdgeAgent();
 try
 {
+    var app = builder.Build();
+    app.MapEdgeAgent();
     await app.RunAsync();
     return 0;
 }

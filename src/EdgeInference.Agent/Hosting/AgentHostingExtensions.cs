@@ -87,14 +87,21 @@ public static class AgentHostingExtensions
             context.Configuration.GetSection(AgentOptions.Section).Bind(options);
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            foreach (var address in ListenAddress.ParseHttp(options.Urls))
+            try
             {
-                Listen(kestrel, address, HttpProtocols.Http1);
-            }
+                foreach (var address in ListenAddress.ParseHttp(options.Urls))
+                {
+                    Listen(kestrel, address, HttpProtocols.Http1);
+                }
 
-            if (!string.IsNullOrWhiteSpace(options.Grpc))
+                if (!string.IsNullOrWhiteSpace(options.Grpc))
+                {
+                    Listen(kestrel, ListenAddress.ParseGrpc(options.Grpc), HttpProtocols.Http2);
+                }
+            }
+            catch (FormatException)
             {
-                Listen(kestrel, ListenAddress.ParseGrpc(options.Grpc), HttpProtocols.Http2);
+                // AgentOptionsValidator reports it, with every other bad setting, before anything listens.
             }
         });
         return builder;

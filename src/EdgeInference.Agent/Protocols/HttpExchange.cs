@@ -75,6 +75,12 @@ internal static class HttpExchange
         buffer.Json.WriteString("error"u8, message);
         buffer.Json.WriteEndObject();
         response.StatusCode = status;
+        if (status == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The rest of the body is not read, so this connection cannot carry another request.
+            response.Headers.Connection = "close";
+        }
+
         return SendAndReturnAsync(response, pool, buffer, cancellationToken);
     }
 
