@@ -21,7 +21,7 @@ public sealed class PredictionLogTests
             var disk = new CrashableDisk(seed, crashAtWrite: random.Next(5, 600));
             string[] names = ["predictions.db", "predictions.db.journal", "predictions-log.db", "predictions-log.db.journal"];
             var files = names.Select(name => disk.Open(name)).ToArray();
-            var options = new PredictionLogOptions { BatchSize = random.Next(1, 32), MaxRecords = 1_000_000 };
+            var options = new PredictionLogOptions { BatchSize = random.Next(1, 32), MaxRecords = 1_000_000, CommitInterval = TimeSpan.FromMilliseconds(random.Next(0, 3)) };
             var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(new JournaledStream(files[0], files[1]), new JournaledStream(files[2], files[3])));
             using var stop = new CancellationTokenSource();
             var writer = Task.Run(() => store.RunAsync(stop.Token));

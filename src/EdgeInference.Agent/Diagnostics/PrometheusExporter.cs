@@ -79,6 +79,8 @@ internal sealed class PrometheusExporter
         text.Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {ProcessStats.ResidentBytes()}\n");
         Help(text, "process_cpu_seconds_total", "counter", "User and system CPU time in seconds.");
         text.Append(CultureInfo.InvariantCulture, $"process_cpu_seconds_total {ProcessStats.CpuSeconds():0.###}\n");
+        Help(text, "dotnet_gc_allocated_bytes_total", "counter", "Managed bytes allocated since the process started.");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_allocated_bytes_total {GC.GetTotalAllocatedBytes(precise: true)}\n");
         Help(text, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.");
         text.Append(CultureInfo.InvariantCulture, $"process_start_time_seconds {_info.StartedAt.ToUnixTimeSeconds()}\n");
         return text.ToString();

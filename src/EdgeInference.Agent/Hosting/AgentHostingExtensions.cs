@@ -168,7 +168,7 @@ public static class AgentHostingExtensions
         var path = Path.Combine(Path.GetFullPath(options.Data), "predictions.db");
         try
         {
-            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path));
+            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>());
         }
         catch (LiteException ex)
         {
@@ -181,7 +181,7 @@ public static class AgentHostingExtensions
             }
 
             AgentLog.PredictionLogMovedAside(services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.PredictionLog"), path, ex.Message, moved);
-            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path));
+            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>());
         }
     }
 }

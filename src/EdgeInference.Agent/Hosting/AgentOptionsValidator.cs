@@ -48,6 +48,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             failures.Add("Agent:PredictionLog MaxRecords, BatchSize and QueueCapacity must be positive, OutputValues not negative");
         }
 
+        if (log.CommitInterval < TimeSpan.Zero || log.CommitInterval > TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"Agent:PredictionLog:CommitInterval must be between 0 and 10 s, not {log.CommitInterval}");
+        }
+
         if (log.InputSampleRate is < 0 or > 1 || double.IsNaN(log.InputSampleRate))
         {
             failures.Add($"Agent:PredictionLog:InputSampleRate must be between 0 and 1, not {log.InputSampleRate}");

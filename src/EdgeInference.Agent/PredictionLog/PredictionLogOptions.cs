@@ -16,6 +16,12 @@ public sealed class PredictionLogOptions
     /// <summary>Output values kept per output in a record's summary.</summary>
     public int OutputValues { get; set; } = 16;
 
+    /// <summary>
+    /// How long the writer gathers records before a commit (group commit): each commit costs a few fsyncs,
+    /// so this bounds them to a few per second under any load. Records are acknowledged at their commit.
+    /// </summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Records per commit at most.</summary>
     public int BatchSize { get; set; } = 512;
 

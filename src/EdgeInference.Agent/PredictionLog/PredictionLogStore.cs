@@ -15,6 +15,7 @@ public sealed class PredictionLogStore : IDisposable
     public const string CollectionName = "predictions";
 
     private readonly PredictionLogOptions _options;
+    private readonly TimeProvider _time;
     private readonly Channel<Entry> _queue;
     private readonly LiteDatabase _database;
     private readonly ILiteCollection<BsonDocument> _records;
@@ -25,9 +26,10 @@ public sealed class PredictionLogStore : IDisposable
     private long _droppedByPolicy;
 
     /// <param name="open">Opens the database; production passes <see cref="DurableLiteDatabase.Open"/>.</param>
-    public PredictionLogStore(PredictionLogOptions options, Func<LiteDatabase> open)
+    public PredictionLogStore(PredictionLogOptions options, Func<LiteDatabase> open, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(open);
+        _time = time ?? TimeProvider.System;
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -92,6 +94,11 @@ public sealed class PredictionLogStore : IDisposable
         {
             while (await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (_options.CommitInterval > TimeSpan.Zero && _queue.Reader.Count < _options.BatchSize)
+                {
+                    await Task.Delay(_options.CommitInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+
                 WriteQueued(batch);
             }
         }

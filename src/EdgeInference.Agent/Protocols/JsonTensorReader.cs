@@ -92,7 +92,7 @@ internal static class JsonTensorReader
     {
         var ok = type switch
         {
-            TensorDataType.Fp32 => reader.TokenType == JsonTokenType.Number && Append(writer, reader.TryGetSingle(out var f), f),
+            TensorDataType.Fp32 => reader.TokenType == JsonTokenType.Number && Append(writer, FastFloatParser.TryParse(reader.ValueSpan, out var f), f),
             TensorDataType.Fp64 => reader.TokenType == JsonTokenType.Number && Append(writer, reader.TryGetDouble(out var d), d),
             TensorDataType.Fp16 => reader.TokenType == JsonTokenType.Number && Append(writer, reader.TryGetDouble(out var h), (Half)h),
             TensorDataType.Bf16 => reader.TokenType == JsonTokenType.Number && Append(writer, reader.TryGetSingle(out var b), TensorValues.ToBFloat16(b)),

@@ -1,0 +1,204 @@
+// The EdgeInference benchmark: the published Native AOT agent (a separate process, as on a device)
+// against bare ONNX Runtime in this process, on the same machine and models, in one run.
+// Run: ./build.sh --target=Benchmark   (or dotnet run --project tests/EdgeInference.Benchmarks -c Release)
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using EdgeInference.Agent.Grpc.V2;
+using EdgeInference.Benchmarks;
+using EdgeInference.Testing;
+using EdgeInference.Testing.Onnx;
+using Google.Protobuf;
+using Grpc.Net.Client;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var quick = args.Contains("--quick");
+var latencyCount = quick ? 300 : 3000;
+var throughputSeconds = quick ? 2 : 6;
+var binary = TestPaths.AotAgent("linux-x64");
+var work = TestPaths.NewTempDirectory("bench");
+try
+{
+    // A repository with the two sample models under test and the generated ~4 MB MLP, each with and without batching.
+    var repository = Path.Combine(work, "models");
+    foreach (var model in new[] { "hey_jarvis", "embedding" })
+    {
+        Directory.CreateDirectory(Path.Combine(repository, model, "1"));
+        File.Copy(Path.Combine(TestPaths.SampleModels, model, "1", "model.onnx"), Path.Combine(repository, model, "1", "model.onnx"));
+    }
+
+    const string Batching = """{ "batching": { "max_batch_size": 8, "max_queue_delay_microseconds": 200 } }""";
+    var mlp = OnnxModelBuilder.Mlp(512, [1024, 512], seed: 11);
+    OnnxModelBuilder.Write(Path.Combine(repository, "mlp", "1"), mlp);
+    OnnxModelBuilder.Write(Path.Combine(repository, "mlp_batched", "1"), mlp, Batching);
+    TestPaths.CopyDirectory(Path.Combine(repository, "embedding"), Path.Combine(repository, "embedding_batched"));
+    File.WriteAllText(Path.Combine(repository, "embedding_batched", "config.json"), Batching);
+
+    var httpPort = FreePort.Next();
+    var grpcPort = FreePort.Next();
+    using var agent = AgentProcess.Start(binary,
+        ["--models", repository, "--data", Path.Combine(work, "data"), "--urls", $"http://127.0.0.1:{httpPort}", "--grpc", $"127.0.0.1:{grpcPort}"], httpPort);
+    await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+    var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+
+    Console.WriteLine($"# EdgeInference benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
+    Console.WriteLine();
+    Console.WriteLine("## Per-request latency, one client, sequential (µs)");
+    Console.WriteLine();
+    Console.WriteLine("| model | path | p50 | p99 | p50 over bare ORT |");
+    Console.WriteLine("| --- | --- | ---: | ---: | ---: |");
+    var allocation = new List<string>();
+    foreach (var model in new[] { "hey_jarvis", "embedding" })
+    {
+        using var bare = new BareOrt(Path.Combine(repository, model, "1", "model.onnx"));
+        var input = model == "hey_jarvis"
+            ? NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1))
+            : NamedTensor.Floats("input_1", [1, 76, 32, 1], NamedTensor.RandomFloats(2432, 1));
+        var bareStats = await LatencyStats.MeasureAsync(500, latencyCount, () => { bare.Run([input]); return Task.CompletedTask; });
+        var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
+        var grpcRequest = RawRequest(model, input);
+
+        async Task Json()
+        {
+            using var content = new ByteArrayContent(json);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync($"/v2/models/{model}/infer", content);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+        }
+
+        async Task Grpc() => await grpc.ModelInferAsync(grpcRequest);
+
+        Console.WriteLine($"| {model} | bare `session.Run` | {bareStats.P50:0} | {bareStats.P99:0} | |");
+        foreach (var (name, call) in new (string, Func<Task>)[] { ("HTTP JSON", Json), ("gRPC raw", Grpc) })
+        {
+            var before = await AllocatedAsync(http);
+            var stats = await LatencyStats.MeasureAsync(500, latencyCount, call);
+            var after = await AllocatedAsync(http);
+            Console.WriteLine($"| {model} | {name} | {stats.P50:0} | {stats.P99:0} | {stats.P50 - bareStats.P50:+0;-0} |");
+            allocation.Add($"| {model} | {name} | {(after - before) / (double)(latencyCount + 500):0} | {input.Data.Length} |");
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("## Managed bytes the agent allocates per request (whole process: Kestrel, gRPC, agent, prediction log)");
+    Console.WriteLine();
+    Console.WriteLine("| model | path | bytes per request | input tensor bytes |");
+    Console.WriteLine("| --- | --- | ---: | ---: |");
+    allocation.ForEach(Console.WriteLine);
+
+    Console.WriteLine();
+    Console.WriteLine($"## Throughput, 8 concurrent gRPC clients, {throughputSeconds} s each (requests/s)");
+    Console.WriteLine();
+    Console.WriteLine("| model | unbatched | micro-batched | ratio | mean batch |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+    foreach (var (model, input) in new[]
+    {
+        ("mlp", NamedTensor.Floats("features", [1, 512], NamedTensor.RandomFloats(512, 3))),
+        ("embedding", NamedTensor.Floats("input_1", [1, 76, 32, 1], NamedTensor.RandomFloats(2432, 3))),
+    })
+    {
+        var plain = await ThroughputAsync(grpc, RawRequest(model, input), throughputSeconds);
+        var batched = await ThroughputAsync(grpc, RawRequest(model + "_batched", input), throughputSeconds);
+        var metrics = await http.GetStringAsync("/metrics");
+        var runs = Metric(metrics, $"edge_model_batch_size_count{{model=\"{model}_batched\",version=\"1\"}}");
+        var rows = Metric(metrics, $"edge_model_batch_size_sum{{model=\"{model}_batched\",version=\"1\"}}");
+        Console.WriteLine($"| {model} | {plain:0} | {batched:0} | {batched / plain:0.00}× | {rows / runs:0.0} |");
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("## Native AOT agent (linux-x64)");
+    Console.WriteLine();
+    var size = new FileInfo(binary).Length;
+    var ort = new FileInfo(Path.Combine(Path.GetDirectoryName(binary)!, "libonnxruntime.so")).Length;
+    var loadedRss = ResidentBytes(agent.Id);
+    var empty = Path.Combine(work, "empty");
+    Directory.CreateDirectory(empty);
+    var starts = new List<double>();
+    long idleRss = 0;
+    for (var i = 0; i < 5; i++)
+    {
+        var port = FreePort.Next();
+        var clock = Stopwatch.StartNew();
+        using var idle = AgentProcess.Start(binary, ["--models", empty, "--data", Path.Combine(work, $"idle{i}"), "--urls", $"http://127.0.0.1:{port}"], port);
+        await idle.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        starts.Add(clock.Elapsed.TotalMilliseconds);
+        await Task.Delay(1000);
+        idleRss = ResidentBytes(idle.Id);
+        await idle.TerminateAsync(TimeSpan.FromSeconds(10));
+    }
+
+    starts.Sort();
+    var sampleRss = await SampleModelsRssAsync(binary, work);
+    Console.WriteLine("| measure | value |");
+    Console.WriteLine("| --- | ---: |");
+    Console.WriteLine($"| binary size (edge-agent) | {size / 1048576.0:0.0} MiB |");
+    Console.WriteLine($"| with libonnxruntime.so | {(size + ort) / 1048576.0:0.0} MiB |");
+    Console.WriteLine($"| start to ready, no models (median of 5, process start to first 200 on /v2/health/ready) | {starts[2]:0} ms |");
+    Console.WriteLine($"| RSS idle, no models | {idleRss / 1048576.0:0.0} MiB |");
+    Console.WriteLine($"| RSS with the 9 sample models loaded | {sampleRss / 1048576.0:0.0} MiB |");
+    Console.WriteLine($"| RSS after this benchmark (4 models + 2 batched copies) | {loadedRss / 1048576.0:0.0} MiB |");
+    await agent.TerminateAsync(TimeSpan.FromSeconds(20));
+}
+finally
+{
+    Directory.Delete(work, recursive: true);
+}
+
+static ModelInferRequest RawRequest(string model, NamedTensor input)
+{
+    var request = new ModelInferRequest { ModelName = model };
+    var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input.Name, Datatype = "FP32" };
+    tensor.Shape.Add(input.Shape);
+    request.Inputs.Add(tensor);
+    request.RawInputContents.Add(ByteString.CopyFrom(input.Data));
+    return request;
+}
+
+static async Task<double> ThroughputAsync(GRPCInferenceService.GRPCInferenceServiceClient grpc, ModelInferRequest request, int seconds)
+{
+    for (var i = 0; i < 50; i++)
+    {
+        await grpc.ModelInferAsync(request);
+    }
+
+    long done = 0;
+    var clock = Stopwatch.StartNew();
+    var until = TimeSpan.FromSeconds(seconds);
+    await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+    {
+        while (clock.Elapsed < until)
+        {
+            await grpc.ModelInferAsync(request);
+            Interlocked.Increment(ref done);
+        }
+    })));
+    return done / clock.Elapsed.TotalSeconds;
+}
+
+static async Task<double> AllocatedAsync(HttpClient http) => Metric(await http.GetStringAsync("/metrics"), "dotnet_gc_allocated_bytes_total");
+
+static double Metric(string metrics, string series)
+{
+    var line = metrics.Split('\n').First(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+    return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+}
+
+static long ResidentBytes(int pid)
+{
+    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}
+
+static async Task<long> SampleModelsRssAsync(string binary, string work)
+{
+    var port = FreePort.Next();
+    using var agent = AgentProcess.Start(binary, ["--models", TestPaths.SampleModels, "--data", Path.Combine(work, "samples"), "--urls", $"http://127.0.0.1:{port}"], port);
+    await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    await Task.Delay(1000);
+    var rss = ResidentBytes(agent.Id);
+    await agent.TerminateAsync(TimeSpan.FromSeconds(10));
+    return rss;
+}
