@@ -57,7 +57,7 @@ public static class AgentHostingExtensions
         services.Configure<HostOptions>(host => host.ShutdownTimeout = builder.Configuration.GetValue("Agent:ShutdownTimeout", TimeSpan.FromSeconds(10)));
 
         services.AddSingleton<PinnedBufferPool>();
-        services.AddSingleton(_ => new ExecutionProviderSelector(OrtEnv.Instance().GetAvailableProviders()));
+        services.AddSingleton(_ => new ExecutionProviderSelector(() => OrtEnv.Instance().GetAvailableProviders()));
         services.AddSingleton<ModelRuntimeContext>();
         services.AddSingleton(sp => new ModelRepository(
             Path.GetFullPath(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Models), sp.GetRequiredService<ModelRuntimeContext>()));

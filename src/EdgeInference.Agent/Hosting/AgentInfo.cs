@@ -5,11 +5,12 @@ namespace EdgeInference.Agent.Hosting;
 /// <summary>The agent's name and version, and the ONNX Runtime it runs, as reported by metadata and metrics.</summary>
 public sealed class AgentInfo
 {
+    private readonly Lazy<string> _onnxRuntimeVersion = new(() => Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString());
+
     public AgentInfo(TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
         StartedAt = time.GetUtcNow();
-        OnnxRuntimeVersion = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString();
     }
 
     public string Name => "edge-agent";
@@ -17,7 +18,8 @@ public sealed class AgentInfo
     public string Version { get; } =
         typeof(AgentInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public string OnnxRuntimeVersion { get; }
+    /// <summary>ONNX Runtime's version; asking loads the native library (an agent with no models has not yet).</summary>
+    public string OnnxRuntimeVersion => _onnxRuntimeVersion.Value;
 
     public DateTimeOffset StartedAt { get; }
 }

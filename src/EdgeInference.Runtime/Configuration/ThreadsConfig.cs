@@ -6,4 +6,7 @@ public sealed class ThreadsConfig
     public int IntraOp { get; set; }
 
     public int InterOp { get; set; }
+
+    /// <summary>Let idle ONNX Runtime threads spin for the next run (lower latency, busy cores). Off by default.</summary>
+    public bool AllowSpinning { get; set; }
 }

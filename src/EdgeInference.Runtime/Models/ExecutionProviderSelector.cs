@@ -11,15 +11,22 @@ public sealed class ExecutionProviderSelector
     /// <summary>NPUs first, then GPUs, then the optimized CPU kernels.</summary>
     public static readonly IReadOnlyList<string> DefaultPreference = ["QNN", "NNAPI", "XNNPACK", "CUDA", "TensorRT", "OpenVINO", "CPU"];
 
-    private readonly HashSet<string> _available;
+    private readonly Lazy<HashSet<string>> _available;
 
     public ExecutionProviderSelector(IEnumerable<string> availableProviders)
+        : this(() => availableProviders)
     {
-        _available = new HashSet<string>(availableProviders, StringComparer.Ordinal);
+    }
+
+    /// <summary>Asks for the providers only when the first session is made, so ONNX Runtime loads only when needed.</summary>
+    public ExecutionProviderSelector(Func<IEnumerable<string>> availableProviders)
+    {
+        ArgumentNullException.ThrowIfNull(availableProviders);
+        _available = new Lazy<HashSet<string>>(() => new HashSet<string>(availableProviders(), StringComparer.Ordinal));
     }
 
     /// <summary>The providers this process's ONNX Runtime was built with.</summary>
-    public IReadOnlyCollection<string> Available => _available;
+    public IReadOnlyCollection<string> Available => _available.Value;
 
     /// <summary>Appends the chosen provider to <paramref name="options"/> and says which it was and why.</summary>
     public ExecutionProviderChoice Apply(SessionOptions options, IEnumerable<string>? preference)
@@ -35,9 +42,9 @@ public sealed class ExecutionProviderSelector
             }
 
             var ortName = OrtName(canonical);
-            if (!_available.Contains(ortName))
+            if (!_available.Value.Contains(ortName))
             {
-                notes.Add($"{canonical}: {ortName} is not in this ONNX Runtime build (it has {string.Join(", ", _available)})");
+                notes.Add($"{canonical}: {ortName} is not in this ONNX Runtime build (it has {string.Join(", ", _available.Value)})");
                 continue;
             }
 

@@ -99,6 +99,14 @@ public sealed class ModelVersion
                 IntraOpNumThreads = config.Threads?.IntraOp ?? 0,
                 InterOpNumThreads = config.Threads?.InterOp ?? 0,
             };
+            if (!(config.Threads?.AllowSpinning ?? false))
+            {
+                // Spinning intra-op threads keep cores busy after each run: on a small device that is
+                // CPU stolen from the other models, the HTTP server and the app, and battery.
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+            }
+
             var provider = context.Providers.Apply(options, config.ExecutionProviders);
             session = new InferenceSession(modelPath, options);
             var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, provider);
