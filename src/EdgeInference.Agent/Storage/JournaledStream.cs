@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 
 namespace EdgeInference.Agent.Storage;
 
@@ -7,7 +7,7 @@ namespace EdgeInference.Agent.Storage;
 /// A file whose content on disk moves atomically from one <see cref="Flush()"/> to the next, whatever a
 /// power loss does to unflushed writes (drops them, reorders them, tears them at sector boundaries).
 /// Writes stay in memory (in 8 KiB blocks) until a flush, which first writes them to a journal file with a
-/// SHA-256 seal and fsyncs it, then applies them to the file and fsyncs it, then empties the journal.
+/// XxHash128 seal and fsyncs it, then applies them to the file and fsyncs it, then empties the journal.
 /// Opening replays a sealed journal and discards a torn one. Both streams must fsync on Flush
 /// (<see cref="DurableFileStream"/> does). LiteDB runs over this for its data file and its log, so every
 /// state a crash can leave is a prefix of LiteDB's own flushes, which is what its recovery expects.
@@ -15,6 +15,7 @@ namespace EdgeInference.Agent.Storage;
 public sealed class JournaledStream : Stream
 {
     private const int BlockSize = 8192;
+    private const int SealLength = 16;
     private const long Magic = 0x4C4E524A49444745; // "EDGIJRNL"
     private readonly Stream _file;
     private readonly Stream _journal;
@@ -228,10 +229,10 @@ public sealed class JournaledStream : Stream
         }
     }
 
-    // Journal: magic, new length, block count, then (block index, 8 KiB) per block, then SHA-256 of all before it.
+    // Journal: magic, new length, block count, then (block index, 8 KiB) per block, then XxHash128 of all before it.
     private void WriteJournal()
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
         Span<byte> header = stackalloc byte[24];
         BinaryPrimitives.WriteInt64LittleEndian(header, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], _length);
@@ -239,18 +240,18 @@ public sealed class JournaledStream : Stream
         _journal.SetLength(0);
         _journal.Position = 0;
         _journal.Write(header);
-        hash.AppendData(header);
+        hash.Append(header);
         Span<byte> index = stackalloc byte[8];
         foreach (var (block, bytes) in _dirty)
         {
             BinaryPrimitives.WriteInt64LittleEndian(index, block);
             _journal.Write(index);
             _journal.Write(bytes);
-            hash.AppendData(index);
-            hash.AppendData(bytes);
+            hash.Append(index);
+            hash.Append(bytes);
         }
 
-        _journal.Write(hash.GetHashAndReset());
+        _journal.Write(hash.GetCurrentHash());
         _journal.Flush();
     }
 
@@ -295,7 +296,7 @@ public sealed class JournaledStream : Stream
     {
         blocks = [];
         length = 0;
-        if (content.Length < 24 + 32 || BinaryPrimitives.ReadInt64LittleEndian(content) != Magic)
+        if (content.Length < 24 + SealLength || BinaryPrimitives.ReadInt64LittleEndian(content) != Magic)
         {
             return false;
         }
@@ -303,8 +304,8 @@ public sealed class JournaledStream : Stream
         length = BinaryPrimitives.ReadInt64LittleEndian(content.AsSpan(8));
         var count = BinaryPrimitives.ReadInt64LittleEndian(content.AsSpan(16));
         var body = 24 + (count * (8 + BlockSize));
-        if (count < 0 || length < 0 || content.Length != body + 32
-            || !SHA256.HashData(content.AsSpan(0, (int)body)).AsSpan().SequenceEqual(content.AsSpan((int)body)))
+        if (count < 0 || length < 0 || content.Length != body + SealLength
+            || !XxHash128.Hash(content.AsSpan(0, (int)body)).AsSpan().SequenceEqual(content.AsSpan((int)body)))
         {
             return false;
         }

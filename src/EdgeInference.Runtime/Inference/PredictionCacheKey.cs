@@ -1,26 +1,29 @@
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using EdgeInference.Runtime.Models;
 
 namespace EdgeInference.Runtime.Inference;
 
-/// <summary>SHA-256 over the model version, the requested outputs, and every input's type, shape and bytes.</summary>
+/// <summary>
+/// XxHash128 over the model version, the requested outputs, and every input's type, shape and bytes.
+/// (Not a cryptographic hash: it needs no OpenSSL, which small device images may lack.)
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly record struct PredictionCacheKey(ulong A, ulong B, ulong C, ulong D)
+public readonly record struct PredictionCacheKey(ulong A, ulong B)
 {
     public static PredictionCacheKey Compute(ModelVersion model, InferenceRequest request)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(request);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(model.ModelName));
+        var hash = new XxHash128();
+        hash.Append(MemoryMarshal.AsBytes(model.ModelName.AsSpan()));
         Span<byte> scratch = stackalloc byte[16];
         BitConverter.TryWriteBytes(scratch, model.Version);
-        hash.AppendData(scratch[..8]);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(model.Fingerprint));
+        hash.Append(scratch[..8]);
+        hash.Append(MemoryMarshal.AsBytes(model.Fingerprint.AsSpan()));
         foreach (var requested in request.RequestedOutputs ?? [])
         {
-            hash.AppendData([requested ? (byte)1 : (byte)0]);
+            hash.Append([requested ? (byte)1 : (byte)0]);
         }
 
         foreach (var input in request.Inputs)
@@ -32,14 +35,12 @@ public readonly record struct PredictionCacheKey(ulong A, ulong B, ulong C, ulon
 
             BitConverter.TryWriteBytes(scratch, (int)input.DataType);
             BitConverter.TryWriteBytes(scratch[4..], input.Shape.Length);
-            hash.AppendData(scratch[..8]);
-            hash.AppendData(MemoryMarshal.AsBytes(input.Shape.AsSpan()));
-            hash.AppendData(input.Span);
+            hash.Append(scratch[..8]);
+            hash.Append(MemoryMarshal.AsBytes(input.Shape.AsSpan()));
+            hash.Append(input.Span);
         }
 
-        Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
-        var words = MemoryMarshal.Cast<byte, ulong>(digest);
-        return new PredictionCacheKey(words[0], words[1], words[2], words[3]);
+        var value = hash.GetCurrentHashAsUInt128();
+        return new PredictionCacheKey((ulong)(value >> 64), (ulong)value);
     }
 }
