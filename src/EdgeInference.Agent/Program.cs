@@ -1,7 +1,7 @@
 using EdgeInference.Agent.Hosting;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(AgentHostingExtensions.HostArguments(args));
 builder.AddEdgeAgent(args);
 try
 {

@@ -54,7 +54,7 @@ public sealed class AgentHost : IAsyncDisposable
             "--poll-interval", "00:00:00.200",
             .. extraArgs,
         ];
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(AgentHostingExtensions.HostArguments(args));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddEdgeAgent(args);
         var app = builder.Build();

@@ -34,6 +34,29 @@ public static class AgentHostingExtensions
         ["--config"] = "Agent:ConfigFile",
     };
 
+    /// <summary>
+    /// The arguments for <c>WebApplication.CreateSlimBuilder</c>: all but <c>--urls</c>, which the agent
+    /// applies itself (Agent:Urls), so the host does not also read it as its own "urls" setting.
+    /// </summary>
+    public static string[] HostArguments(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var kept = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--urls")
+            {
+                i++;
+            }
+            else if (!args[i].StartsWith("--urls=", StringComparison.Ordinal))
+            {
+                kept.Add(args[i]);
+            }
+        }
+
+        return kept.ToArray();
+    }
+
     public static WebApplicationBuilder AddEdgeAgent(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -45,8 +68,6 @@ public static class AgentHostingExtensions
 
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
-        // Listeners come from Agent:Urls and Agent:Grpc; the host's own "urls" must not override them.
-        builder.WebHost.UseSetting("urls", "");
         builder.Host.UseSystemd();
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
