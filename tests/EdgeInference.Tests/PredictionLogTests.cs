@@ -3,7 +3,6 @@ using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Storage;
 using EdgeInference.Tests.Storage;
 using EdgeInference.Testing;
-using LiteDB;
 
 namespace EdgeInference.Tests;
 
@@ -56,10 +55,11 @@ public sealed class PredictionLogTests
             // Reopen what survived on the disk: the journals are replayed or discarded, then LiteDB recovers its log.
             var after = new CrashableDisk(seed, long.MaxValue);
             var survived = files.Select(f => after.Open(f.Name, f.DurableBytes)).ToArray();
-            using var reopened = DurableLiteDatabase.Open(new JournaledStream(survived[0], survived[1]), new JournaledStream(survived[2], survived[3]));
-            var records = reopened.GetCollection(PredictionLogStore.CollectionName);
-            var all = records.FindAll().Select(PredictionRecord.FromBson).ToDictionary(r => r.Sequence);
-            Assert.Equal(all.Count, records.Count());
+            using var reopened = new PredictionLogStore(
+                new PredictionLogOptions { CommitInterval = TimeSpan.Zero },
+                () => DurableLiteDatabase.Open(new JournaledStream(survived[0], survived[1]), new JournaledStream(survived[2], survived[3])));
+            var all = reopened.Read(0, int.MaxValue).ToDictionary(r => r.Sequence);
+            Assert.Equal(all.Count, reopened.Count);
             foreach (var (sequence, id) in acknowledged)
             {
                 Assert.True(all.TryGetValue(sequence, out var record), $"seed {seed}: acknowledged record {sequence} ({id}) was lost");
@@ -67,11 +67,13 @@ public sealed class PredictionLogTests
                 Assert.Equal([0.25, 0.75], record.Outputs[0].Values);
             }
 
-            // Sound: it takes new records and checkpoints after recovery.
-            var late = Record("after");
-            late.Sequence = long.MaxValue - 1;
-            records.Insert(late.ToBson());
-            reopened.Checkpoint();
+            // Sound: it takes new records after recovery, numbered after the last one that survived.
+            using var resume = new CancellationTokenSource();
+            var resumed = Task.Run(() => reopened.RunAsync(resume.Token));
+            using var appendTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Assert.Equal(all.Keys.DefaultIfEmpty(0).Max() + 1, await reopened.AppendAsync(Record("after"), appendTimeout.Token));
+            await resume.CancelAsync();
+            await resumed;
             trials++;
             acknowledgedSurvivors += acknowledged.Count;
         }

@@ -6,9 +6,10 @@ namespace EdgeInference.Agent.PredictionLog;
 
 /// <summary>
 /// The durable prediction log: producers append without waiting; a single writer commits batches to
-/// LiteDB and acknowledges a record only once its batch is on disk. The size is bounded by
-/// <see cref="PredictionLogOptions.MaxRecords"/> under <see cref="PredictionLogOptions.Policy"/>, and
-/// everything dropped is counted.
+/// LiteDB and acknowledges a record only once its batch is on disk. Each commit is one document
+/// (<c>_id</c> = first sequence, <c>last</c>, <c>n</c>, and the records in a compact binary form), since
+/// LiteDB's cost is per document. The size is bounded by <see cref="PredictionLogOptions.MaxRecords"/>
+/// under <see cref="PredictionLogOptions.Policy"/>, and everything dropped is counted.
 /// </summary>
 public sealed class PredictionLogStore : IDisposable
 {
@@ -38,8 +39,13 @@ public sealed class PredictionLogStore : IDisposable
         });
         _database = open();
         _records = _database.GetCollection(CollectionName, BsonAutoId.Int64);
-        _count = _records.LongCount();
-        _lastSequence = _count == 0 ? 0 : _records.Max().AsInt64;
+        _records.EnsureIndex("last");
+        foreach (var batch in _records.FindAll())
+        {
+            _count += batch["n"].AsInt32;
+            _lastSequence = Math.Max(_lastSequence, batch["last"].AsInt64);
+        }
+
         _acknowledged = _lastSequence;
     }
 
@@ -77,13 +83,30 @@ public sealed class PredictionLogStore : IDisposable
         return await acknowledged.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records after <paramref name="afterSequence"/>, oldest first.</summary>
+    /// <summary>Records after <paramref name="afterSequence"/>, oldest first, at most <paramref name="limit"/>.</summary>
     public IReadOnlyList<PredictionRecord> Read(long afterSequence, int limit)
     {
+        var records = new List<PredictionRecord>();
         lock (_database)
         {
-            return _records.Find(Query.GT("_id", afterSequence), limit: limit).Select(PredictionRecord.FromBson).ToArray();
+            foreach (var batch in _records.Find(Query.GT("last", afterSequence)))
+            {
+                foreach (var record in Decode(batch))
+                {
+                    if (record.Sequence > afterSequence && records.Count < limit)
+                    {
+                        records.Add(record);
+                    }
+                }
+
+                if (records.Count >= limit)
+                {
+                    break;
+                }
+            }
         }
+
+        return records;
     }
 
     /// <summary>The single writer: commits queued records in batches until cancelled, then drains what is queued.</summary>
@@ -141,33 +164,37 @@ public sealed class PredictionLogStore : IDisposable
 
     private void Commit(List<Entry> batch)
     {
-        var documents = new List<BsonDocument>(batch.Count);
         var sequences = new long[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        var first = _lastSequence + 1;
+        var count = 0;
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            if (_options.Policy == PredictionLogPolicy.RejectNew && _count + documents.Count >= _options.MaxRecords)
+            for (var i = 0; i < batch.Count; i++)
             {
-                Interlocked.Increment(ref _droppedByPolicy);
-                continue;
-            }
+                if (_options.Policy == PredictionLogPolicy.RejectNew && _count + count >= _options.MaxRecords)
+                {
+                    Interlocked.Increment(ref _droppedByPolicy);
+                    continue;
+                }
 
-            batch[i].Record.Sequence = sequences[i] = ++_lastSequence;
-            documents.Add(batch[i].Record.ToBson());
+                batch[i].Record.Sequence = sequences[i] = ++_lastSequence;
+                batch[i].Record.WriteTo(writer);
+                count++;
+            }
         }
 
         lock (_database)
         {
-            if (documents.Count > 0)
+            if (count > 0)
             {
-                _records.InsertBulk(documents, documents.Count);
-                Interlocked.Add(ref _count, documents.Count);
+                _records.Insert(Document(first, count, buffer.ToArray()));
+                Interlocked.Add(ref _count, count);
             }
 
             if (_options.Policy == PredictionLogPolicy.DropOldest && _count > _options.MaxRecords)
             {
-                var deleted = _records.DeleteMany(Query.LTE("_id", _lastSequence - _options.MaxRecords));
-                Interlocked.Add(ref _count, -deleted);
-                Interlocked.Add(ref _droppedByPolicy, deleted);
+                DropOldest(_count - _options.MaxRecords);
             }
 
             DurableLiteDatabase.Commit(_database);
@@ -177,6 +204,51 @@ public sealed class PredictionLogStore : IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Acknowledged?.TrySetResult(sequences[i]);
+        }
+    }
+
+    private static BsonDocument Document(long first, int count, byte[] records) => new()
+    {
+        ["_id"] = first,
+        ["last"] = first + count - 1,
+        ["n"] = count,
+        ["records"] = records,
+    };
+
+    private static IEnumerable<PredictionRecord> Decode(BsonDocument batch)
+    {
+        var first = batch["_id"].AsInt64;
+        var count = batch["n"].AsInt32;
+        using var reader = new BinaryReader(new MemoryStream(batch["records"].AsBinary), System.Text.Encoding.UTF8);
+        for (var i = 0; i < count; i++)
+        {
+            yield return PredictionRecord.ReadFrom(reader, first + i);
+        }
+    }
+
+    /// <summary>Deletes the oldest <paramref name="excess"/> records: whole batches, then the head of the next one.</summary>
+    private void DropOldest(long excess)
+    {
+        while (excess > 0 && _records.Find(Query.All("_id", Query.Ascending), skip: 0, limit: 1).FirstOrDefault() is { } batch)
+        {
+            var count = batch["n"].AsInt32;
+            _records.Delete(batch["_id"]);
+            var dropped = Math.Min(count, excess);
+            if (dropped < count)
+            {
+                var kept = Decode(batch).Skip((int)dropped).ToList();
+                using var buffer = new MemoryStream();
+                using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    kept.ForEach(r => r.WriteTo(writer));
+                }
+
+                _records.Insert(Document(kept[0].Sequence, kept.Count, buffer.ToArray()));
+            }
+
+            excess -= dropped;
+            Interlocked.Add(ref _count, -dropped);
+            Interlocked.Add(ref _droppedByPolicy, dropped);
         }
     }
 

@@ -1,5 +1,3 @@
-using LiteDB;
-
 namespace EdgeInference.Agent.PredictionLog;
 
 /// <summary>One logged prediction. <see cref="Sequence"/> is assigned by the log and never reused on a device.</summary>
@@ -25,70 +23,107 @@ public sealed class PredictionRecord
     /// <summary>The inputs, for the sampled share of records; null otherwise.</summary>
     public IReadOnlyList<PredictionInputSample>? Inputs { get; set; }
 
-    public BsonDocument ToBson()
+    /// <summary>Writes the record in the log's compact binary form (its sequence is implied by its batch).</summary>
+    public void WriteTo(BinaryWriter writer)
     {
-        var outputs = new BsonArray();
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(RequestId is not null);
+        if (RequestId is not null)
+        {
+            writer.Write(RequestId);
+        }
+
+        writer.Write(Model);
+        writer.Write(Version);
+        writer.Write(Timestamp.UtcTicks);
+        writer.Write(LatencyMicroseconds);
+        writer.Write(Protocol);
+        writer.Write7BitEncodedInt(Outputs.Count);
         foreach (var output in Outputs)
         {
-            outputs.Add(new BsonDocument
+            writer.Write(output.Name);
+            WriteShape(writer, output.Shape);
+            writer.Write7BitEncodedInt(output.Values.Length);
+            foreach (var value in output.Values)
             {
-                ["name"] = output.Name,
-                ["shape"] = new BsonArray(output.Shape.Select(d => new BsonValue(d))),
-                ["values"] = new BsonArray(output.Values.Select(v => new BsonValue(v))),
-            });
-        }
-
-        var document = new BsonDocument
-        {
-            ["_id"] = Sequence,
-            ["rid"] = RequestId is null ? BsonValue.Null : new BsonValue(RequestId),
-            ["model"] = Model,
-            ["version"] = Version,
-            ["ts"] = Timestamp.UtcDateTime,
-            ["latency_us"] = LatencyMicroseconds,
-            ["protocol"] = Protocol,
-            ["outputs"] = outputs,
-        };
-        if (Inputs is not null)
-        {
-            var inputs = new BsonArray();
-            foreach (var input in Inputs)
-            {
-                inputs.Add(new BsonDocument
-                {
-                    ["name"] = input.Name,
-                    ["datatype"] = input.DataType,
-                    ["shape"] = new BsonArray(input.Shape.Select(d => new BsonValue(d))),
-                    ["data"] = input.Data,
-                });
+                writer.Write(value);
             }
-
-            document["inputs"] = inputs;
         }
 
-        return document;
+        writer.Write7BitEncodedInt(Inputs is null ? 0 : Inputs.Count + 1);
+        foreach (var input in Inputs ?? [])
+        {
+            writer.Write(input.Name);
+            writer.Write(input.DataType);
+            WriteShape(writer, input.Shape);
+            writer.Write7BitEncodedInt(input.Data.Length);
+            writer.Write(input.Data);
+        }
     }
 
-    public static PredictionRecord FromBson(BsonDocument document)
+    public static PredictionRecord ReadFrom(BinaryReader reader, long sequence)
     {
-        ArgumentNullException.ThrowIfNull(document);
-        return new PredictionRecord
+        ArgumentNullException.ThrowIfNull(reader);
+        var record = new PredictionRecord
         {
-            Sequence = document["_id"].AsInt64,
-            RequestId = document["rid"].IsNull ? null : document["rid"].AsString,
-            Model = document["model"].AsString,
-            Version = document["version"].AsInt64,
-            Timestamp = new DateTimeOffset(DateTime.SpecifyKind(document["ts"].AsDateTime, DateTimeKind.Utc)),
-            LatencyMicroseconds = document["latency_us"].AsInt64,
-            Protocol = document["protocol"].AsString,
-            Outputs = document["outputs"].AsArray.Select(o => new PredictionOutputSummary(
-                o["name"].AsString,
-                o["shape"].AsArray.Select(d => d.AsInt64).ToArray(),
-                o["values"].AsArray.Select(v => v.AsDouble).ToArray())).ToArray(),
-            Inputs = document.TryGetValue("inputs", out var inputs)
-                ? inputs.AsArray.Select(i => new PredictionInputSample(
-                    i["name"].AsString, i["datatype"].AsString, i["shape"].AsArray.Select(d => d.AsInt64).ToArray(), i["data"].AsBinary)).ToArray()
-                : null,
+            Sequence = sequence,
+            RequestId = reader.ReadBoolean() ? reader.ReadString() : null,
+            Model = reader.ReadString(),
+            Version = reader.ReadInt64(),
+            Timestamp = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero),
+            LatencyMicroseconds = reader.ReadInt64(),
+            Protocol = reader.ReadString(),
         };
+        var outputs = new PredictionOutputSummary[reader.Read7BitEncodedInt()];
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var name = reader.ReadString();
+            var shape = ReadShape(reader);
+            var values = new double[reader.Read7BitEncodedInt()];
+            for (var v = 0; v < values.Length; v++)
+            {
+                values[v] = reader.ReadDouble();
+            }
+
+            outputs[i] = new PredictionOutputSummary(name, shape, values);
+        }
+
+        record.Outputs = outputs;
+        var inputs = reader.Read7BitEncodedInt() - 1;
+        if (inputs >= 0)
+        {
+            var samples = new PredictionInputSample[inputs];
+            for (var i = 0; i < inputs; i++)
+            {
+                var name = reader.ReadString();
+                var datatype = reader.ReadString();
+                var shape = ReadShape(reader);
+                samples[i] = new PredictionInputSample(name, datatype, shape, reader.ReadBytes(reader.Read7BitEncodedInt()));
+            }
+
+            record.Inputs = samples;
+        }
+
+        return record;
+    }
+
+    private static void WriteShape(BinaryWriter writer, long[] shape)
+    {
+        writer.Write7BitEncodedInt(shape.Length);
+        foreach (var dim in shape)
+        {
+            writer.Write7BitEncodedInt64(dim);
+        }
+    }
+
+    private static long[] ReadShape(BinaryReader reader)
+    {
+        var shape = new long[reader.Read7BitEncodedInt()];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            shape[i] = reader.Read7BitEncodedInt64();
+        }
+
+        return shape;
     }
 }
