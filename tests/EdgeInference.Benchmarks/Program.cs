@@ -94,6 +94,11 @@ try
     }
 
     Console.WriteLine();
+    Console.WriteLine("## The agent's request pipeline alone, in process (no web server)");
+    Console.WriteLine();
+    await PipelineCost.PrintAsync(repository, latencyCount * 3);
+
+    Console.WriteLine();
     Console.WriteLine("## Managed bytes the agent allocates per request (whole process: Kestrel, gRPC, agent, prediction log)");
     Console.WriteLine();
     Console.WriteLine("| model | path | bytes per request | input tensor bytes |");

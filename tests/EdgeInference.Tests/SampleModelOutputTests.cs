@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
+using EdgeInference.Runtime.Tensors;
 using EdgeInference.Testing;
 
 namespace EdgeInference.Tests;
@@ -63,6 +66,32 @@ public sealed class SampleModelOutputTests : IClassFixture<SampleModelAgentFixtu
         Assert.Equal(expected, await RunChain((model, inputs) => V2Client.InferJsonAsync(_agent.Http, model, inputs)));
         Assert.Equal(expected, await RunChain((model, inputs) => V2Client.InferGrpcAsync(_agent.Grpc, model, inputs)));
         Assert.InRange(expected, 0f, 1f);
+    }
+
+    [Fact]
+    public async Task Infer_PrettyPrintedJsonWithDataBeforeTheName_EqualsBareOnnxRuntime()
+    {
+        using var reference = new BareOrt(SampleInputs.ModelPath("silero_vad"));
+        var inputs = SampleInputs.For("silero_vad", reference, seed: 9);
+        // Every input with "data" first, spread over lines, numbers in exponent form.
+        var body = new StringBuilder("{\n  \"id\": \"pretty\",\n  \"inputs\": [\n");
+        foreach (var input in inputs)
+        {
+            var values = input.Type == TensorDataType.Int64
+                ? string.Join(", ", Enumerable.Range(0, input.Data.Length / 8).Select(i => BitConverter.ToInt64(input.Data, i * 8).ToString(CultureInfo.InvariantCulture)))
+                : string.Join(",\n      ", input.AsFloats().Select(v => v.ToString("E9", CultureInfo.InvariantCulture)));
+            body.Append(CultureInfo.InvariantCulture, $"    {{ \"data\": [ {values} ],\n      \"shape\": [{string.Join(", ", input.Shape)}], \"name\": \"{input.Name}\", \"datatype\": \"{input.Type.ToProtocolName()}\" }}");
+            body.Append(input == inputs[^1] ? "\n" : ",\n");
+        }
+
+        body.Append("  ]\n}\n");
+        using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
+        using var response = await _agent.Http.PostAsync("/v2/models/silero_vad/infer", content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var json = JsonNode.Parse(text)!;
+        Assert.Equal("pretty", json["id"]!.GetValue<string>());
+        AssertSame(reference.Run(inputs), V2Client.ParseJsonOutputs(json), "pretty JSON");
     }
 
     [Fact]

@@ -12,6 +12,80 @@ internal static class JsonTensorReader
 {
     private const int MaxRank = 32;
 
+    /// <summary>
+    /// Reads a flat array of FP32 numbers straight from the bytes of <paramref name="json"/> (the whole
+    /// document the reader reads), leaving the reader on the array's end: the common case of the v2 "data"
+    /// field, at a fraction of the token-by-token cost. Returns false, having consumed nothing, for anything
+    /// else (nesting, strings, other types), which the general path then reads and reports on.
+    /// <paramref name="readerOffset"/> is where in <paramref name="json"/> the reader's input starts; it
+    /// moves when the reader is resumed past the array.
+    /// </summary>
+    public static bool TryReadFlatFloats(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, ref int readerOffset, TensorBufferWriter writer)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray || reader.HasValueSequence)
+        {
+            return false;
+        }
+
+        var position = readerOffset + (int)reader.BytesConsumed; // just past '['
+        var expectValue = true;
+        var any = false;
+        while (position < json.Length)
+        {
+            var b = json[position];
+            if (b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                position++;
+                continue;
+            }
+
+            if (b == ']' && (!expectValue || !any))
+            {
+                // Resume the reader on the closing bracket, with the array still open in its state.
+                var resumed = new Utf8JsonReader(json[position..], isFinalBlock: true, reader.CurrentState);
+                if (!resumed.Read() || resumed.TokenType != JsonTokenType.EndArray)
+                {
+                    break;
+                }
+
+                reader = resumed;
+                readerOffset = position;
+                return true;
+            }
+
+            if (expectValue)
+            {
+                var end = position;
+                while (end < json.Length && json[end] is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E' or (>= (byte)'0' and <= (byte)'9'))
+                {
+                    end++;
+                }
+
+                if (end == position || !FastFloatParser.TryParse(json[position..end], out var value))
+                {
+                    break;
+                }
+
+                writer.Append(value);
+                any = true;
+                expectValue = false;
+                position = end;
+            }
+            else if (b == ',')
+            {
+                expectValue = true;
+                position++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        writer.Clear();
+        return false;
+    }
+
     /// <summary>Reads the value under the reader into <paramref name="writer"/>; returns its nested shape.</summary>
     public static long[] ReadValue(ref Utf8JsonReader reader, TensorDataType type, TensorBufferWriter writer, string input)
     {

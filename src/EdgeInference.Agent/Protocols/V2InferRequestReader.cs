@@ -25,6 +25,7 @@ internal static class V2InferRequestReader
             }
 
             var binaryOffset = 0;
+            var readerOffset = 0; // where in json the reader's input starts (it moves when a data array is skipped fast)
             var binaryByDefault = false;
             bool[]? requested = null;
             bool[]? binaryRequested = null;
@@ -46,7 +47,7 @@ internal static class V2InferRequestReader
                     ExpectArray(ref reader, "'inputs'");
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        ReadInput(ref reader, binary, ref binaryOffset, model, pool, request);
+                        ReadInput(json, ref reader, ref readerOffset, binary, ref binaryOffset, model, pool, request);
                     }
                 }
                 else if (reader.ValueTextEquals("outputs"u8))
@@ -96,7 +97,7 @@ internal static class V2InferRequestReader
         }
     }
 
-    private static void ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, ref int binaryOffset, ModelVersion model, PinnedBufferPool pool, InferenceRequest request)
+    private static void ReadInput(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, ref int readerOffset, ReadOnlySpan<byte> binary, ref int binaryOffset, ModelVersion model, PinnedBufferPool pool, InferenceRequest request)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -110,6 +111,7 @@ internal static class V2InferRequestReader
         long? binarySize = null;
         var data = default(Utf8JsonReader);
         var hasData = false;
+        TensorBufferWriter? parsed = null; // data read in place when the name came first (the usual order)
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
@@ -126,12 +128,12 @@ internal static class V2InferRequestReader
             else if (reader.ValueTextEquals("datatype"u8))
             {
                 reader.Read();
-                if (reader.TokenType != JsonTokenType.String || !TensorDataTypes.TryParse(reader.ValueSpan, out var parsed))
+                if (reader.TokenType != JsonTokenType.String || !TensorDataTypes.TryParse(reader.ValueSpan, out var parsedType))
                 {
                     throw Invalid($"an input has datatype {Describe(ref reader)}, which is not one of BOOL, UINT8..UINT64, INT8..INT64, FP16, BF16, FP32, FP64, BYTES");
                 }
 
-                datatype = parsed;
+                datatype = parsedType;
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
@@ -146,9 +148,20 @@ internal static class V2InferRequestReader
             else if (reader.ValueTextEquals("data"u8))
             {
                 reader.Read();
-                data = reader;
                 hasData = true;
-                reader.Skip();
+                if (spec is not null && parsed is null)
+                {
+                    parsed = new TensorBufferWriter(pool, 4096);
+                    if (spec.DataType != TensorDataType.Fp32 || !JsonTensorReader.TryReadFlatFloats(json, ref reader, ref readerOffset, parsed))
+                    {
+                        JsonTensorReader.ReadValue(ref reader, spec.DataType, parsed, spec.Name);
+                    }
+                }
+                else
+                {
+                    data = reader;
+                    reader.Skip();
+                }
             }
             else
             {
@@ -157,6 +170,20 @@ internal static class V2InferRequestReader
             }
         }
 
+        try
+        {
+            Complete(ref data, hasData, parsed, spec, unknownName, datatype, shape, binarySize, binary, ref binaryOffset, model, pool, request);
+        }
+        finally
+        {
+            parsed?.Dispose();
+        }
+    }
+
+    private static void Complete(
+        ref Utf8JsonReader data, bool hasData, TensorBufferWriter? parsed, TensorSpec? spec, string? unknownName, TensorDataType? datatype,
+        long[]? shape, long? binarySize, ReadOnlySpan<byte> binary, ref int binaryOffset, ModelVersion model, PinnedBufferPool pool, InferenceRequest request)
+    {
         if (unknownName is not null)
         {
             throw Invalid($"model '{model.ModelName}' has no input '{unknownName}'; its inputs are {string.Join(", ", model.Inputs.Select(i => i.Name))}");
@@ -219,10 +246,14 @@ internal static class V2InferRequestReader
             throw Invalid($"input '{spec.Name}' has neither 'data' nor a binary_data_size parameter");
         }
 
-        var writer = new TensorBufferWriter(pool, (int)Math.Min(Math.Max(elements * Math.Max(spec.DataType.ElementSize(), 8), 16), 1 << 26));
+        var writer = parsed ?? new TensorBufferWriter(pool, (int)Math.Min(Math.Max(elements * Math.Max(spec.DataType.ElementSize(), 8), 16), 1 << 26));
         try
         {
-            JsonTensorReader.ReadValue(ref data, spec.DataType, writer, spec.Name);
+            if (parsed is null)
+            {
+                JsonTensorReader.ReadValue(ref data, spec.DataType, writer, spec.Name);
+            }
+
             if (writer.Count != elements)
             {
                 throw Invalid($"input '{spec.Name}' has {writer.Count} elements but shape {TensorShape.Format(shape)} needs {elements}");

@@ -67,6 +67,13 @@ public sealed class TensorBufferWriter : IDisposable
         Count += elements;
     }
 
+    /// <summary>Forgets everything appended, keeping the buffer.</summary>
+    public void Clear()
+    {
+        Length = 0;
+        Count = 0;
+    }
+
     /// <summary>Turns the written bytes into a tensor; the writer is empty and unusable afterwards.</summary>
     public TensorBuffer Detach(string name, TensorDataType dataType, long[] shape)
     {
