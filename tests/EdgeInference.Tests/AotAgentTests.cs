@@ -46,6 +46,37 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64Binary_OnSigtermWithARequestInFlight_FinishesItBeforeExiting()
+    {
+        var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 8), null));
+        try
+        {
+            var port = FreePort.Next();
+            using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), ["--models", models, "--data", _data, "--urls", $"http://127.0.0.1:{port}"], port);
+            await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+
+            // A request big enough to take a while: 4096 rows through the 4 MB MLP.
+            var inputs = new[] { GeneratedModels.Features(seed: 3, rows: 4096) };
+            var idle = CpuTicks(agent.Id);
+            var inFlight = V2Client.InferBinaryAsync(agent.Http, "mlp", inputs);
+            // The model is running once the agent has used 50 ms of CPU since the request left.
+            await AgentHost.WaitUntilAsync(() => CpuTicks(agent.Id) > idle + 5 || inFlight.IsCompleted, TimeSpan.FromSeconds(10), "the request to run");
+            Assert.False(inFlight.IsCompleted, "the request finished before SIGTERM; make it bigger");
+            var exit = agent.TerminateAsync(TimeSpan.FromSeconds(30));
+
+            var outputs = await inFlight;
+            Assert.Equal([4096L, 1], outputs[0].Shape);
+            using var reference = new BareOrt(Path.Combine(models, "mlp", "1", "model.onnx"));
+            Assert.Equal(reference.Run(inputs)[0].Data, outputs[0].Data);
+            Assert.Equal(0, await exit);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task X64Binary_UnderTypeNotify_SendsReadyThenWatchdogPingsThenStopping()
     {
         var socketPath = Path.Combine(_data, "notify.sock");
@@ -73,6 +104,14 @@ public sealed class AotAgentTests : IDisposable
             var received = await notify.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
             messages.Add(Encoding.UTF8.GetString(buffer, 0, received).Trim());
         }
+    }
+
+    /// <summary>User plus system CPU time of a process, in clock ticks (1/100 s).</summary>
+    private static long CpuTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
