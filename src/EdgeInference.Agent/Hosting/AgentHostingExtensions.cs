@@ -16,7 +16,6 @@ using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeInference.Agent.Hosting;
 
@@ -84,8 +83,11 @@ public static class AgentHostingExtensions
         services.Configure<HostOptions>(host => host.ShutdownTimeout = builder.Configuration.GetValue("Agent:ShutdownTimeout", TimeSpan.FromSeconds(10)));
 
         services.AddSingleton<PinnedBufferPool>();
-        services.AddSingleton(_ => new ExecutionProviderSelector(() => OrtEnv.Instance().GetAvailableProviders()));
-        services.AddSingleton<ModelRuntimeContext>();
+        services.AddSingleton<OnnxRuntimeEnvironment>(_ => new());
+        services.AddSingleton(sp => new ExecutionProviderSelector(sp.GetRequiredService<OnnxRuntimeEnvironment>().AvailableProviders));
+        services.AddSingleton(sp => new ModelRuntimeContext(
+            sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ExecutionProviderSelector>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OnnxRuntimeEnvironment>()));
         services.AddSingleton(sp => new ModelRepository(
             Path.GetFullPath(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Models), sp.GetRequiredService<ModelRuntimeContext>()));
         if (builder.Configuration.GetValue("Agent:PredictionLog:Enabled", true))

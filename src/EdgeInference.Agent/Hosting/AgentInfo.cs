@@ -1,15 +1,17 @@
 using System.Reflection;
+using EdgeInference.Runtime.Models;
 
 namespace EdgeInference.Agent.Hosting;
 
 /// <summary>The agent's name and version, and the ONNX Runtime it runs, as reported by metadata and metrics.</summary>
 public sealed class AgentInfo
 {
-    private readonly Lazy<string> _onnxRuntimeVersion = new(() => Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString());
+    private readonly OnnxRuntimeEnvironment _onnxRuntime;
 
-    public AgentInfo(TimeProvider time)
+    public AgentInfo(TimeProvider time, OnnxRuntimeEnvironment onnxRuntime)
     {
         ArgumentNullException.ThrowIfNull(time);
+        _onnxRuntime = onnxRuntime;
         StartedAt = time.GetUtcNow();
     }
 
@@ -19,7 +21,7 @@ public sealed class AgentInfo
         typeof(AgentInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>ONNX Runtime's version; asking loads the native library (an agent with no models has not yet).</summary>
-    public string OnnxRuntimeVersion => _onnxRuntimeVersion.Value;
+    public string OnnxRuntimeVersion => _onnxRuntime.Version;
 
     public DateTimeOffset StartedAt { get; }
 }

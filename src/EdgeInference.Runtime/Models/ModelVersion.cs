@@ -99,7 +99,11 @@ public sealed class ModelVersion
                 IntraOpNumThreads = config.Threads?.IntraOp ?? 0,
                 InterOpNumThreads = config.Threads?.InterOp ?? 0,
             };
-            if (!(config.Threads?.AllowSpinning ?? false))
+            if (context.Environment is { HasGlobalThreadPool: true } && config.Threads is null)
+            {
+                options.DisablePerSessionThreads();
+            }
+            else if (!(config.Threads?.AllowSpinning ?? false))
             {
                 // Spinning intra-op threads keep cores busy after each run: on a small device that is
                 // CPU stolen from the other models, the HTTP server and the app, and battery.
