@@ -4,7 +4,6 @@ using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 using EdgeInference.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeInference.Benchmarks;
 
@@ -17,7 +16,8 @@ internal static class PipelineCost
     public static async Task PrintAsync(string repository, int iterations)
     {
         var pool = new PinnedBufferPool();
-        var context = new ModelRuntimeContext(pool, new ExecutionProviderSelector(() => OrtEnv.Instance().GetAvailableProviders()), TimeProvider.System, NullLoggerFactory.Instance);
+        var onnxRuntime = new OnnxRuntimeEnvironment();
+        var context = new ModelRuntimeContext(pool, new ExecutionProviderSelector(onnxRuntime.AvailableProviders), TimeProvider.System, NullLoggerFactory.Instance, onnxRuntime);
         using var models = new ModelRepository(repository, context);
         models.Reconcile();
         var model = models.Acquire("hey_jarvis", null);

@@ -31,7 +31,6 @@ public static class AgentHostingExtensions
         ["--grpc"] = "Agent:Grpc",
         ["--poll-interval"] = "Agent:PollInterval",
         ["--max-body"] = "Agent:MaxRequestBodyBytes",
-        ["--config"] = "Agent:ConfigFile",
     };
 
     /// <summary>

@@ -18,17 +18,6 @@ public sealed class PredictionCache
         _maxBytes = maxBytes;
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _map.Count;
-            }
-        }
-    }
-
     /// <summary>Copies of the cached outputs in buffers from <paramref name="pool"/>, or null on a miss.</summary>
     public TensorBuffer?[]? TryGet(PredictionCacheKey key, PinnedBufferPool pool)
     {

@@ -54,35 +54,4 @@ public sealed class Histogram
 
         return result;
     }
-
-    /// <summary>Estimates the <paramref name="quantile"/> (0..1) by linear interpolation inside the bucket.</summary>
-    public double Quantile(double quantile)
-    {
-        var cumulative = CumulativeCounts();
-        var total = cumulative[^1];
-        if (total == 0)
-        {
-            return 0;
-        }
-
-        var bounds = (double[])UpperBounds;
-        var rank = quantile * total;
-        for (var i = 0; i < cumulative.Length; i++)
-        {
-            if (cumulative[i] >= rank)
-            {
-                if (i == bounds.Length)
-                {
-                    return bounds[^1];
-                }
-
-                var lower = i == 0 ? 0 : bounds[i - 1];
-                var below = i == 0 ? 0 : cumulative[i - 1];
-                var inBucket = cumulative[i] - below;
-                return inBucket == 0 ? bounds[i] : lower + ((bounds[i] - lower) * (rank - below) / inBucket);
-            }
-        }
-
-        return bounds[^1];
-    }
 }

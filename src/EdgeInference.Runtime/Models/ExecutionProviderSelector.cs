@@ -13,20 +13,12 @@ public sealed class ExecutionProviderSelector
 
     private readonly Lazy<HashSet<string>> _available;
 
-    public ExecutionProviderSelector(IEnumerable<string> availableProviders)
-        : this(() => availableProviders)
-    {
-    }
-
     /// <summary>Asks for the providers only when the first session is made, so ONNX Runtime loads only when needed.</summary>
     public ExecutionProviderSelector(Func<IEnumerable<string>> availableProviders)
     {
         ArgumentNullException.ThrowIfNull(availableProviders);
         _available = new Lazy<HashSet<string>>(() => new HashSet<string>(availableProviders(), StringComparer.Ordinal));
     }
-
-    /// <summary>The providers this process's ONNX Runtime was built with.</summary>
-    public IReadOnlyCollection<string> Available => _available.Value;
 
     /// <summary>Appends the chosen provider to <paramref name="options"/> and says which it was and why.</summary>
     public ExecutionProviderChoice Apply(SessionOptions options, IEnumerable<string>? preference)

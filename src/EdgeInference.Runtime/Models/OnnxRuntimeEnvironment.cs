@@ -11,13 +11,13 @@ public sealed class OnnxRuntimeEnvironment
 {
     private readonly Lazy<(OrtEnv Env, bool Shared)> _env;
 
-    public OnnxRuntimeEnvironment(int intraOpThreads = 0)
+    public OnnxRuntimeEnvironment()
     {
         _env = new Lazy<(OrtEnv, bool)>(() =>
         {
             using var threads = new OrtThreadingOptions
             {
-                GlobalIntraOpNumThreads = intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount,
+                GlobalIntraOpNumThreads = Environment.ProcessorCount,
                 GlobalInterOpNumThreads = 1,
                 GlobalSpinControl = false,
             };

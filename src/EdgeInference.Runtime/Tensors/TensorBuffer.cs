@@ -28,13 +28,11 @@ public sealed class TensorBuffer : IDisposable
     public long[] Shape { get; }
 
     /// <summary>Bytes in use: element count × element size, or the length-prefixed layout for BYTES.</summary>
-    public int Length { get; private set; }
+    public int Length { get; }
 
     public long ElementCount => TensorShape.ElementCount(Shape);
 
     public Span<byte> Span => Buffer.AsSpan(0, Length);
-
-    public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
 
     /// <summary>The address of the first byte; valid while this buffer is alive (the array is pinned).</summary>
     public IntPtr Pointer => Marshal.UnsafeAddrOfPinnedArrayElement(Buffer, 0);
@@ -59,13 +57,6 @@ public sealed class TensorBuffer : IDisposable
     /// <summary>Takes ownership of a buffer rented from <paramref name="pool"/>.</summary>
     internal static TensorBuffer Adopt(PinnedBufferPool pool, string name, TensorDataType dataType, long[] shape, byte[] buffer, int length) =>
         new(name, dataType, shape, buffer, length, pool);
-
-    /// <summary>Shrinks the used length, for writers that rented an upper bound.</summary>
-    public void Truncate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Buffer.Length);
-        Length = length;
-    }
 
     public void Dispose()
     {

@@ -23,8 +23,6 @@ public sealed class TensorBufferWriter : IDisposable
     /// <summary>Elements appended so far (BYTES elements count one each).</summary>
     public long Count { get; private set; }
 
-    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, Length);
-
     public void Append<T>(T value) where T : unmanaged
     {
         var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
@@ -57,14 +55,6 @@ public sealed class TensorBufferWriter : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(Length), length);
         Length += 4 + length;
         Count++;
-    }
-
-    public void AppendRaw(ReadOnlySpan<byte> bytes, long elements)
-    {
-        Ensure(bytes.Length);
-        bytes.CopyTo(_buffer.AsSpan(Length));
-        Length += bytes.Length;
-        Count += elements;
     }
 
     /// <summary>Forgets everything appended, keeping the buffer.</summary>
