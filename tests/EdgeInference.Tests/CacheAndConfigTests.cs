@@ -34,7 +34,7 @@ public sealed class CacheAndConfigTests
     }
 
     [Fact]
-    public async Task ModelConfig_WithAnUnknownSetting_IsReportedByNameAndTheModelIsNotServed()
+    public async Task ModelConfig_WithAnUnknownSetting_IsReportedByName_AndServedOnceFixed()
     {
         var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 4), """{ "batching": { "max_batch_sise": 8 } }"""));
         try
@@ -44,6 +44,12 @@ public sealed class CacheAndConfigTests
             Assert.Contains("max_batch_sise", metadata["config_error"]!.GetValue<string>(), StringComparison.Ordinal);
             using var ready = await agent.Http.GetAsync("/v2/models/mlp/ready");
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+
+            // Fixing the file is picked up at the next poll, and the model serves.
+            await File.WriteAllTextAsync(Path.Combine(models, "mlp", "config.json"), """{ "batching": { "max_batch_size": 8 } }""");
+            await AgentHost.WaitUntilAsync(() => agent.Models.Find("mlp")!.Latest is not null, TimeSpan.FromSeconds(10), "the fixed config to load");
+            Assert.True(JsonNode.Parse(await agent.Http.GetStringAsync("/v2/models/mlp"))!["batching"]!.GetValue<bool>());
+            await V2Client.InferJsonAsync(agent.Http, "mlp", [GeneratedModels.Features(seed: 1)]);
         }
         finally
         {

@@ -18,6 +18,12 @@ public sealed class ModelEntry
     /// <summary>Why the model's config.json cannot be used, if it cannot; the versions already loaded keep serving.</summary>
     public string? ConfigError { get; internal set; }
 
+    /// <summary>The parsed config.json (defaults when there is none); null while it is invalid.</summary>
+    internal Configuration.ModelConfig? Config { get; set; }
+
+    /// <summary>The config file's size and time when <see cref="Config"/> was read.</summary>
+    internal string? ConfigFingerprint { get; set; }
+
     /// <summary>Reloads of a serving version that failed, kept so they are not retried until their files change.</summary>
     internal Dictionary<long, ModelVersion> FailedReloads { get; } = [];
 

@@ -128,8 +128,12 @@ public sealed class ModelRepository : IDisposable
         return reasons.Length == 0 ? "" : " (" + string.Join("; ", reasons) + ")";
     }
 
-    private static string Fingerprint(string file) =>
-        File.Exists(file) ? FormattableString.Invariant($"{new FileInfo(file).Length}@{File.GetLastWriteTimeUtc(file).Ticks}") : "none";
+    /// <summary>Size and modification time of a file (one stat), or null when it does not exist.</summary>
+    private static string? Fingerprint(string file)
+    {
+        var info = new FileInfo(file);
+        return info.Exists ? FormattableString.Invariant($"{info.Length}@{info.LastWriteTimeUtc.Ticks}") : null;
+    }
 
     private static IEnumerable<long> ApplyPolicy(VersionPolicyConfig? policy, IEnumerable<long> versions)
     {
@@ -145,32 +149,37 @@ public sealed class ModelRepository : IDisposable
     private void ReconcileModel(string name, string directory, CancellationToken cancellationToken)
     {
         var entry = _models.GetOrAdd(name, static n => new ModelEntry(n));
-        var configFingerprint = Fingerprint(Path.Combine(directory, ModelConfigReader.FileName));
-        var onDisk = new Dictionary<long, string>();
+        var configFingerprint = Fingerprint(Path.Combine(directory, ModelConfigReader.FileName)) ?? "none";
+        var onDisk = new Dictionary<long, (string File, string Fingerprint)>();
         foreach (var versionDirectory in Directory.EnumerateDirectories(directory))
         {
             var file = Path.Combine(versionDirectory, ModelFileName);
             if (long.TryParse(Path.GetFileName(versionDirectory), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
-                && version > 0 && File.Exists(file))
+                && version > 0 && Fingerprint(file) is { } fingerprint)
             {
-                onDisk[version] = file;
+                onDisk[version] = (file, fingerprint + "|" + configFingerprint);
             }
         }
 
-        ModelConfig config;
-        try
+        // The config is read and checked again only when its file changes.
+        if (entry.ConfigFingerprint != configFingerprint)
         {
-            config = ModelConfigReader.Read(directory);
-            entry.ConfigError = null;
-        }
-        catch (Exception ex) when (ex is ModelConfigException or IOException)
-        {
-            if (entry.ConfigError != ex.Message)
+            entry.ConfigFingerprint = configFingerprint;
+            try
+            {
+                entry.Config = ModelConfigReader.Read(directory);
+                entry.ConfigError = null;
+            }
+            catch (Exception ex) when (ex is ModelConfigException or IOException)
             {
                 RuntimeLog.ConfigInvalid(_logger, name, ex.Message);
+                entry.Config = null;
+                entry.ConfigError = ex.Message;
             }
+        }
 
-            entry.ConfigError = ex.Message;
+        if (entry.Config is not { } config)
+        {
             var kept = entry.Snapshot.Where(v => onDisk.ContainsKey(v.Version)).ToArray();
             RetireAll(entry.Snapshot.Except(kept));
             entry.Publish(kept);
@@ -183,7 +192,7 @@ public sealed class ModelRepository : IDisposable
         foreach (var version in ApplyPolicy(config.VersionPolicy, onDisk.Keys))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var fingerprint = Fingerprint(onDisk[version]) + "|" + configFingerprint;
+            var (file, fingerprint) = onDisk[version];
             var existing = Array.Find(current, v => v.Version == version);
             if (existing?.Fingerprint == fingerprint)
             {
@@ -197,7 +206,7 @@ public sealed class ModelRepository : IDisposable
                 continue;
             }
 
-            var loaded = Load(name, version, onDisk[version], fingerprint, config);
+            var loaded = Load(name, version, file, fingerprint, config);
             if (loaded.State != ModelVersionState.Ready && existing is { State: ModelVersionState.Ready })
             {
                 RuntimeLog.ReloadFailed(_logger, name, version, loaded.Error);
