@@ -141,8 +141,7 @@ try
         using var idle = AgentProcess.Start(binary, ["--models", empty, "--data", Path.Combine(work, $"idle{i}"), "--urls", $"http://127.0.0.1:{port}"], port);
         await idle.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
         starts.Add(clock.Elapsed.TotalMilliseconds);
-        await Task.Delay(1000);
-        idleRss = ResidentBytes(idle.Id);
+        idleRss = await SettledResidentBytesAsync(idle.Id);
         await idle.TerminateAsync(TimeSpan.FromSeconds(10));
     }
 
@@ -215,13 +214,32 @@ static long ResidentBytes(int pid)
     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
+// RSS once start-up has settled: two readings 100 ms apart within 1 %, or whatever it is after 5 s.
+static async Task<long> SettledResidentBytesAsync(int pid)
+{
+    var deadline = Stopwatch.StartNew();
+    var previous = ResidentBytes(pid);
+    while (deadline.Elapsed < TimeSpan.FromSeconds(5))
+    {
+        await Task.Delay(100);
+        var current = ResidentBytes(pid);
+        if (Math.Abs(current - previous) <= previous / 100)
+        {
+            return current;
+        }
+
+        previous = current;
+    }
+
+    return previous;
+}
+
 static async Task<long> SampleModelsRssAsync(string binary, string work)
 {
     var port = FreePort.Next();
     using var agent = AgentProcess.Start(binary, ["--models", TestPaths.SampleModels, "--data", Path.Combine(work, "samples"), "--urls", $"http://127.0.0.1:{port}"], port);
     await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-    await Task.Delay(1000);
-    var rss = ResidentBytes(agent.Id);
+    var rss = await SettledResidentBytesAsync(agent.Id);
     await agent.TerminateAsync(TimeSpan.FromSeconds(10));
     return rss;
 }
