@@ -13,6 +13,13 @@ using Grpc.Net.Client;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var quick = args.Contains("--quick");
+if (args.Contains("--pipeline"))
+{
+    // Only the agent's in-process request pipeline, on the sample hey_jarvis model (for iterating on the hot path).
+    await PipelineCost.PrintAsync(args.Length > 1 ? args[1] : TestPaths.SampleModels, 20000);
+    return;
+}
+
 var latencyCount = quick ? 300 : 3000;
 var throughputSeconds = quick ? 2 : 6;
 var binary = TestPaths.AotAgent("linux-x64");

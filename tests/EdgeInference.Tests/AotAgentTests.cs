@@ -34,6 +34,11 @@ public sealed class AotAgentTests : IDisposable
         var grpc = new EdgeInference.Agent.Grpc.V2.GRPCInferenceService.GRPCInferenceServiceClient(channel);
         SampleModelOutputTests.AssertSame(reference.Run(inputs), await V2Client.InferGrpcAsync(grpc, "hey_jarvis", inputs), "AOT gRPC");
 
+        // The small model was timed on the shared thread pool and inline, and the metadata says which won.
+        var metadata = System.Text.Json.Nodes.JsonNode.Parse(await agent.Http.GetStringAsync("/v2/models/hey_jarvis"))!;
+        Assert.Contains(metadata["threading"]!.GetValue<string>(), new[] { "inline", "shared pool" });
+        Assert.Contains(metadata["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("µs inline and", StringComparison.Ordinal));
+
         Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
 
         // LiteDB worked inside the AOT binary: both predictions are in the log it left behind.

@@ -34,6 +34,23 @@ public sealed class CacheAndConfigTests
     }
 
     [Fact]
+    public async Task Metadata_OfAModelWithThreadsConfigured_SaysItHasItsOwnPool()
+    {
+        var models = GeneratedModels.Repository(("pinned", 1, GeneratedModels.Mlp(seed: 6), """{ "threads": { "intra_op": 1 } }"""));
+        try
+        {
+            await using var agent = await AgentHost.StartAsync(models);
+            var pinned = JsonNode.Parse(await agent.Http.GetStringAsync("/v2/models/pinned"))!;
+
+            Assert.Equal("own pool", pinned["threading"]!.GetValue<string>());
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ModelConfig_WithAnUnknownSetting_IsReportedByName_AndServedOnceFixed()
     {
         var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 4), """{ "batching": { "max_batch_sise": 8 } }"""));

@@ -41,6 +41,28 @@ public sealed class FastFloatParserTests
     [InlineData("123456789012345678901234567890")]
     public void Parse_EdgeCases_EqualsTheBclParser(string text) => AssertSame(text);
 
+    [Theory]
+    [InlineData("0.50266284,1", 10, 0.50266284f)]
+    [InlineData("-12345678.5]", 11, -12345678.5f)]
+    [InlineData("1e3 ", 3, 1000f)]
+    [InlineData("0.1234567890123456789012,", 24, 0.12345679f)]
+    public void ParsePrefix_StopsAtTheEndOfTheNumber(string text, int expectedConsumed, float expected)
+    {
+        Assert.True(FastFloatParser.TryParsePrefix(Encoding.ASCII.GetBytes(text), out var value, out var consumed));
+        Assert.Equal(expectedConsumed, consumed);
+        Assert.Equal(expected, value);
+    }
+
+    [Theory]
+    [InlineData("1.")]
+    [InlineData(".5")]
+    [InlineData("-")]
+    [InlineData("1e")]
+    [InlineData("abc")]
+    [InlineData("012")]
+    public void Parse_TextThatIsNotAJsonNumber_IsRefused(string text) =>
+        Assert.False(FastFloatParser.TryParse(Encoding.ASCII.GetBytes(text), out _));
+
     private static void AssertSame(string text)
     {
         var bytes = Encoding.ASCII.GetBytes(text);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Tensors;
@@ -28,62 +29,65 @@ internal static class JsonTensorReader
         }
 
         var position = readerOffset + (int)reader.BytesConsumed; // just past '['
-        var expectValue = true;
-        var any = false;
-        while (position < json.Length)
+        var free = MemoryMarshal.Cast<byte, float>(writer.GetSpan(1024));
+        var count = 0;
+        while (true)
         {
-            var b = json[position];
-            if (b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            position = SkipWhitespace(json, position);
+            if (count == 0 && position < json.Length && json[position] == ']')
+            {
+                break; // an empty array
+            }
+
+            if (!FastFloatParser.TryParsePrefix(json[position..], out var value, out var consumed))
+            {
+                writer.Clear();
+                return false;
+            }
+
+            if (count == free.Length)
+            {
+                writer.Advance(count * sizeof(float), count);
+                free = MemoryMarshal.Cast<byte, float>(writer.GetSpan(free.Length * 2 * sizeof(float)));
+                count = 0;
+            }
+
+            free[count++] = value;
+            position = SkipWhitespace(json, position + consumed);
+            if (position < json.Length && json[position] == ',')
             {
                 position++;
                 continue;
             }
 
-            if (b == ']' && (!expectValue || !any))
-            {
-                // Resume the reader on the closing bracket, with the array still open in its state.
-                var resumed = new Utf8JsonReader(json[position..], isFinalBlock: true, reader.CurrentState);
-                if (!resumed.Read() || resumed.TokenType != JsonTokenType.EndArray)
-                {
-                    break;
-                }
+            break;
+        }
 
+        writer.Advance(count * sizeof(float), count);
+        if (position < json.Length && json[position] == ']')
+        {
+            // Resume the reader on the closing bracket, with the array still open in its state.
+            var resumed = new Utf8JsonReader(json[position..], isFinalBlock: true, reader.CurrentState);
+            if (resumed.Read() && resumed.TokenType == JsonTokenType.EndArray)
+            {
                 reader = resumed;
                 readerOffset = position;
                 return true;
-            }
-
-            if (expectValue)
-            {
-                var end = position;
-                while (end < json.Length && json[end] is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E' or (>= (byte)'0' and <= (byte)'9'))
-                {
-                    end++;
-                }
-
-                if (end == position || !FastFloatParser.TryParse(json[position..end], out var value))
-                {
-                    break;
-                }
-
-                writer.Append(value);
-                any = true;
-                expectValue = false;
-                position = end;
-            }
-            else if (b == ',')
-            {
-                expectValue = true;
-                position++;
-            }
-            else
-            {
-                break;
             }
         }
 
         writer.Clear();
         return false;
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> json, int position)
+    {
+        while (position < json.Length && json[position] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        {
+            position++;
+        }
+
+        return position;
     }
 
     /// <summary>Reads the value under the reader into <paramref name="writer"/>; returns its nested shape.</summary>

@@ -76,6 +76,7 @@ internal sealed class V2HttpApi
 
             json.WriteString("execution_provider"u8, version.ExecutionProvider);
             WriteStrings(json, "execution_provider_notes"u8, version.ExecutionProviderNotes);
+            json.WriteString("threading"u8, version.Threading);
             json.WriteBoolean("batching"u8, version.IsBatching);
             json.WriteBoolean("cache"u8, version.IsCaching);
             WriteStrings(json, "notes"u8, version.Notes);

@@ -12,7 +12,11 @@ namespace EdgeInference.Runtime.Models;
 /// </summary>
 public sealed class ModelVersion
 {
-    private readonly InferenceSession? _session;
+    /// <summary>A warm run faster than this on the shared pool is also tried inline on the caller's thread.</summary>
+    private static readonly TimeSpan InlineTrialThreshold = TimeSpan.FromMilliseconds(2);
+
+    private readonly Func<InferenceSession>? _createInlineSession;
+    private InferenceSession? _session;
     private readonly RunOptions? _runOptions;
     private readonly string[] _inputNames = [];
     private readonly string[] _outputNames = [];
@@ -35,10 +39,12 @@ public sealed class ModelVersion
 
     private ModelVersion(
         ModelRuntimeContext context, string modelName, long version, string fingerprint, ModelConfig config,
-        InferenceSession session, ExecutionProviderChoice provider)
+        InferenceSession session, ExecutionProviderChoice provider, Func<InferenceSession>? createInlineSession)
         : this(context, modelName, version, fingerprint)
     {
         _session = session;
+        _createInlineSession = createInlineSession;
+        Threading = createInlineSession is null ? "own pool" : "shared pool";
         _runOptions = new RunOptions();
         Config = config;
         ExecutionProvider = provider.Provider;
@@ -82,6 +88,9 @@ public sealed class ModelVersion
 
     public bool IsBatching => _batcher is not null;
 
+    /// <summary>How runs use threads: <c>shared pool</c>, <c>inline</c> (on the caller's thread) or <c>own pool</c> (configured).</summary>
+    public string Threading { get; private set; } = "shared pool";
+
     public bool IsCaching => _cache is not null;
 
     public ModelMetrics Metrics { get; } = new();
@@ -92,28 +101,36 @@ public sealed class ModelVersion
         InferenceSession? session = null;
         try
         {
-            using var options = new SessionOptions
+            // With the shared thread pool (no threads configured), a model whose runs are too short to gain from
+            // threads is also tried inline on the request's thread, and the faster way is kept (see WarmUp).
+            var shared = context.Environment is { HasGlobalThreadPool: true } && config.Threads is null;
+            (InferenceSession Session, ExecutionProviderChoice Provider) Create(bool inline)
             {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-                IntraOpNumThreads = config.Threads?.IntraOp ?? 0,
-                InterOpNumThreads = config.Threads?.InterOp ?? 0,
-            };
-            if (context.Environment is { HasGlobalThreadPool: true } && config.Threads is null)
-            {
-                options.DisablePerSessionThreads();
-            }
-            else if (!(config.Threads?.AllowSpinning ?? false))
-            {
-                // Spinning intra-op threads keep cores busy after each run: on a small device that is
-                // CPU stolen from the other models, the HTTP server and the app, and battery.
-                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+                using var options = new SessionOptions
+                {
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                    LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+                    IntraOpNumThreads = inline ? 1 : config.Threads?.IntraOp ?? 0,
+                    InterOpNumThreads = inline ? 1 : config.Threads?.InterOp ?? 0,
+                };
+                if (shared && !inline)
+                {
+                    options.DisablePerSessionThreads();
+                }
+                else if (!(config.Threads?.AllowSpinning ?? false))
+                {
+                    // Spinning intra-op threads keep cores busy after each run: on a small device that is
+                    // CPU stolen from the other models, the HTTP server and the app, and battery.
+                    options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                    options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+                }
+
+                var provider = context.Providers.Apply(options, config.ExecutionProviders);
+                return (new InferenceSession(modelPath, options), provider);
             }
 
-            var provider = context.Providers.Apply(options, config.ExecutionProviders);
-            session = new InferenceSession(modelPath, options);
-            var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, provider);
+            (session, var chosen) = Create(inline: false);
+            var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, chosen, shared ? () => Create(inline: true).Session : null);
             session = null;
             loaded.Start();
             return loaded;
@@ -425,11 +442,10 @@ public sealed class ModelVersion
             ValidateInputs(request);
             for (var i = 0; i < warmup.Iterations; i++)
             {
-                foreach (var output in Run(request.Inputs, null))
-                {
-                    output?.Dispose();
-                }
+                RunAndDiscard(request);
             }
+
+            ChooseThreading(request, warmup.Iterations);
         }
         catch (InferenceException ex) when (warmup.Inputs is null)
         {
@@ -439,6 +455,76 @@ public sealed class ModelVersion
         finally
         {
             request.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Keeps whichever is faster for a short-running model: its runs spread over the shared intra-op pool, or
+    /// inline on the caller's thread (no hand-off to pool threads, and concurrent requests run side by side).
+    /// </summary>
+    private void ChooseThreading(InferenceRequest request, int warmupIterations)
+    {
+        if (_createInlineSession is null || _session is not { } pooled)
+        {
+            return;
+        }
+
+        var pooledTime = MedianRun(request);
+        if (pooledTime >= InlineTrialThreshold)
+        {
+            return;
+        }
+
+        try
+        {
+            _session = _createInlineSession();
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or IOException)
+        {
+            _session = pooled;
+            Notes.Add($"running inline was not tried: {ex.Message}");
+            return;
+        }
+
+        for (var i = 0; i < warmupIterations; i++)
+        {
+            RunAndDiscard(request);
+        }
+
+        var inlineTime = MedianRun(request);
+        if (inlineTime < pooledTime)
+        {
+            pooled.Dispose();
+            Threading = "inline";
+        }
+        else
+        {
+            _session.Dispose();
+            _session = pooled;
+        }
+
+        Notes.Add($"runs {Threading}: a warm run took {inlineTime.TotalMicroseconds:0} µs inline and {pooledTime.TotalMicroseconds:0} µs on the shared thread pool");
+    }
+
+    private TimeSpan MedianRun(InferenceRequest request)
+    {
+        Span<long> ticks = stackalloc long[7];
+        for (var i = 0; i < ticks.Length; i++)
+        {
+            var started = _context.Time.GetTimestamp();
+            RunAndDiscard(request);
+            ticks[i] = _context.Time.GetTimestamp() - started;
+        }
+
+        ticks.Sort();
+        return TimeSpan.FromTicks(ticks[ticks.Length / 2] * TimeSpan.TicksPerSecond / _context.Time.TimestampFrequency);
+    }
+
+    private void RunAndDiscard(InferenceRequest request)
+    {
+        foreach (var output in Run(request.Inputs, null))
+        {
+            output?.Dispose();
         }
     }
 

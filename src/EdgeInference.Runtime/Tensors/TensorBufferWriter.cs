@@ -57,6 +57,21 @@ public sealed class TensorBufferWriter : IDisposable
         Count++;
     }
 
+    /// <summary>Returns at least <paramref name="sizeHint"/> bytes of room after what is written, for a caller to fill and <see cref="Advance"/>.</summary>
+    public Span<byte> GetSpan(int sizeHint)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(Length);
+    }
+
+    /// <summary>Commits <paramref name="bytes"/> written into the span from <see cref="GetSpan"/>, holding <paramref name="elements"/> elements.</summary>
+    public void Advance(int bytes, long elements)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, _buffer.Length - Length);
+        Length += bytes;
+        Count += elements;
+    }
+
     /// <summary>Forgets everything appended, keeping the buffer.</summary>
     public void Clear()
     {
