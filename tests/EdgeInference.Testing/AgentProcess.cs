@@ -102,6 +102,13 @@ public sealed partial class AgentProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>kill -9: no chance to flush or say goodbye.</summary>
+    public void KillHard()
+    {
+        _ = Kill(_process.Id, 9);
+        _process.WaitForExit(10_000);
+    }
+
     public void Dispose()
     {
         Http.Dispose();

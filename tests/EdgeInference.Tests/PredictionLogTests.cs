@@ -88,7 +88,7 @@ public sealed class PredictionLogTests
         var directory = TestPaths.NewTempDirectory("log");
         try
         {
-            var options = new PredictionLogOptions { MaxRecords = 50, BatchSize = 7, Policy = PredictionLogPolicy.DropOldest };
+            var options = new PredictionLogOptions { MaxRecords = 50, BatchSize = 7, Policy = DurableLogPolicy.DropOldest };
             using (var store = await FillAsync(directory, options, 80))
             {
                 Assert.Equal(50, store.Count);
@@ -112,7 +112,7 @@ public sealed class PredictionLogTests
         var directory = TestPaths.NewTempDirectory("log");
         try
         {
-            using var store = await FillAsync(directory, new PredictionLogOptions { MaxRecords = 50, BatchSize = 9, Policy = PredictionLogPolicy.RejectNew }, 80);
+            using var store = await FillAsync(directory, new PredictionLogOptions { MaxRecords = 50, BatchSize = 9, Policy = DurableLogPolicy.RejectNew }, 80);
             Assert.Equal(50, store.Count);
             Assert.Equal(30, store.DroppedByPolicy);
             Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), store.Read(0, 1000).Select(r => r.Sequence));

@@ -16,6 +16,6 @@ internal static partial class AgentLog
     [LoggerMessage(103, LogLevel.Information, "systemd watchdog on: pinging every {Interval}")]
     public static partial void WatchdogEnabled(ILogger logger, TimeSpan interval);
 
-    [LoggerMessage(104, LogLevel.Error, "The prediction log writer failed; records stay queued and are retried")]
-    public static partial void PredictionLogWriteFailed(ILogger logger, Exception exception);
+    [LoggerMessage(104, LogLevel.Error, "The {Log} writer failed; records stay queued and are retried")]
+    public static partial void DurableLogWriteFailed(ILogger logger, string log, Exception exception);
 }

@@ -1,3 +1,4 @@
+using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
@@ -71,7 +72,7 @@ public static class AgentHostingExtensions
         }
 
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
-        builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).ToDictionary());
         builder.Host.UseSystemd();
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
@@ -92,7 +93,9 @@ public static class AgentHostingExtensions
         if (builder.Configuration.GetValue("Agent:PredictionLog:Enabled", true))
         {
             services.AddSingleton(OpenPredictionLog);
-            services.AddHostedService<PredictionLogService>();
+            services.AddHostedService(sp => new DurableLogService<PredictionRecord>(
+                sp.GetRequiredService<PredictionLogStore>(), "prediction log", sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.PredictionLog")));
         }
 
         services.AddSingleton<PredictionRecorder>();
@@ -103,6 +106,7 @@ public static class AgentHostingExtensions
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelRepositoryService>();
         services.AddHostedService<SystemdWatchdogService>();
+        builder.AddMqttLink();
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, builder.Configuration.GetValue("Agent:MaxRequestBodyBytes", 64L << 20));

@@ -1,7 +1,9 @@
+using EdgeInference.Agent.Storage;
+
 namespace EdgeInference.Agent.PredictionLog;
 
 /// <summary>One logged prediction. <see cref="Sequence"/> is assigned by the log and never reused on a device.</summary>
-public sealed class PredictionRecord
+public sealed class PredictionRecord : IDurableRecord<PredictionRecord>
 {
     public long Sequence { get; set; }
 

@@ -54,4 +54,38 @@ public sealed class Histogram
 
         return result;
     }
+
+    /// <summary>
+    /// The <paramref name="quantile"/> (0 to 1) of observations whose cumulative bucket counts are
+    /// <paramref name="cumulative"/>, interpolated linearly within the bucket as Prometheus' histogram_quantile
+    /// does; the +Inf bucket answers with the highest bound. NaN without observations.
+    /// </summary>
+    public static double Quantile(IReadOnlyList<double> upperBounds, ReadOnlySpan<long> cumulative, double quantile)
+    {
+        ArgumentNullException.ThrowIfNull(upperBounds);
+        var total = cumulative.IsEmpty ? 0 : cumulative[^1];
+        if (total == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = quantile * total;
+        for (var i = 0; i < cumulative.Length; i++)
+        {
+            if (cumulative[i] >= rank)
+            {
+                if (i >= upperBounds.Count)
+                {
+                    return upperBounds[^1];
+                }
+
+                var below = i == 0 ? 0 : cumulative[i - 1];
+                var lower = i == 0 ? 0 : upperBounds[i - 1];
+                var inBucket = cumulative[i] - below;
+                return inBucket == 0 ? upperBounds[i] : lower + ((upperBounds[i] - lower) * (rank - below) / inBucket);
+            }
+        }
+
+        return upperBounds[^1];
+    }
 }

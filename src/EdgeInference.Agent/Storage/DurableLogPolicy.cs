@@ -1,7 +1,7 @@
-namespace EdgeInference.Agent.PredictionLog;
+namespace EdgeInference.Agent.Storage;
 
-/// <summary>What the log does when it holds <see cref="PredictionLogOptions.MaxRecords"/>.</summary>
-public enum PredictionLogPolicy
+/// <summary>What a durable log does when it holds its maximum number of records.</summary>
+public enum DurableLogPolicy
 {
     /// <summary>Delete the oldest records to make room (counted as dropped).</summary>
     DropOldest,

@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.Json;
+using EdgeInference.Agent.Hosting;
+using EdgeInference.Contracts;
+using EdgeInference.Runtime.Models;
+
+namespace EdgeInference.Agent.Cloud;
+
+/// <summary>Builds the retained <c>status</c> message: the agent, its models with their versions and providers, and the hardware.</summary>
+public sealed class StatusReporter
+{
+    private readonly ModelRepository _models;
+    private readonly AgentInfo _info;
+    private readonly OnnxRuntimeEnvironment _onnxRuntime;
+    private readonly HardwareProbe _hardware;
+    private readonly TimeProvider _time;
+
+    public StatusReporter(string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time)
+    {
+        DeviceId = deviceId;
+        _models = models;
+        _info = info;
+        _onnxRuntime = onnxRuntime;
+        _hardware = hardware;
+        _time = time;
+    }
+
+    public string DeviceId { get; }
+
+    public StatusMessage Build(bool online)
+    {
+        var now = _time.GetUtcNow();
+        var versions = _models.Models.SelectMany(m => m.Versions).ToList();
+        // ONNX Runtime is only asked once models have loaded it: an agent without models never loads it.
+        var providers = versions.Count > 0 ? _onnxRuntime.AvailableProviders() : [];
+        return new StatusMessage
+        {
+            Timestamp = now,
+            DeviceId = DeviceId,
+            State = online ? "online" : "offline",
+            AgentVersion = _info.Version,
+            OnnxRuntimeVersion = versions.Count > 0 ? _info.OnnxRuntimeVersion : null,
+            StartedAt = _info.StartedAt,
+            UptimeSeconds = Math.Round((now - _info.StartedAt).TotalSeconds, 3),
+            Models = versions.Select(v => new ModelStatus
+            {
+                Model = v.ModelName,
+                Version = v.Version,
+                State = v.State.ToString().ToUpperInvariant(),
+                ExecutionProvider = v.ExecutionProvider,
+                Threading = v.State == ModelVersionState.Ready ? v.Threading : null,
+                Error = v.Error,
+            }).ToList(),
+            Hardware = _hardware.Describe(providers),
+        };
+    }
+
+    /// <summary>What the status says apart from the clock: a change means it is published again.</summary>
+    public static string KeyOf(StatusMessage status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var key = new StringBuilder(status.State);
+        foreach (var model in status.Models ?? [])
+        {
+            key.Append('|').Append(model.Model).Append('/').Append(model.Version).Append('/').Append(model.State)
+                .Append('/').Append(model.ExecutionProvider).Append('/').Append(model.Threading).Append('/').Append(model.Error);
+        }
+
+        return key.ToString();
+    }
+
+    public static byte[] Serialize(StatusMessage status) => JsonSerializer.SerializeToUtf8Bytes(status, ContractJsonContext.Default.StatusMessage);
+}

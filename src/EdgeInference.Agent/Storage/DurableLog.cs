@@ -1,0 +1,293 @@
+using System.Threading.Channels;
+using LiteDB;
+
+namespace EdgeInference.Agent.Storage;
+
+/// <summary>
+/// A durable, numbered log of records (the prediction log, the MQTT outbox): producers append without
+/// waiting; a single writer commits batches to LiteDB and acknowledges a record only once its batch is on
+/// disk. Each commit is one document (<c>_id</c> = first sequence, <c>last</c>, <c>n</c>, and the records in
+/// their compact binary form), since LiteDB's cost is per document. The size is bounded by
+/// <see cref="DurableLogOptions.MaxRecords"/> under <see cref="DurableLogOptions.Policy"/>, and everything
+/// dropped is counted. Named checkpoints (how far a consumer such as the MQTT publisher has got) are kept
+/// in the same database and are as durable as the records.
+/// </summary>
+public class DurableLog<TRecord> : IDisposable
+    where TRecord : IDurableRecord<TRecord>
+{
+    private const string CheckpointCollection = "checkpoints";
+
+    private readonly DurableLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Channel<Entry> _queue;
+    private readonly LiteDatabase _database;
+    private readonly ILiteCollection<BsonDocument> _records;
+    private readonly ILiteCollection<BsonDocument> _checkpoints;
+    private long _lastSequence;
+    private long _acknowledged;
+    private long _count;
+    private long _droppedQueueFull;
+    private long _droppedByPolicy;
+
+    /// <param name="options">Size bound and group commit.</param>
+    /// <param name="open">Opens the database; production passes <see cref="DurableLiteDatabase.Open"/>.</param>
+    /// <param name="collection">The LiteDB collection of the records.</param>
+    /// <param name="time">The clock of the group commit.</param>
+    public DurableLog(DurableLogOptions options, Func<LiteDatabase> open, string collection, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        _time = time ?? TimeProvider.System;
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _database = open();
+        _records = _database.GetCollection(collection, BsonAutoId.Int64);
+        _checkpoints = _database.GetCollection(CheckpointCollection);
+        _records.EnsureIndex("last");
+        foreach (var batch in _records.FindAll())
+        {
+            _count += batch["n"].AsInt32;
+            _lastSequence = Math.Max(_lastSequence, batch["last"].AsInt64);
+        }
+
+        _acknowledged = _lastSequence;
+    }
+
+    /// <summary>Records in the log now.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>The highest sequence number that is durable.</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>Records dropped because the writer's queue was full.</summary>
+    public long DroppedQueueFull => Interlocked.Read(ref _droppedQueueFull);
+
+    /// <summary>Records dropped by the size policy (oldest deleted, or new rejected).</summary>
+    public long DroppedByPolicy => Interlocked.Read(ref _droppedByPolicy);
+
+    public long Pending => _queue.Reader.Count;
+
+    /// <summary>Queues a record without waiting; false (and counted) when the queue is full.</summary>
+    public bool TryAppend(TRecord record)
+    {
+        if (_queue.Writer.TryWrite(new Entry(record, null)))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _droppedQueueFull);
+        return false;
+    }
+
+    /// <summary>Appends a record and completes with its sequence number once it is durable (0 if the policy rejected it).</summary>
+    public async Task<long> AppendAsync(TRecord record, CancellationToken cancellationToken)
+    {
+        var acknowledged = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new Entry(record, acknowledged), cancellationToken).ConfigureAwait(false);
+        return await acknowledged.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records after <paramref name="afterSequence"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<TRecord> Read(long afterSequence, int limit)
+    {
+        var records = new List<TRecord>();
+        lock (_database)
+        {
+            foreach (var batch in _records.Find(Query.GT("last", afterSequence)))
+            {
+                foreach (var record in Decode(batch))
+                {
+                    if (record.Sequence > afterSequence && records.Count < limit)
+                    {
+                        records.Add(record);
+                    }
+                }
+
+                if (records.Count >= limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return records;
+    }
+
+    /// <summary>How far the consumer <paramref name="name"/> has got (0 before it starts).</summary>
+    public long ReadCheckpoint(string name)
+    {
+        lock (_database)
+        {
+            return _checkpoints.FindById(name)?["sequence"].AsInt64 ?? 0;
+        }
+    }
+
+    /// <summary>Durably records that the consumer <paramref name="name"/> is done with everything up to <paramref name="sequence"/>.</summary>
+    public void SaveCheckpoint(string name, long sequence)
+    {
+        lock (_database)
+        {
+            _checkpoints.Upsert(new BsonDocument { ["_id"] = name, ["sequence"] = sequence });
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+
+    /// <summary>The single writer: commits queued records in batches until cancelled, then drains what is queued.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<Entry>(_options.BatchSize);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_options.CommitInterval > TimeSpan.Zero && _queue.Reader.Count < _options.BatchSize)
+                {
+                    await Task.Delay(_options.CommitInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                WriteQueued(batch);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: what is already queued is still written below.
+        }
+
+        _queue.Writer.TryComplete();
+        WriteQueued(batch);
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        lock (_database)
+        {
+            _database.Dispose();
+        }
+    }
+
+    private void WriteQueued(List<Entry> batch)
+    {
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var entry))
+            {
+                batch.Add(entry);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            Commit(batch);
+        }
+    }
+
+    private void Commit(List<Entry> batch)
+    {
+        var sequences = new long[batch.Count];
+        var first = _lastSequence + 1;
+        var count = 0;
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (_options.Policy == DurableLogPolicy.RejectNew && _count + count >= _options.MaxRecords)
+                {
+                    Interlocked.Increment(ref _droppedByPolicy);
+                    continue;
+                }
+
+                batch[i].Record.Sequence = sequences[i] = ++_lastSequence;
+                batch[i].Record.WriteTo(writer);
+                count++;
+            }
+        }
+
+        lock (_database)
+        {
+            if (count > 0)
+            {
+                _records.Insert(Document(first, count, buffer.ToArray()));
+                Interlocked.Add(ref _count, count);
+            }
+
+            if (_options.Policy == DurableLogPolicy.DropOldest && _count > _options.MaxRecords)
+            {
+                DropOldest(_count - _options.MaxRecords);
+            }
+
+            DurableLiteDatabase.Commit(_database);
+        }
+
+        Interlocked.Exchange(ref _acknowledged, _lastSequence);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Acknowledged?.TrySetResult(sequences[i]);
+        }
+    }
+
+    private static BsonDocument Document(long first, int count, byte[] records) => new()
+    {
+        ["_id"] = first,
+        ["last"] = first + count - 1,
+        ["n"] = count,
+        ["records"] = records,
+    };
+
+    private static IEnumerable<TRecord> Decode(BsonDocument batch)
+    {
+        var first = batch["_id"].AsInt64;
+        var count = batch["n"].AsInt32;
+        using var reader = new BinaryReader(new MemoryStream(batch["records"].AsBinary), System.Text.Encoding.UTF8);
+        for (var i = 0; i < count; i++)
+        {
+            yield return TRecord.ReadFrom(reader, first + i);
+        }
+    }
+
+    /// <summary>Deletes the oldest <paramref name="excess"/> records: whole batches, then the head of the next one.</summary>
+    private void DropOldest(long excess)
+    {
+        while (excess > 0 && _records.Find(Query.All("_id", Query.Ascending), skip: 0, limit: 1).FirstOrDefault() is { } batch)
+        {
+            var count = batch["n"].AsInt32;
+            _records.Delete(batch["_id"]);
+            var dropped = Math.Min(count, excess);
+            if (dropped < count)
+            {
+                var kept = Decode(batch).Skip((int)dropped).ToList();
+                using var buffer = new MemoryStream();
+                using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    kept.ForEach(r => r.WriteTo(writer));
+                }
+
+                _records.Insert(Document(kept[0].Sequence, kept.Count, buffer.ToArray()));
+            }
+
+            excess -= dropped;
+            Interlocked.Add(ref _count, -dropped);
+            Interlocked.Add(ref _droppedByPolicy, dropped);
+        }
+    }
+
+    private readonly record struct Entry(TRecord Record, TaskCompletionSource<long>? Acknowledged);
+}

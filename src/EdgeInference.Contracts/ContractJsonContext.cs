@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace EdgeInference.Contracts;
+
+/// <summary>Source-generated JSON for every message of the contract: snake_case names, nulls left out.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(StatusMessage))]
+[JsonSerializable(typeof(TelemetryMessage))]
+[JsonSerializable(typeof(PredictionBatchMessage))]
+public sealed partial class ContractJsonContext : JsonSerializerContext
+{
+}

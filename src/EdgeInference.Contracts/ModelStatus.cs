@@ -1,0 +1,18 @@
+namespace EdgeInference.Contracts;
+
+/// <summary>One model version as the status message lists it.</summary>
+public sealed class ModelStatus
+{
+    public string Model { get; set; } = "";
+
+    public long Version { get; set; }
+
+    /// <summary><c>READY</c>, <c>LOADING</c>, <c>FAILED</c> or <c>UNLOADING</c>.</summary>
+    public string State { get; set; } = "";
+
+    public string ExecutionProvider { get; set; } = "";
+
+    public string? Threading { get; set; }
+
+    public string? Error { get; set; }
+}

@@ -1,0 +1,26 @@
+namespace EdgeInference.Contracts;
+
+/// <summary><c>edge/{deviceId}/status</c>, retained: what the device is and runs; <c>offline</c> comes from the last will.</summary>
+public sealed class StatusMessage
+{
+    public int SchemaVersion { get; set; } = MessageSchema.Version;
+
+    public DateTimeOffset Timestamp { get; set; }
+
+    public string DeviceId { get; set; } = "";
+
+    /// <summary><c>online</c> or <c>offline</c>.</summary>
+    public string State { get; set; } = "online";
+
+    public string? AgentVersion { get; set; }
+
+    public string? OnnxRuntimeVersion { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public double? UptimeSeconds { get; set; }
+
+    public List<ModelStatus>? Models { get; set; }
+
+    public HardwareInfo? Hardware { get; set; }
+}

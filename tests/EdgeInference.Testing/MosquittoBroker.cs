@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EdgeInference.Testing;
+
+/// <summary>
+/// Debian's mosquitto as a child process on a free loopback port, with persistence so that queued QoS 1
+/// messages of persistent sessions survive <see cref="StopAsync"/> and <see cref="Start"/> (the same port).
+/// Optionally TLS with a client certificate required, from <see cref="TestCertificates"/>.
+/// </summary>
+public sealed class MosquittoBroker : IAsyncDisposable
+{
+    private readonly string _directory = TestPaths.NewTempDirectory("mosquitto");
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    private MosquittoBroker(int port, TestCertificates? tls)
+    {
+        Port = port;
+        Tls = tls;
+        var config = new StringBuilder()
+            .AppendLine($"listener {Port} 127.0.0.1")
+            .AppendLine("allow_anonymous true")
+            .AppendLine("persistence true")
+            .AppendLine($"persistence_location {_directory}/")
+            .AppendLine("autosave_interval 1")
+            .AppendLine("max_queued_messages 100000")
+            .AppendLine("log_dest stderr");
+        if (tls is not null)
+        {
+            config.AppendLine($"cafile {tls.CaFile}").AppendLine($"certfile {tls.ServerCertFile}").AppendLine($"keyfile {tls.ServerKeyFile}")
+                .AppendLine("require_certificate true");
+        }
+
+        File.WriteAllText(ConfigFile, config.ToString());
+    }
+
+    public int Port { get; }
+
+    public TestCertificates? Tls { get; }
+
+    public string Url => Tls is null ? $"mqtt://127.0.0.1:{Port}" : $"mqtts://127.0.0.1:{Port}";
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    private string ConfigFile => Path.Combine(_directory, "mosquitto.conf");
+
+    public static Task<MosquittoBroker> StartAsync(TestCertificates? tls = null) => StartAsync(FreePort.Next(), tls);
+
+    public static async Task<MosquittoBroker> StartAsync(int port, TestCertificates? tls = null)
+    {
+        var broker = new MosquittoBroker(port, tls);
+        broker.Start();
+        await broker.WaitListeningAsync();
+        return broker;
+    }
+
+    /// <summary>Starts (again) on the same port.</summary>
+    public void Start()
+    {
+        var info = new ProcessStartInfo("mosquitto") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(ConfigFile);
+        _process = Process.Start(info)!;
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public async Task WaitListeningAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_process is { HasExited: true })
+            {
+                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        throw new TimeoutException($"mosquitto did not listen on {Port}:\n{Output}");
+    }
+
+    /// <summary>Stops the broker (SIGTERM: it saves its persistent sessions); clients see the connection drop.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}

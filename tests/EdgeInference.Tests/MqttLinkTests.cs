@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Storage;
+using EdgeInference.Testing;
+using EdgeInference.Testing.Onnx;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeInference.Tests;
+
+/// <summary>The agent's MQTT link against real brokers: MQTTnet's in-process server and Debian's mosquitto.</summary>
+public sealed class MqttLinkTests : IDisposable
+{
+    private const string Device = "dev-1";
+    private readonly string _models = GeneratedModels.Repository(("scorer", 1, OnnxModelBuilder.Mlp(512, [16], seed: 3), null));
+
+    public void Dispose() => Directory.Delete(_models, recursive: true);
+
+    [Fact]
+    public async Task Agent_OnTheInProcessBroker_PublishesRetainedStatusTelemetryAndEveryPredictionInOrder()
+    {
+        await using var broker = await InProcessBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await using var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device, "--telemetry-interval", "00:00:00.200");
+
+        for (var i = 0; i < 30; i++)
+        {
+            await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: i)]);
+        }
+
+        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= 30, TimeSpan.FromSeconds(20), "30 prediction records");
+        await recorder.WaitForAsync(
+            r => r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Any(m => m!["requests"]!.GetValue<long>() > 0)),
+            TimeSpan.FromSeconds(20), "telemetry counting the requests");
+
+        var status = recorder.Messages.Last(m => m.Topic == $"edge/{Device}/status");
+        var statusJson = JsonNode.Parse(status.Payload)!;
+        Assert.Equal("online", statusJson["state"]!.GetValue<string>());
+        Assert.Equal(1, statusJson["schema_version"]!.GetValue<int>());
+        Assert.Contains(statusJson["models"]!.AsArray(), m => m!["model"]!.GetValue<string>() == "scorer" && m["state"]!.GetValue<string>() == "READY"
+            && m["execution_provider"]!.GetValue<string>() == "CPU");
+        Assert.True(statusJson["hardware"]!["cpu_count"]!.GetValue<int>() >= 1);
+
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), recorder.PredictionSequences(Device).Distinct());
+        var record = recorder.Payloads(Device, "predictions")[0]["records"]![0]!;
+        Assert.Equal($"{Device}:1", record["id"]!.GetValue<string>());
+        Assert.Equal("scorer", record["model"]!.GetValue<string>());
+        Assert.Single(record["outputs"]!.AsArray());
+
+        var telemetry = recorder.Payloads(Device, "telemetry").Last(t => t["models"]!.AsArray().Any(m => m!["requests_total"]!.GetValue<long>() == 30));
+        var model = telemetry["models"]![0]!;
+        Assert.True(model["latency_ms"]!["p50"]!.GetValue<double>() > 0);
+        Assert.True(telemetry["process"]!["rss_bytes"]!.GetValue<long>() > 1_000_000);
+        Assert.True(telemetry["device"]!["disk_free_bytes"]!.GetValue<long>() > 0);
+        Assert.Empty(broker.Errors);
+    }
+
+    [Fact]
+    public async Task BrokerStoppedUnderLoad_ThenRestarted_EveryLoggedRecordArrivesInOrderWithDuplicatesBoundedByOneBatch()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await using var agent = await AgentHost.StartAsync(_models, null,
+            "--mqtt", broker.Url, "--device-id", Device, "--Mqtt:PredictionBatchSize=40", "--Mqtt:ReconnectMaxDelay=00:00:01");
+        var log = agent.App.Services.GetRequiredService<PredictionLogStore>();
+        using var load = new CancellationTokenSource();
+        var sent = 0;
+        var client = Task.Run(async () =>
+        {
+            while (!load.IsCancellationRequested)
+            {
+                await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: sent)]);
+                sent++;
+            }
+        });
+
+        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Count >= 40, TimeSpan.FromSeconds(20), "the first batches");
+        await broker.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2)); // offline, requests go on
+        broker.Start();
+        await broker.WaitListeningAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await load.CancelAsync();
+        await client;
+
+        await AgentHost.WaitUntilAsync(() => log.Acknowledged >= sent, TimeSpan.FromSeconds(10), "the log to acknowledge every request");
+        var logged = log.Acknowledged;
+        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= logged, TimeSpan.FromSeconds(30), $"all {logged} logged records");
+
+        var arrived = recorder.PredictionSequences(Device);
+        var firstSeen = arrived.Distinct().ToArray();
+        Assert.Equal(Enumerable.Range(1, (int)logged).Select(i => (long)i), firstSeen); // all of them, in order
+        Assert.InRange(arrived.Count - firstSeen.Length, 0, 40 * agent.App.Services.GetRequiredService<MqttLink>().Connections);
+        Assert.True(agent.App.Services.GetRequiredService<MqttLink>().Connections >= 2, "the link reconnected");
+    }
+
+    [Fact]
+    public async Task OutboxOverItsCap_KeepsTheNewestMessages_AndTelemetryCountsTheDropped()
+    {
+        var port = FreePort.Next();
+        await using var agent = await AgentHost.StartAsync(_models, null,
+            "--mqtt", $"mqtt://127.0.0.1:{port}", "--device-id", Device, "--telemetry-interval", "00:00:00.100",
+            "--Mqtt:Outbox:MaxRecords=3", "--Mqtt:Outbox:CommitInterval=00:00:00", "--Mqtt:ReconnectMaxDelay=00:00:00.500");
+        var outbox = agent.App.Services.GetRequiredService<OutboxStore>();
+        await AgentHost.WaitUntilAsync(() => outbox.DroppedByPolicy >= 5, TimeSpan.FromSeconds(20), "telemetry to overflow the outbox while offline");
+        Assert.Equal(3, outbox.Count);
+
+        await using var broker = await MosquittoBroker.StartAsync(port);
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", port);
+        await recorder.WaitForAsync(r => r.Payloads(Device, "telemetry").Any(t => t["outbox"]!["dropped"]!.GetValue<long>() >= 5), TimeSpan.FromSeconds(20), "telemetry reporting the drops");
+    }
+
+    [Fact]
+    public async Task Agent_OverMutualTls_ReachesMosquittoWithTheTestCa()
+    {
+        using var certificates = new TestCertificates();
+        await using var broker = await MosquittoBroker.StartAsync(tls: certificates);
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port, certificates);
+        await using var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device,
+            "--mqtt-ca", certificates.CaFile, "--mqtt-cert", certificates.ClientCertFile, "--mqtt-key", certificates.ClientKeyFile);
+
+        await recorder.WaitForAsync(r => r.Payloads(Device, "status").Any(s => s["state"]!.GetValue<string>() == "online"), TimeSpan.FromSeconds(20), "the status over TLS");
+    }
+
+    [Fact]
+    public async Task Agent_WithBadMqttSettings_StopsWithAMessageNamingEachOne()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            AgentHost.StartAsync(_models, null, "--mqtt", "http://broker", "--device-id", "a/b", "--mqtt-cert", "/nonexistent.pem", "--mqtt-protocol", "4"));
+
+        Assert.Contains(error.Failures, f => f.Contains("'http://broker' is not mqtt://host[:port]", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("--device-id (Mqtt:DeviceId) 'a/b'", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("must be 5 or 3.1.1, not '4'", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("--mqtt-cert and --mqtt-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ReconnectBackoff_WaitsAtRandomUnderACapThatDoublesToTheMaximum()
+    {
+        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), new Random(1));
+        var waits = Enumerable.Range(0, 12).Select(_ => backoff.Next()).ToArray();
+
+        for (var i = 0; i < waits.Length; i++)
+        {
+            Assert.InRange(waits[i], TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(Math.Min(2000, 100 * Math.Pow(2, i))));
+        }
+
+        Assert.True(waits.Skip(6).Max() > TimeSpan.FromMilliseconds(400), "the cap grew");
+        Assert.True(waits.Distinct().Count() > 6, "the waits are jittered");
+        backoff.Reset();
+        Assert.True(backoff.Next() <= TimeSpan.FromMilliseconds(100));
+    }
+}
