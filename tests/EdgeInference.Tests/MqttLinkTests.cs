@@ -95,6 +95,61 @@ public sealed class MqttLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task AotAgentKilledMidStream_ThenRestarted_ForwardsEveryDurableRecord_AndItsLastWillSaysOffline()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        var data = TestPaths.NewTempDirectory("kill-data");
+        try
+        {
+            var port = FreePort.Next();
+            string[] args =
+            [
+                "--models", _models, "--data", data, "--urls", $"http://127.0.0.1:{port}", "--mqtt", broker.Url, "--device-id", Device,
+                "--Mqtt:PredictionBatchSize=25", "--Mqtt:BacklogRecordsPerSecond=400",
+            ];
+            using (var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port))
+            {
+                await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                for (var i = 0; i < 400; i++)
+                {
+                    await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: i)]);
+                }
+
+                // Forwarding is paced, so a backlog is still going out when the agent dies.
+                await recorder.WaitForAsync(r => r.PredictionSequences(Device).Count >= 50, TimeSpan.FromSeconds(20), "forwarding to start");
+                agent.KillHard();
+            }
+
+            await recorder.WaitForAsync(r => r.Payloads(Device, "status").LastOrDefault()?["state"]!.GetValue<string>() == "offline", TimeSpan.FromSeconds(20), "the last will");
+            var before = recorder.PredictionSequences(Device).Distinct().Count();
+            long durable;
+            using (var log = new PredictionLogStore(new PredictionLogOptions(), () => DurableLiteDatabase.Open(Path.Combine(data, "predictions.db"))))
+            {
+                durable = log.Acknowledged;
+            }
+
+            Assert.True(before < durable, $"the kill came mid-stream ({before} of {durable} forwarded)");
+            using (var restarted = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port))
+            {
+                await restarted.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= durable, TimeSpan.FromSeconds(30), $"all {durable} durable records");
+                await recorder.WaitForAsync(r => r.Payloads(Device, "status").Last()["state"]!.GetValue<string>() == "online", TimeSpan.FromSeconds(10), "online again");
+                Assert.Equal(0, await restarted.TerminateAsync(TimeSpan.FromSeconds(15)));
+            }
+
+            var arrived = recorder.PredictionSequences(Device);
+            Assert.Equal(Enumerable.Range(1, (int)durable).Select(i => (long)i), arrived.Distinct());
+            Assert.InRange(arrived.Count - durable, 0, 25);
+            Assert.Equal("offline", recorder.Payloads(Device, "status").Last()["state"]!.GetValue<string>()); // said on SIGTERM
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task OutboxOverItsCap_KeepsTheNewestMessages_AndTelemetryCountsTheDropped()
     {
         var port = FreePort.Next();
