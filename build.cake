@@ -48,8 +48,12 @@ Task("Models")
     .Does(() => Run("bash", "models/fetch-models.sh"));
 
 Task("NodeClient")
-    .Description("The third-party gRPC client (@grpc/grpc-js) the tests call the agent with.")
-    .Does(() => Run("npm", "ci --no-audit --no-fund --silent", root.Combine("tests/grpc-js-client")));
+    .Description("The third-party Node.js tools of the tests: the gRPC client (@grpc/grpc-js) and the JSON Schema validator (Ajv).")
+    .Does(() =>
+{
+    Run("npm", "ci --no-audit --no-fund --silent", root.Combine("tests/grpc-js-client"));
+    Run("npm", "ci --no-audit --no-fund --silent", root.Combine("tests/schema-check"));
+});
 
 Task("Build")
     .Does(() =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EdgeInference.Testing;
 
@@ -57,17 +56,11 @@ public sealed class GrpcJsClientTests
             }).ToArray()),
         }.ToJsonString());
 
-        var client = Path.Combine(TestPaths.RepositoryRoot, "tests", "grpc-js-client", "infer.js");
-        var info = new ProcessStartInfo("node", [client, address, requestFile]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var node = Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = node.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = node.StandardError.ReadToEndAsync(timeout.Token);
-        await node.WaitForExitAsync(timeout.Token);
+        var (exitCode, stdout, stderr) = await NodeScript.RunAsync(Path.Combine("grpc-js-client", "infer.js"), [address, requestFile], TimeSpan.FromSeconds(60));
         File.Delete(requestFile);
-        Assert.True(node.ExitCode == 0, $"node client failed: {await stderr}");
+        Assert.True(exitCode == 0, $"node client failed: {stderr}");
 
-        var result = JsonNode.Parse(await stdout)!;
+        var result = JsonNode.Parse(stdout)!;
         Assert.Equal("edge-agent", result["server"]!.GetValue<string>());
         Assert.True(result["ready"]!.GetValue<bool>());
         var output = result["outputs"]![0]!;

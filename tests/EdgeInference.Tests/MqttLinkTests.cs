@@ -56,6 +56,50 @@ public sealed class MqttLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishedMessages_ValidateAgainstTheJsonSchemasInDocs_WhichRefuseABrokenOne()
+    {
+        await using var broker = await InProcessBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await using var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device,
+            "--telemetry-interval", "00:00:00.200", "--Agent:PredictionLog:InputSampleRate=1");
+        await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: 1)]);
+        await recorder.WaitForAsync(
+            r => r.PredictionSequences(Device).Count > 0 && r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Count > 0),
+            TimeSpan.FromSeconds(20), "predictions and telemetry");
+
+        var work = TestPaths.NewTempDirectory("payloads");
+        try
+        {
+            foreach (var kind in new[] { "status", "telemetry", "predictions" })
+            {
+                var files = recorder.Messages.Where(m => m.Topic == $"edge/{Device}/{kind}").Select((m, i) =>
+                {
+                    var file = Path.Combine(work, $"{kind}-{i}.json");
+                    File.WriteAllBytes(file, m.Payload);
+                    return file;
+                }).ToList();
+                var broken = Path.Combine(work, $"{kind}-broken.json");
+                var mutated = JsonNode.Parse(File.ReadAllText(files[0]))!.AsObject();
+                mutated.Remove("device_id");
+                File.WriteAllText(broken, mutated.ToJsonString());
+                var schema = Path.Combine(TestPaths.RepositoryRoot, "docs", "mqtt", "schemas", $"{kind}.schema.json");
+
+                var valid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, .. files], TimeSpan.FromSeconds(60));
+                var invalid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, broken], TimeSpan.FromSeconds(60));
+
+                Assert.True(valid.ExitCode == 0, $"{kind}: {valid.Stdout}{valid.Stderr}");
+                Assert.True(invalid.ExitCode == 1 && invalid.Stdout.Contains("device_id", StringComparison.Ordinal), $"{kind} broken: {invalid.Stdout}{invalid.Stderr}");
+            }
+
+            Assert.Contains(recorder.Payloads(Device, "predictions")[0]["records"]!.AsArray(), r => r!["inputs"] is JsonArray { Count: 1 });
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BrokerStoppedUnderLoad_ThenRestarted_EveryLoggedRecordArrivesInOrderWithDuplicatesBoundedByOneBatch()
     {
         await using var broker = await MosquittoBroker.StartAsync();
