@@ -13,6 +13,22 @@ using Grpc.Net.Client;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var quick = args.Contains("--quick");
+if (args.Contains("--forwarding"))
+{
+    // Only the store-and-forward throughput (needs mosquitto and the published AOT agent).
+    var forwardWork = TestPaths.NewTempDirectory("bench-forward");
+    try
+    {
+        await ForwardingThroughput.PrintAsync(TestPaths.AotAgent("linux-x64"), forwardWork, 100_000);
+    }
+    finally
+    {
+        Directory.Delete(forwardWork, recursive: true);
+    }
+
+    return;
+}
+
 if (args.Contains("--pipeline"))
 {
     // Only the agent's in-process request pipeline, on the sample hey_jarvis model (for iterating on the hot path).

@@ -16,6 +16,7 @@ public sealed class MqttRecorder : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly List<RecordedMessage> _messages = [];
+    private long _predictionRecords;
     private readonly MqttClientOptions _options;
     private readonly CancellationTokenSource _stop = new();
     private Task? _reconnect;
@@ -42,9 +43,15 @@ public sealed class MqttRecorder : IAsyncDisposable
         _options = builder.Build();
         _client.ApplicationMessageReceivedAsync += e =>
         {
+            var message = new RecordedMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Retain);
+            if (message.Topic.EndsWith("/predictions", StringComparison.Ordinal))
+            {
+                Interlocked.Add(ref _predictionRecords, JsonNode.Parse(message.Payload)!["records"]!.AsArray().Count);
+            }
+
             lock (_messages)
             {
-                _messages.Add(new RecordedMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Retain));
+                _messages.Add(message);
             }
 
             return Task.CompletedTask;
@@ -69,6 +76,9 @@ public sealed class MqttRecorder : IAsyncDisposable
         recorder._reconnect = recorder.KeepConnectedAsync();
         return recorder;
     }
+
+    /// <summary>Prediction records received on any device's predictions topic, duplicates included (counted on arrival).</summary>
+    public long PredictionRecordCount => Interlocked.Read(ref _predictionRecords);
 
     /// <summary>The JSON payloads on <c>edge/{deviceId}/{kind}</c>, in arrival order.</summary>
     public IReadOnlyList<JsonNode> Payloads(string deviceId, string kind) =>

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Storage;
+using EdgeInference.Testing;
+
+namespace EdgeInference.Benchmarks;
+
+/// <summary>
+/// Store-and-forward throughput: a prediction log holding a backlog (as after hours offline) is forwarded by
+/// the AOT agent to Debian's mosquitto at QoS 1, and a subscriber counts the records as they arrive.
+/// </summary>
+internal static class ForwardingThroughput
+{
+    public static async Task PrintAsync(string binary, string work, int records)
+    {
+        var data = Path.Combine(work, "forward-data");
+        var models = Path.Combine(work, "forward-models");
+        Directory.CreateDirectory(models);
+        using (var log = new PredictionLogStore(new PredictionLogOptions { MaxRecords = records * 2L }, () => DurableLiteDatabase.Open(Path.Combine(Directory.CreateDirectory(data).FullName, "predictions.db"))))
+        using (var stop = new CancellationTokenSource())
+        {
+            var writer = log.RunAsync(stop.Token);
+            for (var i = 0; i < records; i++)
+            {
+                log.TryAppend(new PredictionRecord
+                {
+                    RequestId = $"req-{i}", Model = "hey_jarvis", Version = 1, Timestamp = DateTimeOffset.UtcNow, LatencyMicroseconds = 180, Protocol = "v2-http",
+                    Outputs = [new PredictionOutputSummary("output", [1, 1], [0.0123])],
+                });
+                if (i % 10_000 == 9_999)
+                {
+                    while (log.Acknowledged < i + 1)
+                    {
+                        await Task.Delay(10);
+                    }
+                }
+            }
+
+            await stop.CancelAsync();
+            await writer;
+        }
+
+        Console.WriteLine("| batch (records per message) | records/s, log → AOT agent → mosquitto (QoS 1) → subscriber | messages/s |");
+        Console.WriteLine("| ---: | ---: | ---: |");
+        foreach (var batch in new[] { 100, 500, 2000 })
+        {
+            await using var broker = await MosquittoBroker.StartAsync();
+            await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+            var copy = Path.Combine(work, $"forward-data-{batch}");
+            TestPaths.CopyDirectory(data, copy);
+            var port = FreePort.Next();
+            using var agent = AgentProcess.Start(binary,
+                ["--models", models, "--data", copy, "--urls", $"http://127.0.0.1:{port}", "--mqtt", broker.Url, "--device-id", "bench",
+                 $"--Mqtt:PredictionBatchSize={batch}", "--Mqtt:BacklogRecordsPerSecond=100000000"], port);
+            await recorder.WaitForAsync(r => r.PredictionRecordCount > 0, TimeSpan.FromSeconds(60), "the first batch");
+            var clock = Stopwatch.StartNew();
+            var first = recorder.PredictionRecordCount;
+            await recorder.WaitForAsync(r => r.PredictionRecordCount >= records, TimeSpan.FromMinutes(5), "every record");
+            var seconds = clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"| {batch} | {(records - first) / seconds:0} | {(records - first) / (double)batch / seconds:0} |");
+            await agent.TerminateAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+}
