@@ -16,6 +16,7 @@ public sealed class MqttRecorder : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly List<RecordedMessage> _messages = [];
+    private readonly HashSet<string> _predictionIds = [];
     private long _predictionRecords;
     private readonly MqttClientOptions _options;
     private readonly CancellationTokenSource _stop = new();
@@ -46,7 +47,15 @@ public sealed class MqttRecorder : IAsyncDisposable
             var message = new RecordedMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Retain);
             if (message.Topic.EndsWith("/predictions", StringComparison.Ordinal))
             {
-                Interlocked.Add(ref _predictionRecords, JsonNode.Parse(message.Payload)!["records"]!.AsArray().Count);
+                var records = JsonNode.Parse(message.Payload)!["records"]!.AsArray();
+                Interlocked.Add(ref _predictionRecords, records.Count);
+                lock (_predictionIds)
+                {
+                    foreach (var record in records)
+                    {
+                        _predictionIds.Add(record!["id"]!.GetValue<string>());
+                    }
+                }
             }
 
             lock (_messages)
@@ -79,6 +88,18 @@ public sealed class MqttRecorder : IAsyncDisposable
 
     /// <summary>Prediction records received on any device's predictions topic, duplicates included (counted on arrival).</summary>
     public long PredictionRecordCount => Interlocked.Read(ref _predictionRecords);
+
+    /// <summary>Distinct prediction records received (by record id), counted on arrival.</summary>
+    public int DistinctPredictionCount
+    {
+        get
+        {
+            lock (_predictionIds)
+            {
+                return _predictionIds.Count;
+            }
+        }
+    }
 
     /// <summary>The JSON payloads on <c>edge/{deviceId}/{kind}</c>, in arrival order.</summary>
     public IReadOnlyList<JsonNode> Payloads(string deviceId, string kind) =>
@@ -140,13 +161,13 @@ public sealed class MqttRecorder : IAsyncDisposable
                     await ConnectAsync(_stop.Token);
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or System.Net.Sockets.SocketException)
+            catch (Exception)
             {
-                // The broker is away; try again.
+                // The loop boundary: the broker is away (refused, timed out, dropped); try again.
             }
         }
     }

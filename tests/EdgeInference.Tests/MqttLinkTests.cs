@@ -28,10 +28,10 @@ public sealed class MqttLinkTests : IDisposable
             await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: i)]);
         }
 
-        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= 30, TimeSpan.FromSeconds(20), "30 prediction records");
+        await recorder.WaitForAsync(r => r.DistinctPredictionCount >= 30, TimeSpan.FromSeconds(20), "30 prediction records");
         await recorder.WaitForAsync(
-            r => r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Any(m => m!["requests"]!.GetValue<long>() > 0)),
-            TimeSpan.FromSeconds(20), "telemetry counting the requests");
+            r => r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Any(m => m!["requests_total"]!.GetValue<long>() == 30)),
+            TimeSpan.FromSeconds(20), "telemetry counting the 30 requests");
 
         var status = recorder.Messages.Last(m => m.Topic == $"edge/{Device}/status");
         var statusJson = JsonNode.Parse(status.Payload)!;
@@ -109,17 +109,31 @@ public sealed class MqttLinkTests : IDisposable
         var log = agent.App.Services.GetRequiredService<PredictionLogStore>();
         using var load = new CancellationTokenSource();
         var sent = 0;
+        var paused = false;
         var client = Task.Run(async () =>
         {
-            while (!load.IsCancellationRequested)
+            // Steady load, bounded so the test's volume does not depend on the machine's speed.
+            while (!load.IsCancellationRequested && sent < 3000)
             {
-                await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: sent)]);
-                sent++;
+                if (!Volatile.Read(ref paused))
+                {
+                    await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: sent)]);
+                    Interlocked.Increment(ref sent);
+                }
+
+                await Task.Delay(1);
             }
         });
 
-        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Count >= 40, TimeSpan.FromSeconds(20), "the first batches");
+        await recorder.WaitForAsync(r => r.DistinctPredictionCount >= 40, TimeSpan.FromSeconds(20), "the first batches");
+        // mosquitto may lose what it has in flight to a subscriber when it is itself stopped, which is not what
+        // is under test here: let the subscriber catch up first, then stop the broker and go on loading.
+        Volatile.Write(ref paused, true);
+        var before = Volatile.Read(ref sent);
+        await AgentHost.WaitUntilAsync(() => log.Acknowledged >= before, TimeSpan.FromSeconds(10), "the log to catch up");
+        await recorder.WaitForAsync(r => r.DistinctPredictionCount >= log.Acknowledged, TimeSpan.FromSeconds(20), "the subscriber to catch up");
         await broker.StopAsync();
+        Volatile.Write(ref paused, false);
         await Task.Delay(TimeSpan.FromSeconds(2)); // offline, requests go on
         broker.Start();
         await broker.WaitListeningAsync();
@@ -129,7 +143,17 @@ public sealed class MqttLinkTests : IDisposable
 
         await AgentHost.WaitUntilAsync(() => log.Acknowledged >= sent, TimeSpan.FromSeconds(10), "the log to acknowledge every request");
         var logged = log.Acknowledged;
-        await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= logged, TimeSpan.FromSeconds(30), $"all {logged} logged records");
+        var forwarding = agent.App.Services.GetRequiredService<ForwardingService>();
+        try
+        {
+            await recorder.WaitForAsync(r => r.DistinctPredictionCount >= logged, TimeSpan.FromSeconds(60), $"all {logged} logged records");
+        }
+        catch (TimeoutException ex)
+        {
+            var seen = recorder.PredictionSequences(Device).ToHashSet();
+            var missing = Enumerable.Range(1, (int)logged).Where(i => !seen.Contains(i)).ToArray();
+            throw new TimeoutException($"{ex.Message}; forwarded {forwarding.RecordsSent}, checkpoint {log.ReadCheckpoint(ForwardingService.CheckpointName)}, missing {missing.Length}: {string.Join(",", missing.Take(10))}…{missing.LastOrDefault()}", ex);
+        }
 
         var arrived = recorder.PredictionSequences(Device);
         var firstSeen = arrived.Distinct().ToArray();
@@ -161,7 +185,7 @@ public sealed class MqttLinkTests : IDisposable
                 }
 
                 // Forwarding is paced, so a backlog is still going out when the agent dies.
-                await recorder.WaitForAsync(r => r.PredictionSequences(Device).Count >= 50, TimeSpan.FromSeconds(20), "forwarding to start");
+                await recorder.WaitForAsync(r => r.DistinctPredictionCount >= 50, TimeSpan.FromSeconds(20), "forwarding to start");
                 agent.KillHard();
             }
 
@@ -177,7 +201,7 @@ public sealed class MqttLinkTests : IDisposable
             using (var restarted = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port))
             {
                 await restarted.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
-                await recorder.WaitForAsync(r => r.PredictionSequences(Device).Distinct().Count() >= durable, TimeSpan.FromSeconds(30), $"all {durable} durable records");
+                await recorder.WaitForAsync(r => r.DistinctPredictionCount >= durable, TimeSpan.FromSeconds(60), $"all {durable} durable records");
                 await recorder.WaitForAsync(r => r.Payloads(Device, "status").Last()["state"]!.GetValue<string>() == "online", TimeSpan.FromSeconds(10), "online again");
                 Assert.Equal(0, await restarted.TerminateAsync(TimeSpan.FromSeconds(15)));
             }
