@@ -56,6 +56,28 @@ public sealed class MqttLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task NewModelVersion_WhileConnected_IsAnnouncedInANewRetainedStatus()
+    {
+        await using var broker = await InProcessBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await using var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device);
+        await recorder.WaitForAsync(r => r.Payloads(Device, "status").Count > 0, TimeSpan.FromSeconds(20), "the first status");
+
+        OnnxModelBuilder.Write(Path.Combine(_models, "scorer", "2"), OnnxModelBuilder.Mlp(512, [16], seed: 4));
+
+        await recorder.WaitForAsync(
+            r => r.Payloads(Device, "status").Any(s => s["models"]!.AsArray().Any(m => m!["version"]!.GetValue<long>() == 2 && m["state"]!.GetValue<string>() == "READY")),
+            TimeSpan.FromSeconds(20), "a status with version 2");
+
+        // A dashboard that subscribes later gets the current status straight away, as the retained message.
+        await using var late = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await late.WaitForAsync(r => r.Messages.Any(m => m.Topic == $"edge/{Device}/status"), TimeSpan.FromSeconds(10), "the retained status");
+        var retained = late.Messages.First(m => m.Topic == $"edge/{Device}/status");
+        Assert.True(retained.Retained);
+        Assert.Contains(JsonNode.Parse(retained.Payload)!["models"]!.AsArray(), m => m!["version"]!.GetValue<long>() == 2);
+    }
+
+    [Fact]
     public async Task PublishedMessages_ValidateAgainstTheJsonSchemasInDocs_WhichRefuseABrokenOne()
     {
         await using var broker = await InProcessBroker.StartAsync();

@@ -58,11 +58,11 @@ public sealed class MqttLink : IDisposable
     }
 
     /// <summary>Publishes at QoS 1 and returns once the broker acknowledged; throws when it did not.</summary>
-    public async Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, bool retain, CancellationToken cancellationToken)
+    public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(payload.ToArray())
+            .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(retain)
             .WithContentType("application/json")
@@ -151,14 +151,14 @@ public sealed class MqttLink : IDisposable
 
     private async Task PublishStatusIfChangedAsync(CancellationToken cancellationToken)
     {
-        var status = _status.Build(online: true);
-        var key = StatusReporter.KeyOf(status);
+        // Comparing the models is cheap; the whole status (hardware probe included) is built only when they changed.
+        var key = _status.ModelsKey();
         if (key == _publishedStatusKey)
         {
             return;
         }
 
-        await PublishAsync(MqttTopics.Status(DeviceId), StatusReporter.Serialize(status), retain: true, cancellationToken).ConfigureAwait(false);
+        await PublishAsync(MqttTopics.Status(DeviceId), StatusReporter.Serialize(_status.Build(online: true)), retain: true, cancellationToken).ConfigureAwait(false);
         _publishedStatusKey = key;
     }
 

@@ -55,15 +55,14 @@ public sealed class StatusReporter
         };
     }
 
-    /// <summary>What the status says apart from the clock: a change means it is published again.</summary>
-    public static string KeyOf(StatusMessage status)
+    /// <summary>What the status says of the models (versions, states, providers, threading, errors): a change means it is published again.</summary>
+    public string ModelsKey()
     {
-        ArgumentNullException.ThrowIfNull(status);
-        var key = new StringBuilder(status.State);
-        foreach (var model in status.Models ?? [])
+        var key = new StringBuilder();
+        foreach (var v in _models.Models.SelectMany(m => m.Versions))
         {
-            key.Append('|').Append(model.Model).Append('/').Append(model.Version).Append('/').Append(model.State)
-                .Append('/').Append(model.ExecutionProvider).Append('/').Append(model.Threading).Append('/').Append(model.Error);
+            key.Append('|').Append(v.ModelName).Append('/').Append(v.Version).Append('/').Append(v.State)
+                .Append('/').Append(v.ExecutionProvider).Append('/').Append(v.Threading).Append('/').Append(v.Error);
         }
 
         return key.ToString();

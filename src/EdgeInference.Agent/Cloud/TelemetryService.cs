@@ -35,8 +35,9 @@ public sealed class TelemetryService : BackgroundService
                     var payload = JsonSerializer.SerializeToUtf8Bytes(_collector.Collect(), ContractJsonContext.Default.TelemetryMessage);
                     _outbox.TryAppend(new OutboxMessage { Topic = "telemetry", Payload = payload });
                 }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException)
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // The loop boundary: one failed window must not stop telemetry (or, unhandled, the agent).
                     CloudLog.TelemetryFailed(_logger, ex);
                 }
             }

@@ -23,6 +23,7 @@ public class DurableLog<TRecord> : IDisposable
     private readonly LiteDatabase _database;
     private readonly ILiteCollection<BsonDocument> _records;
     private readonly ILiteCollection<BsonDocument> _checkpoints;
+    private readonly Dictionary<string, long> _checkpointCache = [];
     private long _lastSequence;
     private long _acknowledged;
     private long _count;
@@ -46,6 +47,10 @@ public class DurableLog<TRecord> : IDisposable
         _database = open();
         _records = _database.GetCollection(collection, BsonAutoId.Int64);
         _checkpoints = _database.GetCollection(CheckpointCollection);
+        foreach (var checkpoint in _checkpoints.FindAll())
+        {
+            _checkpointCache[checkpoint["_id"].AsString] = checkpoint["sequence"].AsInt64;
+        }
         _records.EnsureIndex("last");
         foreach (var batch in _records.FindAll())
         {
@@ -116,12 +121,12 @@ public class DurableLog<TRecord> : IDisposable
         return records;
     }
 
-    /// <summary>How far the consumer <paramref name="name"/> has got (0 before it starts).</summary>
+    /// <summary>How far the consumer <paramref name="name"/> has got (0 before it starts); read from memory, as saved.</summary>
     public long ReadCheckpoint(string name)
     {
         lock (_database)
         {
-            return _checkpoints.FindById(name)?["sequence"].AsInt64 ?? 0;
+            return _checkpointCache.GetValueOrDefault(name);
         }
     }
 
@@ -132,6 +137,7 @@ public class DurableLog<TRecord> : IDisposable
         {
             _checkpoints.Upsert(new BsonDocument { ["_id"] = name, ["sequence"] = sequence });
             DurableLiteDatabase.Commit(_database);
+            _checkpointCache[name] = sequence;
         }
     }
 
