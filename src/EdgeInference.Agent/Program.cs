@@ -1,5 +1,11 @@
+using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
 using Microsoft.Extensions.Options;
+
+if (args is ["profile", ..])
+{
+    return await ProfileCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+}
 
 var builder = WebApplication.CreateSlimBuilder(AgentHostingExtensions.HostArguments(args));
 builder.AddEdgeAgent(args);

@@ -10,6 +10,8 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(StatusMessage))]
 [JsonSerializable(typeof(TelemetryMessage))]
 [JsonSerializable(typeof(PredictionBatchMessage))]
+[JsonSerializable(typeof(DriftMessage))]
+[JsonSerializable(typeof(DriftProfile))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
 }

@@ -83,16 +83,19 @@ public sealed class MqttLinkTests : IDisposable
         await using var broker = await InProcessBroker.StartAsync();
         await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
         await using var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device,
-            "--telemetry-interval", "00:00:00.200", "--Agent:PredictionLog:InputSampleRate=1");
+            "--telemetry-interval", "00:00:00.200", "--drift-interval", "00:00:00.200", "--Agent:PredictionLog:InputSampleRate=1", "--Drift:MinSamples=1");
         await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: 1)]);
+        await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: 2)]);
         await recorder.WaitForAsync(
-            r => r.PredictionSequences(Device).Count > 0 && r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Count > 0),
-            TimeSpan.FromSeconds(20), "predictions and telemetry");
+            r => r.PredictionSequences(Device).Count > 0 && r.Payloads(Device, "telemetry").Any(t => t["models"]!.AsArray().Count > 0) && r.Payloads(Device, "drift").Count > 0,
+            TimeSpan.FromSeconds(20), "predictions, telemetry and drift");
+        await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: 3)]);
+        await recorder.WaitForAsync(r => r.Payloads(Device, "drift").Any(d => d["state"]!.GetValue<string>() == "scored"), TimeSpan.FromSeconds(20), "a scored drift window");
 
         var work = TestPaths.NewTempDirectory("payloads");
         try
         {
-            foreach (var kind in new[] { "status", "telemetry", "predictions" })
+            foreach (var kind in new[] { "status", "telemetry", "predictions", "drift" })
             {
                 var files = recorder.Messages.Where(m => m.Topic == $"edge/{Device}/{kind}").Select((m, i) =>
                 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Runtime.Metrics;
@@ -15,12 +16,14 @@ internal sealed class PrometheusExporter
     private readonly ModelRepository _models;
     private readonly AgentInfo _info;
     private readonly PredictionLogStore? _log;
+    private readonly DriftMonitor? _drift;
 
-    public PrometheusExporter(ModelRepository models, AgentInfo info, PredictionLogStore? log = null)
+    public PrometheusExporter(ModelRepository models, AgentInfo info, PredictionLogStore? log = null, DriftMonitor? drift = null)
     {
         _models = models;
         _info = info;
         _log = log;
+        _drift = drift;
     }
 
     public void Map(IEndpointRouteBuilder app) => app.MapGet("/metrics", WriteAsync);
@@ -60,6 +63,25 @@ internal sealed class PrometheusExporter
         foreach (var v in versions)
         {
             HistogramLines(text, "edge_model_batch_size", Labels(v), v.Metrics.BatchSize);
+        }
+
+        var windows = (_drift?.Models ?? []).Select(m => (m.Model, Window: m.LastWindow)).Where(w => w.Window is not null).ToArray();
+        if (windows.Length > 0)
+        {
+            Help(text, "edge_model_drift", "gauge", "1 when the last drift window of the model version crossed a threshold.");
+            foreach (var (v, window) in windows)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"edge_model_drift{{{Labels(v)}}} {(window!.Drift ? 1 : 0)}\n");
+            }
+
+            Help(text, "edge_model_drift_psi", "gauge", "Population stability index of each feature in the last drift window.");
+            foreach (var (v, window) in windows)
+            {
+                foreach (var feature in window!.Features.Where(f => f.Psi is not null))
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"edge_model_drift_psi{{{Labels(v)},feature=\"{Escape(feature.Name)}\"}} {feature.Psi:0.######}\n");
+                }
+            }
         }
 
         if (_log is not null)

@@ -1,5 +1,6 @@
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Diagnostics;
+using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
@@ -72,7 +73,7 @@ public static class AgentHostingExtensions
         }
 
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
-        builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).ToDictionary());
+        builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).Concat(DriftHostingExtensions.SwitchMappings).ToDictionary());
         builder.Host.UseSystemd();
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
@@ -107,6 +108,7 @@ public static class AgentHostingExtensions
         services.AddHostedService<ModelRepositoryService>();
         services.AddHostedService<SystemdWatchdogService>();
         builder.AddMqttLink();
+        builder.AddDriftStatistics();
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, builder.Configuration.GetValue("Agent:MaxRequestBodyBytes", 64L << 20));

@@ -1,3 +1,4 @@
+using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Tensors;
@@ -5,17 +6,22 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.PredictionLog;
 
-/// <summary>Turns a served request into a <see cref="PredictionRecord"/> (output summaries, sampled inputs) and queues it.</summary>
+/// <summary>
+/// What follows every served request: its drift sketches are updated, and it becomes a <see cref="PredictionRecord"/>
+/// (output summaries, sampled inputs) queued for the prediction log.
+/// </summary>
 public sealed class PredictionRecorder
 {
     private readonly PredictionLogStore? _store;
     private readonly PredictionLogOptions _options;
     private readonly TimeProvider _time;
+    private readonly DriftMonitor? _drift;
     private readonly long _sampleEvery;
     private long _served;
 
-    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, PredictionLogStore? store = null)
+    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, PredictionLogStore? store = null, DriftMonitor? drift = null)
     {
+        _drift = drift;
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.PredictionLog;
         _store = _options.Enabled ? store : null;
@@ -27,6 +33,7 @@ public sealed class PredictionRecorder
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
+        _drift?.Observe(request, response);
         if (_store is null)
         {
             return;

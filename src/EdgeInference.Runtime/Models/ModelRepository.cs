@@ -112,6 +112,21 @@ public sealed class ModelRepository : IDisposable
         }
     }
 
+    /// <summary>Loads only the model <paramref name="name"/> (for tools that need one model, not the whole repository).</summary>
+    public void Reconcile(string name, CancellationToken cancellationToken = default)
+    {
+        lock (_reconcileLock)
+        {
+            var directory = Path.Combine(Root, name);
+            if (!Directory.Exists(directory))
+            {
+                throw new DirectoryNotFoundException($"there is no model '{name}' in {Root}");
+            }
+
+            ReconcileModel(name, directory, cancellationToken);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var entry in _models.Values)

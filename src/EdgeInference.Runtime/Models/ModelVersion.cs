@@ -68,6 +68,9 @@ public sealed class ModelVersion
 
     public ModelConfig Config { get; } = new();
 
+    /// <summary>The version's directory, where model.onnx and an optional profile.json live; null when it failed to load.</summary>
+    public string? Directory { get; private init; }
+
     public ModelVersionState State => _state;
 
     /// <summary>Why the version failed to load or warm up (ONNX Runtime's own message where it had one).</summary>
@@ -130,7 +133,10 @@ public sealed class ModelVersion
             }
 
             (session, var chosen) = Create(inline: false);
-            var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, chosen, shared ? () => Create(inline: true).Session : null);
+            var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, chosen, shared ? () => Create(inline: true).Session : null)
+            {
+                Directory = Path.GetDirectoryName(Path.GetFullPath(modelPath)),
+            };
             session = null;
             loaded.Start();
             return loaded;

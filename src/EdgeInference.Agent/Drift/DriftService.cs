@@ -1,0 +1,57 @@
+using System.Text.Json;
+using EdgeInference.Agent.Cloud;
+using EdgeInference.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Agent.Drift;
+
+/// <summary>Every <see cref="DriftOptions.Interval"/>, closes the drift windows and puts them into the outbox (with a link to the fleet).</summary>
+public sealed class DriftService : BackgroundService
+{
+    private readonly DriftMonitor _monitor;
+    private readonly OutboxStore? _outbox;
+    private readonly string _deviceId;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DriftService> _logger;
+
+    public DriftService(DriftMonitor monitor, string deviceId, TimeProvider time, ILogger<DriftService> logger, OutboxStore? outbox = null)
+    {
+        _monitor = monitor;
+        _deviceId = deviceId;
+        _time = time;
+        _logger = logger;
+        _outbox = outbox;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_monitor.Options.Enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_monitor.Options.Interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    foreach (var window in _monitor.CloseWindows(_deviceId))
+                    {
+                        _outbox?.TryAppend(new OutboxMessage { Topic = "drift", Payload = JsonSerializer.SerializeToUtf8Bytes(window, ContractJsonContext.Default.DriftMessage) });
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The loop boundary: one failed window must not stop drift statistics (or, unhandled, the agent).
+                    DriftLog.WindowFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using EdgeInference.Agent.Protocols;
+using EdgeInference.Contracts;
+using EdgeInference.Runtime.Inference;
+using EdgeInference.Runtime.Models;
+using EdgeInference.Runtime.Tensors;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace EdgeInference.Agent.Drift;
+
+/// <summary>
+/// <c>edge-agent profile --models DIR --model NAME [--version N] --inputs DIR [--out FILE] [--bins N] [--max-element-features N]</c>:
+/// runs reference inputs through a model version and writes its drift profile (default: profile.json in the version's directory).
+/// Inputs, in name order: <c>*.json</c> files are Open Inference Protocol v2 infer requests; <c>*.npy</c> files are the one input
+/// of a single-input model; each sub-folder is one request of <c>&lt;input name&gt;.npy</c> files.
+/// </summary>
+public static class ProfileCommand
+{
+    public const string Usage = "usage: edge-agent profile --models DIR --model NAME [--version N] --inputs DIR [--out FILE] [--bins N] [--max-element-features N]";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                await error.WriteLineAsync($"edge-agent profile: unexpected '{args[i]}'\n{Usage}").ConfigureAwait(false);
+                return 2;
+            }
+
+            options[args[i][2..]] = args[++i];
+        }
+
+        var unknown = options.Keys.Except(["models", "model", "version", "inputs", "out", "bins", "max-element-features"]).ToArray();
+        if (unknown.Length > 0 || !options.ContainsKey("models") || !options.ContainsKey("model") || !options.ContainsKey("inputs"))
+        {
+            await error.WriteLineAsync($"edge-agent profile: {(unknown.Length > 0 ? $"unknown option --{unknown[0]}" : "--models, --model and --inputs are required")}\n{Usage}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var drift = new DriftOptions { ReservoirSize = 1_000_000 };
+        if (!TryNumber(options, "bins", 2, 100, drift.Bins, out var bins) || !TryNumber(options, "max-element-features", 1, 1024, drift.MaxElementFeatures, out var maxElements))
+        {
+            await error.WriteLineAsync("edge-agent profile: --bins must be 2 to 100 and --max-element-features 1 to 1024").ConfigureAwait(false);
+            return 2;
+        }
+
+        drift.Bins = bins;
+        drift.MaxElementFeatures = maxElements;
+        try
+        {
+            var profile = await BuildAsync(options["models"], options["model"], options.GetValueOrDefault("version"), options["inputs"], drift, cancellationToken).ConfigureAwait(false);
+            var path = options.GetValueOrDefault("out") ?? Path.Combine(options["models"], options["model"], profile.Version.ToString(CultureInfo.InvariantCulture), DriftMonitor.ProfileFileName);
+            var indented = new ContractJsonContext(new JsonSerializerOptions(ContractJsonContext.Default.Options) { WriteIndented = true });
+            await File.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(profile, indented.DriftProfile), cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(FormattableString.Invariant(
+                $"profile of {profile.Model} version {profile.Version}: {profile.Requests} requests, {profile.Features.Count} features -> {path}")).ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception ex) when (ex is FormatException or InferenceException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"edge-agent profile: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static bool TryNumber(Dictionary<string, string> options, string name, int min, int max, int fallback, out int value)
+    {
+        value = fallback;
+        return !options.TryGetValue(name, out var text)
+            || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+
+    /// <summary>Runs every reference input through the model version and returns the profile of what it saw.</summary>
+    public static async Task<DriftProfile> BuildAsync(string models, string model, string? version, string inputs, DriftOptions drift, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(drift);
+        if (!Directory.Exists(inputs))
+        {
+            throw new IOException($"the inputs folder {inputs} does not exist");
+        }
+
+        var pool = new PinnedBufferPool();
+        var onnxRuntime = new OnnxRuntimeEnvironment();
+        var context = new ModelRuntimeContext(pool, new ExecutionProviderSelector(onnxRuntime.AvailableProviders), TimeProvider.System, NullLoggerFactory.Instance, onnxRuntime);
+        using var repository = new ModelRepository(Path.GetFullPath(models), context);
+        repository.Reconcile(model, cancellationToken);
+        var served = repository.Acquire(model, version);
+        try
+        {
+            var monitor = new ModelDriftMonitor(served, drift, TimeProvider.System);
+            var sources = Directory.EnumerateFileSystemEntries(inputs).Order(StringComparer.Ordinal)
+                .Where(p => Directory.Exists(p) || p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+                .ToArray();
+            if (sources.Length == 0)
+            {
+                throw new IOException($"the inputs folder {inputs} has no .json, .npy or request folders");
+            }
+
+            foreach (var source in sources)
+            {
+                try
+                {
+                    using var request = Read(source, served, pool);
+                    using var response = await served.InferAsync(request, cancellationToken).ConfigureAwait(false);
+                    monitor.Observe(request.Inputs, response.Outputs);
+                }
+                catch (Exception ex) when (ex is FormatException or InferenceException)
+                {
+                    throw new FormatException($"{source}: {ex.Message}", ex);
+                }
+            }
+
+            return monitor.BuildProfile();
+        }
+        finally
+        {
+            served.Release();
+        }
+    }
+
+    private static InferenceRequest Read(string source, ModelVersion model, PinnedBufferPool pool)
+    {
+        if (source.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(source))
+        {
+            return V2InferRequestReader.Read(File.ReadAllBytes(source), [], model, pool, out _);
+        }
+
+        var request = new InferenceRequest(model.Inputs.Count);
+        try
+        {
+            if (File.Exists(source))
+            {
+                if (model.Inputs.Count != 1)
+                {
+                    throw new FormatException($"a lone .npy file fits only a single-input model; this one has {model.Inputs.Count}: put each request's inputs in a folder as <input name>.npy");
+                }
+
+                request.Inputs[0] = ReadNpy(source, model.Inputs[0], pool);
+                return request;
+            }
+
+            foreach (var input in model.Inputs)
+            {
+                var file = Path.Combine(source, input.Name + ".npy");
+                request.Inputs[input.Index] = File.Exists(file) ? ReadNpy(file, input, pool) : throw new FormatException($"no {input.Name}.npy for input '{input.Name}'");
+            }
+
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    private static TensorBuffer ReadNpy(string file, TensorSpec input, PinnedBufferPool pool)
+    {
+        var (type, shape, data) = NpyFile.Read(File.ReadAllBytes(file));
+        var tensor = TensorBuffer.Rent(pool, input.Name, type, shape, data.Length);
+        data.CopyTo(tensor.Span);
+        return tensor;
+    }
+}
