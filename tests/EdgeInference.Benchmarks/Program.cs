@@ -29,6 +29,13 @@ if (args.Contains("--forwarding"))
     return;
 }
 
+if (args.Contains("--drift"))
+{
+    // Only the cost of drift sketches on the hot path, per value and against inference.
+    await DriftCost.PrintAsync(TestPaths.SampleModels, 20000);
+    return;
+}
+
 if (args.Contains("--pipeline"))
 {
     // Only the agent's in-process request pipeline, on the sample hey_jarvis model (for iterating on the hot path).

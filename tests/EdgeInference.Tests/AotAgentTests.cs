@@ -120,6 +120,38 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64Binary_ProfileSubcommand_BuildsAProfileFromJsonInferRequests()
+    {
+        var inputs = TestPaths.NewTempDirectory("reference");
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        for (var i = 0; i < 5; i++)
+        {
+            var tensor = SampleInputs.For("hey_jarvis", reference)[0];
+            var values = NamedTensor.RandomFloats((int)(tensor.Data.Length / 4), seed: i, scale: 1 + i);
+            await File.WriteAllTextAsync(Path.Combine(inputs, $"{i}.json"), V2Client.JsonRequest([NamedTensor.Floats(tensor.Name, tensor.Shape, values)]));
+        }
+
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(TestPaths.AotAgent("linux-x64"),
+            ["profile", "--models", _models, "--model", "hey_jarvis", "--inputs", inputs]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Directory.Delete(inputs, recursive: true);
+
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Contains("5 requests", await stdout, StringComparison.Ordinal);
+        var profile = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_models, "hey_jarvis", "1", "profile.json")))!;
+        var features = profile["features"]!.AsArray();
+        // The [1,16,96] input is too big for a feature per element: its samples are summarised by mean and deviation.
+        var std = features.Single(f => f!["name"]!.GetValue<string>().EndsWith(":std", StringComparison.Ordinal))!;
+        Assert.Equal("input", std["kind"]!.GetValue<string>());
+        Assert.Equal(5, std["count"]!.GetValue<long>());
+        Assert.InRange(std["max"]!.GetValue<double>(), 5 / Math.Sqrt(3) * 0.95, 5 / Math.Sqrt(3) * 1.05); // uniform on ±5
+        Assert.Contains(features, f => f!["kind"]!.GetValue<string>() == "output");
+    }
+
+    [Fact]
     public async Task Arm64Binary_UnderQemuUser_AnswersAnInferRequest()
     {
         var binary = TestPaths.AotAgent("linux-arm64");
