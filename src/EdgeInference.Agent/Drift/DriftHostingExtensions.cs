@@ -1,4 +1,5 @@
 using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.PredictionLog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,7 @@ public static class DriftHostingExtensions
         services.AddOptions<DriftOptions>().Bind(builder.Configuration.GetSection(DriftOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DriftOptions>, DriftOptionsValidator>();
         services.AddSingleton<DriftMonitor>();
+        services.AddSingleton<IPredictionObserver>(sp => sp.GetRequiredService<DriftMonitor>());
 
         // Registered after the outbox, so it stops first and its last window still goes in.
         services.AddHostedService(sp => new DriftService(

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Contracts;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace EdgeInference.Agent.Drift;
 
 /// <summary>The drift sketches of every served model version, created on a version's first request with its profile.json, if any.</summary>
-public sealed class DriftMonitor
+public sealed class DriftMonitor : IPredictionObserver
 {
     public const string ProfileFileName = "profile.json";
 

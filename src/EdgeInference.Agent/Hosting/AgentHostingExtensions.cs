@@ -1,6 +1,7 @@
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.Drift;
+using EdgeInference.Agent.Gpio;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
@@ -109,6 +110,7 @@ public static class AgentHostingExtensions
         services.AddHostedService<SystemdWatchdogService>();
         builder.AddMqttLink();
         builder.AddDriftStatistics();
+        builder.AddGpio();
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, builder.Configuration.GetValue("Agent:MaxRequestBodyBytes", 64L << 20));

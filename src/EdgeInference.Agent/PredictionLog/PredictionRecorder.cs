@@ -1,4 +1,3 @@
-using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Tensors;
@@ -7,21 +6,22 @@ using Microsoft.Extensions.Options;
 namespace EdgeInference.Agent.PredictionLog;
 
 /// <summary>
-/// What follows every served request: its drift sketches are updated, and it becomes a <see cref="PredictionRecord"/>
-/// (output summaries, sampled inputs) queued for the prediction log.
+/// What follows every served request: the observers see it (drift sketches, GPIO output rules), and it becomes a
+/// <see cref="PredictionRecord"/> (output summaries, sampled inputs) queued for the prediction log.
 /// </summary>
 public sealed class PredictionRecorder
 {
     private readonly PredictionLogStore? _store;
     private readonly PredictionLogOptions _options;
     private readonly TimeProvider _time;
-    private readonly DriftMonitor? _drift;
+    private readonly IPredictionObserver[] _observers;
     private readonly long _sampleEvery;
     private long _served;
 
-    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, PredictionLogStore? store = null, DriftMonitor? drift = null)
+    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, IEnumerable<IPredictionObserver> observers, PredictionLogStore? store = null)
     {
-        _drift = drift;
+        ArgumentNullException.ThrowIfNull(observers);
+        _observers = observers.ToArray();
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.PredictionLog;
         _store = _options.Enabled ? store : null;
@@ -33,7 +33,11 @@ public sealed class PredictionRecorder
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
-        _drift?.Observe(request, response);
+        foreach (var observer in _observers)
+        {
+            observer.Observe(request, response);
+        }
+
         if (_store is null)
         {
             return;

@@ -1,0 +1,120 @@
+using System.Device.Gpio;
+using System.Threading.Channels;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Runtime.Inference;
+using EdgeInference.Runtime.Models;
+using EdgeInference.Runtime.Tensors;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Agent.Gpio;
+
+/// <summary>
+/// Watches the trigger pins: each (debounced) edge queues a capture-and-infer, which runs here, one at a time,
+/// and is served like any request (prediction log, drift, output rules), with protocol <c>gpio</c>.
+/// </summary>
+public sealed class GpioTriggerService : BackgroundService
+{
+    private readonly GpioBoard _board;
+    private readonly GpioTriggerOptions[] _triggers;
+    private readonly ICaptureSource[] _sources;
+    private readonly long[] _lastEdge;
+    private readonly ModelRepository _models;
+    private readonly PinnedBufferPool _pool;
+    private readonly PredictionRecorder _recorder;
+    private readonly TimeProvider _time;
+    private readonly ILogger<GpioTriggerService> _logger;
+    private readonly Channel<int> _edges = Channel.CreateBounded<int>(new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly int _rules;
+    private long _captures;
+
+    public GpioTriggerService(GpioBoard board, GpioOptions options, ModelRepository models, PinnedBufferPool pool, PredictionRecorder recorder, TimeProvider time, ILogger<GpioTriggerService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _board = board;
+        _triggers = options.Triggers.ToArray();
+        _sources = Array.ConvertAll(_triggers, t => (ICaptureSource)new FileCaptureSource(t.Source));
+        _lastEdge = new long[_triggers.Length];
+        _rules = options.Rules.Count;
+        _models = models;
+        _pool = pool;
+        _recorder = recorder;
+        _time = time;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var handlers = new PinChangeEventHandler[_triggers.Length];
+        for (var i = 0; i < _triggers.Length; i++)
+        {
+            var trigger = _triggers[i];
+            var index = i;
+            handlers[i] = (_, _) => OnEdge(index);
+            _board.OpenInput(trigger.Pin, trigger.PullUp);
+            var edge = trigger.Edge switch { "falling" => PinEventTypes.Falling, "both" => PinEventTypes.Rising | PinEventTypes.Falling, _ => PinEventTypes.Rising };
+            _board.Controller.RegisterCallbackForPinValueChangedEvent(trigger.Pin, edge, handlers[i]);
+        }
+
+        GpioLog.Opened(_logger, _board.DriverName, _triggers.Length, _rules);
+        try
+        {
+            await foreach (var index in _edges.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await CaptureAndInferAsync(index, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is FormatException or InferenceException or IOException)
+                {
+                    GpioLog.TriggerFailed(_logger, _triggers[index].Pin, ex.Message);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The loop boundary: one failed capture must not stop the triggers.
+                    GpioLog.TriggerCrashed(_logger, _triggers[index].Pin, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            for (var i = 0; i < _triggers.Length; i++)
+            {
+                _board.Controller.UnregisterCallbackForPinValueChangedEvent(_triggers[i].Pin, handlers[i]);
+            }
+        }
+    }
+
+    private void OnEdge(int index)
+    {
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Exchange(ref _lastEdge[index], now);
+        if (last != 0 && _time.GetElapsedTime(last, now).TotalMilliseconds < _triggers[index].DebounceMilliseconds)
+        {
+            return;
+        }
+
+        _edges.Writer.TryWrite(index);
+    }
+
+    private async Task CaptureAndInferAsync(int index, CancellationToken cancellationToken)
+    {
+        var trigger = _triggers[index];
+        var model = _models.Acquire(trigger.Model, trigger.Version);
+        try
+        {
+            var started = _time.GetTimestamp();
+            using var request = await _sources[index].CaptureAsync(model, _pool, cancellationToken).ConfigureAwait(false);
+            request.Id = FormattableString.Invariant($"gpio-{trigger.Pin}-{Interlocked.Increment(ref _captures)}");
+            using var response = await model.InferAsync(request, cancellationToken).ConfigureAwait(false);
+            _recorder.Record(request, response, "gpio", started);
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+}
