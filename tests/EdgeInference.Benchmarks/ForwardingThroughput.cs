@@ -60,5 +60,73 @@ internal static class ForwardingThroughput
             Console.WriteLine($"| {batch} | {(records - first) / seconds:0} | {(records - first) / (double)batch / seconds:0} |");
             await agent.TerminateAsync(TimeSpan.FromSeconds(15));
         }
+
+        await PrintInferenceWhileForwardingAsync(binary, work, data, records);
+    }
+
+    /// <summary>
+    /// Inference latency (hey_jarvis, HTTP JSON, one client) with the broker down and the backlog held, then while the
+    /// backlog is forwarded at the default pace, then after it has gone: what forwarding adds to p50 and p99.
+    /// </summary>
+    private static async Task PrintInferenceWhileForwardingAsync(string binary, string work, string data, int records)
+    {
+        var models = Path.Combine(work, "latency-models");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.SampleModels, "hey_jarvis"), Path.Combine(models, "hey_jarvis"));
+        var copy = Path.Combine(work, "forward-data-latency");
+        TestPaths.CopyDirectory(data, copy);
+        var brokerPort = FreePort.Next();
+        var port = FreePort.Next();
+        using var agent = AgentProcess.Start(binary,
+            ["--models", models, "--data", copy, "--urls", $"http://127.0.0.1:{port}", "--mqtt", $"mqtt://127.0.0.1:{brokerPort}", "--device-id", "bench",
+             "--Mqtt:ReconnectMaxDelay=00:00:00.500", "--Agent:PredictionLog:Enabled=true"], port);
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        var body = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1))]));
+        async Task<double> InferAsync()
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await agent.Http.PostAsync(new Uri("/v2/models/hey_jarvis/infer", UriKind.Relative), content);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsByteArrayAsync();
+            return Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        }
+
+        for (var i = 0; i < 2000; i++)
+        {
+            await InferAsync();
+        }
+
+        var offline = new List<double>();
+        for (var i = 0; i < 4000; i++)
+        {
+            offline.Add(await InferAsync());
+        }
+
+        await using var broker = await MosquittoBroker.StartAsync(brokerPort);
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await recorder.WaitForAsync(r => r.PredictionRecordCount > 0, TimeSpan.FromSeconds(60), "the first batch");
+        var during = new List<double>();
+        while (recorder.PredictionRecordCount < records)
+        {
+            during.Add(await InferAsync());
+        }
+
+        var after = new List<double>();
+        for (var i = 0; i < 4000; i++)
+        {
+            after.Add(await InferAsync());
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| hey_jarvis over HTTP JSON, one client | requests | p50 µs | p99 µs |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        foreach (var (name, latencies) in new[] { ("broker down, backlog held", offline), ("while forwarding the backlog (default pace)", during), ("after the backlog", after) })
+        {
+            latencies.Sort();
+            Console.WriteLine($"| {name} | {latencies.Count} | {latencies[latencies.Count / 2]:0} | {latencies[(int)(latencies.Count * 0.99)]:0} |");
+        }
+
+        await agent.TerminateAsync(TimeSpan.FromSeconds(15));
     }
 }

@@ -271,6 +271,21 @@ public sealed class MqttLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Agent_OverMqtt311_ReachesMosquitto_ForwardsPredictions_AndSaysOfflineWhenStopped()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await using (var agent = await AgentHost.StartAsync(_models, null, "--mqtt", broker.Url, "--device-id", Device, "--mqtt-protocol", "3.1.1"))
+        {
+            await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: 1)]);
+            await recorder.WaitForAsync(r => r.DistinctPredictionCount >= 1, TimeSpan.FromSeconds(20), "the prediction over MQTT 3.1.1");
+            Assert.Equal("online", recorder.Payloads(Device, "status")[^1]["state"]!.GetValue<string>());
+        }
+
+        await recorder.WaitForAsync(r => r.Payloads(Device, "status")[^1]["state"]!.GetValue<string>() == "offline", TimeSpan.FromSeconds(20), "offline after the stop");
+    }
+
+    [Fact]
     public async Task Agent_WithBadMqttSettings_StopsWithAMessageNamingEachOne()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>

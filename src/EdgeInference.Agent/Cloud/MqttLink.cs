@@ -60,13 +60,17 @@ public sealed class MqttLink : IDisposable
     /// <summary>Publishes at QoS 1 and returns once the broker acknowledged; throws when it did not.</summary>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
     {
-        var message = new MqttApplicationMessageBuilder()
+        var builder = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(retain)
-            .WithContentType("application/json")
-            .Build();
+            .WithRetainFlag(retain);
+        if (_options.Protocol != "3.1.1")
+        {
+            builder.WithContentType("application/json"); // a property MQTT 3.1.1 does not have
+        }
+
+        var message = builder.Build();
         var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
