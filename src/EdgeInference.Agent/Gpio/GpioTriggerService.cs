@@ -26,6 +26,7 @@ public sealed class GpioTriggerService : BackgroundService
     private readonly ILogger<GpioTriggerService> _logger;
     private readonly Channel<int> _edges = Channel.CreateBounded<int>(new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly int _rules;
+    private readonly PinChangeEventHandler[] _handlers;
     private long _captures;
 
     public GpioTriggerService(GpioBoard board, GpioOptions options, ModelRepository models, PinnedBufferPool pool, PredictionRecorder recorder, TimeProvider time, ILogger<GpioTriggerService> logger)
@@ -35,6 +36,7 @@ public sealed class GpioTriggerService : BackgroundService
         _triggers = options.Triggers.ToArray();
         _sources = Array.ConvertAll(_triggers, t => (ICaptureSource)new FileCaptureSource(t.Source));
         _lastEdge = new long[_triggers.Length];
+        _handlers = new PinChangeEventHandler[_triggers.Length];
         _rules = options.Rules.Count;
         _models = models;
         _pool = pool;
@@ -43,20 +45,25 @@ public sealed class GpioTriggerService : BackgroundService
         _logger = logger;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Opens the pins before the host reports started, so no edge after that is missed.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var handlers = new PinChangeEventHandler[_triggers.Length];
         for (var i = 0; i < _triggers.Length; i++)
         {
             var trigger = _triggers[i];
             var index = i;
-            handlers[i] = (_, _) => OnEdge(index);
+            _handlers[i] = (_, _) => OnEdge(index);
             _board.OpenInput(trigger.Pin, trigger.PullUp);
             var edge = trigger.Edge switch { "falling" => PinEventTypes.Falling, "both" => PinEventTypes.Rising | PinEventTypes.Falling, _ => PinEventTypes.Rising };
-            _board.Controller.RegisterCallbackForPinValueChangedEvent(trigger.Pin, edge, handlers[i]);
+            _board.Controller.RegisterCallbackForPinValueChangedEvent(trigger.Pin, edge, _handlers[i]);
         }
 
         GpioLog.Opened(_logger, _board.DriverName, _triggers.Length, _rules);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await foreach (var index in _edges.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -83,7 +90,7 @@ public sealed class GpioTriggerService : BackgroundService
         {
             for (var i = 0; i < _triggers.Length; i++)
             {
-                _board.Controller.UnregisterCallbackForPinValueChangedEvent(_triggers[i].Pin, handlers[i]);
+                _board.Controller.UnregisterCallbackForPinValueChangedEvent(_triggers[i].Pin, _handlers[i]);
             }
         }
     }
