@@ -47,7 +47,8 @@ public sealed class MqttLinkTests : IDisposable
         Assert.Equal("scorer", record["model"]!.GetValue<string>());
         Assert.Single(record["outputs"]!.AsArray());
 
-        var telemetry = recorder.Payloads(Device, "telemetry").Last(t => t["models"]!.AsArray().Any(m => m!["requests_total"]!.GetValue<long>() == 30));
+        // The first window to count all 30 holds the last of them (later windows have none, so no latency).
+        var telemetry = recorder.Payloads(Device, "telemetry").First(t => t["models"]!.AsArray().Any(m => m!["requests_total"]!.GetValue<long>() == 30));
         var model = telemetry["models"]![0]!;
         Assert.True(model["latency_ms"]!["p50"]!.GetValue<double>() > 0);
         Assert.True(telemetry["process"]!["rss_bytes"]!.GetValue<long>() > 1_000_000);
