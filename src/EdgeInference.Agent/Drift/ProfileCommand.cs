@@ -96,7 +96,7 @@ public static class ProfileCommand
         {
             var monitor = new ModelDriftMonitor(served, drift, TimeProvider.System);
             var sources = Directory.EnumerateFileSystemEntries(inputs).Order(StringComparer.Ordinal)
-                .Where(p => Directory.Exists(p) || p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+                .Where(p => Directory.Exists(p) || RequestFile.IsRequestFile(p))
                 .ToArray();
             if (sources.Length == 0)
             {
@@ -111,7 +111,7 @@ public static class ProfileCommand
                     using var response = await served.InferAsync(request, cancellationToken).ConfigureAwait(false);
                     monitor.Observe(request.Inputs, response.Outputs);
                 }
-                catch (Exception ex) when (ex is FormatException or InferenceException)
+                catch (InferenceException ex)
                 {
                     throw new FormatException($"{source}: {ex.Message}", ex);
                 }
@@ -127,29 +127,30 @@ public static class ProfileCommand
 
     private static InferenceRequest Read(string source, ModelVersion model, PinnedBufferPool pool)
     {
-        if (source.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(source))
+        if (File.Exists(source))
         {
-            return V2InferRequestReader.Read(File.ReadAllBytes(source), [], model, pool, out _);
+            return RequestFile.Read(source, File.ReadAllBytes(source), model, pool);
         }
 
         var request = new InferenceRequest(model.Inputs.Count);
         try
         {
-            if (File.Exists(source))
-            {
-                if (model.Inputs.Count != 1)
-                {
-                    throw new FormatException($"a lone .npy file fits only a single-input model; this one has {model.Inputs.Count}: put each request's inputs in a folder as <input name>.npy");
-                }
-
-                request.Inputs[0] = ReadNpy(source, model.Inputs[0], pool);
-                return request;
-            }
-
             foreach (var input in model.Inputs)
             {
                 var file = Path.Combine(source, input.Name + ".npy");
-                request.Inputs[input.Index] = File.Exists(file) ? ReadNpy(file, input, pool) : throw new FormatException($"no {input.Name}.npy for input '{input.Name}'");
+                if (!File.Exists(file))
+                {
+                    throw new FormatException($"{source}: no {input.Name}.npy for input '{input.Name}'");
+                }
+
+                try
+                {
+                    request.Inputs[input.Index] = RequestFile.ReadNpy(File.ReadAllBytes(file), input, pool);
+                }
+                catch (FormatException ex)
+                {
+                    throw new FormatException($"{file}: {ex.Message}", ex);
+                }
             }
 
             return request;
@@ -159,13 +160,5 @@ public static class ProfileCommand
             request.Dispose();
             throw;
         }
-    }
-
-    private static TensorBuffer ReadNpy(string file, TensorSpec input, PinnedBufferPool pool)
-    {
-        var (type, shape, data) = NpyFile.Read(File.ReadAllBytes(file));
-        var tensor = TensorBuffer.Rent(pool, input.Name, type, shape, data.Length);
-        data.CopyTo(tensor.Span);
-        return tensor;
     }
 }
