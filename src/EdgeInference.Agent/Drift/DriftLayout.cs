@@ -10,12 +10,11 @@ namespace EdgeInference.Agent.Drift;
 /// </summary>
 public sealed class DriftLayout
 {
-    private DriftLayout(TensorSpec spec, bool isOutput, DriftFeature[] features, int elementsPerSample)
+    private DriftLayout(TensorSpec spec, bool isOutput, DriftFeature[] features)
     {
         Spec = spec;
         IsOutput = isOutput;
         Features = features;
-        ElementsPerSample = elementsPerSample;
     }
 
     public TensorSpec Spec { get; }
@@ -23,9 +22,6 @@ public sealed class DriftLayout
     public bool IsOutput { get; }
 
     public IReadOnlyList<DriftFeature> Features { get; }
-
-    /// <summary>Elements per sample when the model fixes it; -1 when it varies (summaries are used then).</summary>
-    public int ElementsPerSample { get; }
 
     public bool IsElementwise => Features.Count > 0 && Features[0].Statistic == DriftStatistic.Value;
 
@@ -43,7 +39,7 @@ public sealed class DriftLayout
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.DataType == TensorDataType.Bytes)
         {
-            return new DriftLayout(spec, isOutput, [], -1);
+            return new DriftLayout(spec, isOutput, []);
         }
 
         var perSample = 1L;
@@ -61,12 +57,11 @@ public sealed class DriftLayout
                 features[i] = new DriftFeature(name, spec.Name, isOutput, DriftStatistic.Value, i);
             }
 
-            return new DriftLayout(spec, isOutput, features, (int)perSample);
+            return new DriftLayout(spec, isOutput, features);
         }
 
         return new DriftLayout(spec, isOutput,
-            [new DriftFeature(spec.Name + ":mean", spec.Name, isOutput, DriftStatistic.Mean, -1), new DriftFeature(spec.Name + ":std", spec.Name, isOutput, DriftStatistic.Std, -1)],
-            perSample > int.MaxValue ? -1 : (int)perSample);
+            [new DriftFeature(spec.Name + ":mean", spec.Name, isOutput, DriftStatistic.Mean, -1), new DriftFeature(spec.Name + ":std", spec.Name, isOutput, DriftStatistic.Std, -1)]);
     }
 
     /// <summary>Samples in a tensor of this layout: the first dimension of a batch, else one.</summary>

@@ -30,9 +30,6 @@ public sealed class FeatureWindow
 
     public long MissingCount { get; private set; }
 
-    /// <summary>Finite values offered to the reservoir (all of them, kept or not).</summary>
-    public long Seen { get; private set; }
-
     public double Min { get; private set; }
 
     public double Max { get; private set; }
@@ -57,14 +54,14 @@ public sealed class FeatureWindow
 
     public long OutOfRangeCount => _bins.Length == 0 ? 0 : _bins[0] + _bins[^1];
 
-    /// <summary>The sampled values so far (while learning).</summary>
-    public Span<double> Sample => _reservoir.AsSpan(0, (int)Math.Min(Seen, _reservoir.Length));
+    /// <summary>The sampled values so far (while learning, every finite value is offered to the reservoir).</summary>
+    public Span<double> Sample => _reservoir.AsSpan(0, (int)Math.Min(Count, _reservoir.Length));
 
     /// <summary>Starts a new window against <paramref name="reference"/> (null: sample values to learn one).</summary>
     public void Reset(FeatureReference? reference)
     {
         Reference = reference;
-        Count = NanCount = MissingCount = Seen = 0;
+        Count = NanCount = MissingCount = 0;
         _sum = _sumOfSquares = 0;
         Min = double.PositiveInfinity;
         Max = double.NegativeInfinity;
@@ -126,7 +123,7 @@ public sealed class FeatureWindow
         else
         {
             // Reservoir sampling (Algorithm R): every value has the same chance to be among those kept.
-            var seen = Seen++;
+            var seen = Count - 1; // values offered before this one
             if (seen < _reservoir.Length)
             {
                 _reservoir[seen] = value;
