@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using EdgeInference.Agent.PredictionLog;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Testing;
 
 namespace EdgeInference.Benchmarks;

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using EdgeInference.Agent.PredictionLog;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Testing;
 
 namespace EdgeInference.Tests;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.PredictionLog;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeInference.Agent.PredictionLog;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Tests.Storage;
 using EdgeInference.Testing;
 

@@ -1,6 +1,6 @@
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Agent.PredictionLog;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;

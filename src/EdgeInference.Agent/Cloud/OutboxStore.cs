@@ -1,4 +1,4 @@
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using LiteDB;
 
 namespace EdgeInference.Agent.Cloud;

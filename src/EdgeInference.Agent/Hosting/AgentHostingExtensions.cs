@@ -5,7 +5,7 @@ using EdgeInference.Agent.Gpio;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 using LiteDB;

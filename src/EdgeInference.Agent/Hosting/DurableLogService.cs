@@ -1,5 +1,5 @@
 using EdgeInference.Agent.Diagnostics;
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,4 @@
-using EdgeInference.Agent.Storage;
+using EdgeInference.Storage;
 
 namespace EdgeInference.Agent.PredictionLog;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>
 /// A file whose content on disk moves atomically from one <see cref="Flush()"/> to the next, whatever a

@@ -1,6 +1,6 @@
 using LiteDB;
 
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>
 /// LiteDB whose data file and write-ahead log are <see cref="JournaledStream"/>s over fsyncing

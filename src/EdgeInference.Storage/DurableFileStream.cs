@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>
 /// A file stream whose <see cref="Flush()"/> reaches the disk (fsync), not only the OS cache. LiteDB flushes

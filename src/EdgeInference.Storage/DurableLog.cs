@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using LiteDB;
 
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>
 /// A durable, numbered log of records (the prediction log, the MQTT outbox): producers append without

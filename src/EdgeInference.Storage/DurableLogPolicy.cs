@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>What a durable log does when it holds its maximum number of records.</summary>
 public enum DurableLogPolicy

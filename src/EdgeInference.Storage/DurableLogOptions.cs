@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>Size bound and group commit of a <see cref="DurableLog{TRecord}"/>.</summary>
 public class DurableLogOptions

@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Storage;
+namespace EdgeInference.Storage;
 
 /// <summary>A record a <see cref="DurableLog{TRecord}"/> keeps: numbered by the log, stored in a compact binary form.</summary>
 public interface IDurableRecord<TSelf>
