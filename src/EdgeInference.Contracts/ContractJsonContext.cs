@@ -12,6 +12,8 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(PredictionBatchMessage))]
 [JsonSerializable(typeof(DriftMessage))]
 [JsonSerializable(typeof(DriftProfile))]
+[JsonSerializable(typeof(CommandMessage))]
+[JsonSerializable(typeof(ReplyMessage))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
 }

@@ -13,6 +13,9 @@ public sealed class DriftMessage
 
     public long Version { get; set; }
 
+    /// <summary>The semantic version of the package installed as this version, when it came from one.</summary>
+    public string? PackageVersion { get; set; }
+
     public DateTimeOffset WindowStart { get; set; }
 
     public DateTimeOffset WindowEnd { get; set; }

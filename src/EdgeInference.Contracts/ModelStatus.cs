@@ -7,6 +7,9 @@ public sealed class ModelStatus
 
     public long Version { get; set; }
 
+    /// <summary>The semantic version of the package installed as this version, when it came from one.</summary>
+    public string? PackageVersion { get; set; }
+
     /// <summary><c>READY</c>, <c>LOADING</c>, <c>FAILED</c> or <c>UNLOADING</c>.</summary>
     public string State { get; set; } = "";
 

@@ -7,6 +7,9 @@ public sealed class ModelTelemetry
 
     public long Version { get; set; }
 
+    /// <summary>The semantic version of the package installed as this version, when it came from one.</summary>
+    public string? PackageVersion { get; set; }
+
     public string ExecutionProvider { get; set; } = "";
 
     /// <summary>Requests in the window, failed ones included.</summary>

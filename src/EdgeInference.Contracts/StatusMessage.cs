@@ -23,4 +23,10 @@ public sealed class StatusMessage
     public List<ModelStatus>? Models { get; set; }
 
     public HardwareInfo? Hardware { get; set; }
+
+    /// <summary>The latest update of each model that had one.</summary>
+    public List<UpdateStatus>? Updates { get; set; }
+
+    /// <summary>The desired configuration the device last applied.</summary>
+    public DesiredConfiguration? Configuration { get; set; }
 }

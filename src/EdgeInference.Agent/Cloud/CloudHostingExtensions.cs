@@ -1,4 +1,6 @@
+using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Updates;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
@@ -55,13 +57,14 @@ public static class CloudHostingExtensions
         services.AddSingleton(_ => new HardwareProbe());
         services.AddSingleton(sp => new StatusReporter(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<AgentInfo>(),
-            sp.GetRequiredService<OnnxRuntimeEnvironment>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<OnnxRuntimeEnvironment>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>()));
         services.AddSingleton(sp => new MqttLink(
             sp.GetRequiredService<MqttOptions>(), sp.GetRequiredService<StatusReporter>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MqttLink>>()));
         services.AddSingleton(sp => new TelemetryCollector(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<OutboxStore>(),
             sp.GetService<PredictionLogStore>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<InstalledPackages>()));
 
         // Stopped in reverse: telemetry, then forwarding, then the link says offline, then the outbox drains.
         services.AddHostedService(sp => new DurableLogService<OutboxMessage>(

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using EdgeInference.Runtime.Models;
 
@@ -14,9 +16,15 @@ public sealed class StatusReporter
     private readonly OnnxRuntimeEnvironment _onnxRuntime;
     private readonly HardwareProbe _hardware;
     private readonly TimeProvider _time;
+    private readonly InstalledPackages? _installed;
+    private readonly CommandReporter? _commands;
 
-    public StatusReporter(string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time)
+    public StatusReporter(
+        string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time,
+        InstalledPackages? installed = null, CommandReporter? commands = null)
     {
+        _installed = installed;
+        _commands = commands;
         DeviceId = deviceId;
         _models = models;
         _info = info;
@@ -46,12 +54,14 @@ public sealed class StatusReporter
             {
                 Model = v.ModelName,
                 Version = v.Version,
+                PackageVersion = _installed?.VersionOf(v.ModelName, v.Version),
                 State = v.State.ToString().ToUpperInvariant(),
                 ExecutionProvider = v.ExecutionProvider,
                 Threading = v.State == ModelVersionState.Ready ? v.Threading : null,
                 Error = v.Error,
             }).ToList(),
             Hardware = _hardware.Describe(providers),
+            Updates = _commands is { Updates: { Count: > 0 } updates } ? updates.ToList() : null,
         };
     }
 
@@ -65,6 +75,7 @@ public sealed class StatusReporter
                 .Append('/').Append(v.ExecutionProvider).Append('/').Append(v.Threading).Append('/').Append(v.Error);
         }
 
+        key.Append('|').Append(_commands?.Changes);
         return key.ToString();
     }
 

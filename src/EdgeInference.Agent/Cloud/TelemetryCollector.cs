@@ -1,3 +1,4 @@
+using EdgeInference.Agent.Updates;
 using System.Runtime.CompilerServices;
 using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.PredictionLog;
@@ -21,13 +22,16 @@ public sealed class TelemetryCollector
     private readonly HardwareProbe _hardware;
     private readonly string _dataDirectory;
     private readonly TimeProvider _time;
+    private readonly InstalledPackages? _installed;
     private readonly ConditionalWeakTable<ModelVersion, Snapshot> _previous = [];
     private long _windowStarted;
     private double _cpuSecondsAtStart;
 
     public TelemetryCollector(
-        string deviceId, ModelRepository models, OutboxStore outbox, PredictionLogStore? predictions, HardwareProbe hardware, string dataDirectory, TimeProvider time)
+        string deviceId, ModelRepository models, OutboxStore outbox, PredictionLogStore? predictions, HardwareProbe hardware, string dataDirectory, TimeProvider time,
+        InstalledPackages? installed = null)
     {
+        _installed = installed;
         _deviceId = deviceId;
         _models = models;
         _outbox = outbox;
@@ -76,7 +80,9 @@ public sealed class TelemetryCollector
             var current = Snapshot.Of(version.Metrics);
             var previous = _previous.TryGetValue(version, out var p) ? p : Snapshot.Empty(version.Metrics);
             _previous.AddOrUpdate(version, current);
-            message.Models.Add(Window(version, previous, current, seconds));
+            var window = Window(version, previous, current, seconds);
+            window.PackageVersion = _installed?.VersionOf(version.ModelName, version.Version);
+            message.Models.Add(window);
         }
 
         _windowStarted = now;

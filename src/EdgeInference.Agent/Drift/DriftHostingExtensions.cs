@@ -1,3 +1,4 @@
+using EdgeInference.Agent.Updates;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.PredictionLog;
 using Microsoft.AspNetCore.Builder;
@@ -28,7 +29,7 @@ public static class DriftHostingExtensions
         // Registered after the outbox, so it stops first and its last window still goes in.
         services.AddHostedService(sp => new DriftService(
             sp.GetRequiredService<DriftMonitor>(), CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<IOptions<MqttOptions>>().Value),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftService>>(), sp.GetService<OutboxStore>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftService>>(), sp.GetService<OutboxStore>(), sp.GetService<InstalledPackages>()));
         return builder;
     }
 }

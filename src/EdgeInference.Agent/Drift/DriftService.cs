@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,12 +12,14 @@ public sealed class DriftService : BackgroundService
 {
     private readonly DriftMonitor _monitor;
     private readonly OutboxStore? _outbox;
+    private readonly InstalledPackages? _installed;
     private readonly string _deviceId;
     private readonly TimeProvider _time;
     private readonly ILogger<DriftService> _logger;
 
-    public DriftService(DriftMonitor monitor, string deviceId, TimeProvider time, ILogger<DriftService> logger, OutboxStore? outbox = null)
+    public DriftService(DriftMonitor monitor, string deviceId, TimeProvider time, ILogger<DriftService> logger, OutboxStore? outbox = null, InstalledPackages? installed = null)
     {
+        _installed = installed;
         _monitor = monitor;
         _deviceId = deviceId;
         _time = time;
@@ -40,6 +43,7 @@ public sealed class DriftService : BackgroundService
                 {
                     foreach (var window in _monitor.CloseWindows(_deviceId))
                     {
+                        window.PackageVersion = _installed?.VersionOf(window.Model, window.Version);
                         _outbox?.TryAppend(new OutboxMessage { Topic = "drift", Payload = JsonSerializer.SerializeToUtf8Bytes(window, ContractJsonContext.Default.DriftMessage) });
                     }
                 }

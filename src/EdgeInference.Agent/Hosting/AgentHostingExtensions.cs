@@ -5,6 +5,7 @@ using EdgeInference.Agent.Gpio;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
+using EdgeInference.Agent.Updates;
 using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
@@ -74,7 +75,7 @@ public static class AgentHostingExtensions
         }
 
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
-        builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).Concat(DriftHostingExtensions.SwitchMappings).ToDictionary());
+        builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).Concat(DriftHostingExtensions.SwitchMappings).Concat(UpdateHostingExtensions.SwitchMappings).ToDictionary());
         builder.Host.UseSystemd();
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
@@ -106,11 +107,13 @@ public static class AgentHostingExtensions
         services.AddSingleton<V2HttpApi>();
         services.AddSingleton<TfServingHttpApi>();
         services.AddSingleton<PrometheusExporter>();
+        builder.AddUpdateRecovery(); // before the repository's first load
         services.AddHostedService<ModelRepositoryService>();
         services.AddHostedService<SystemdWatchdogService>();
         builder.AddMqttLink();
         builder.AddDriftStatistics();
         builder.AddGpio();
+        builder.AddUpdates();
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, builder.Configuration.GetValue("Agent:MaxRequestBodyBytes", 64L << 20));

@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using EdgeInference.Agent.Cloud;
+using EdgeInference.Contracts;
+
+namespace EdgeInference.Agent.Commands;
+
+/// <summary>
+/// Replies to commands on <c>edge/{deviceId}/replies/{commandId}</c>, through the durable outbox (so a reply made
+/// offline arrives later), and keeps each model's latest update for the status message.
+/// </summary>
+public sealed class CommandReporter
+{
+    private readonly OutboxStore _outbox;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, UpdateStatus> _updates = new(StringComparer.Ordinal);
+    private long _changes;
+
+    public CommandReporter(string deviceId, OutboxStore outbox, TimeProvider time)
+    {
+        DeviceId = deviceId;
+        _outbox = outbox;
+        _time = time;
+    }
+
+    public string DeviceId { get; }
+
+    /// <summary>Counts changes to <see cref="Updates"/>, so the status is republished when one changes.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    public IReadOnlyList<UpdateStatus> Updates => _updates.Values.OrderBy(u => u.Model, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Puts the reply in the outbox and returns once it is durable.</summary>
+    public async Task ReplyAsync(ReplyMessage reply, CancellationToken cancellationToken)
+    {
+        var message = Prepare(reply);
+        await _outbox.AppendAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues the reply without waiting (for replies made before the outbox's writer runs).</summary>
+    public void Reply(ReplyMessage reply) => _outbox.TryAppend(Prepare(reply));
+
+    private OutboxMessage Prepare(ReplyMessage reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        reply.DeviceId = DeviceId;
+        reply.Timestamp = _time.GetUtcNow();
+        if (reply.Command is CommandNames.Deploy or CommandNames.Rollback && reply.Model is { } model && reply.Version is { } version)
+        {
+            // A rollback that succeeded shows as the rolled-back version's state.
+            var state = reply.Command == CommandNames.Rollback && reply.State == ReplyStates.Succeeded ? ReplyStates.RolledBack : reply.State;
+            _updates[model] = new UpdateStatus
+            {
+                Model = model,
+                CommandId = reply.CommandId,
+                Version = version,
+                State = state,
+                Step = reply.Step,
+                Reason = reply.Reason,
+                Message = reply.Message,
+                UpdatedAt = reply.Timestamp,
+            };
+            Interlocked.Increment(ref _changes);
+        }
+
+        return new OutboxMessage { Topic = $"replies/{reply.CommandId}", Payload = JsonSerializer.SerializeToUtf8Bytes(reply, ContractJsonContext.Default.ReplyMessage) };
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Agent.Updates;
+
+internal static partial class UpdateLog
+{
+    [LoggerMessage(500, LogLevel.Information, "Command {Command} {CommandId} received")]
+    public static partial void CommandReceived(ILogger logger, string command, string commandId);
+
+    [LoggerMessage(501, LogLevel.Warning, "A malformed command on commands/{Topic} was dropped: {Problem}")]
+    public static partial void CommandMalformed(ILogger logger, string topic, string problem);
+
+    [LoggerMessage(502, LogLevel.Warning, "Command {Command} {CommandId} rejected ({Reason}): {Problem}")]
+    public static partial void CommandRejected(ILogger logger, string command, string commandId, string reason, string problem);
+
+    [LoggerMessage(503, LogLevel.Information, "Update {CommandId}: {Model} {Version} {Step}")]
+    public static partial void Step(ILogger logger, string commandId, string model, string version, string step);
+
+    [LoggerMessage(504, LogLevel.Warning, "Update {CommandId}: {Model} {Version} refused ({Reason}): {Problem}")]
+    public static partial void Refused(ILogger logger, string commandId, string model, string version, string reason, string problem);
+
+    [LoggerMessage(505, LogLevel.Error, "Update {CommandId}: {Model} {Version} failed ({Reason}): {Problem}")]
+    public static partial void Failed(ILogger logger, string commandId, string model, string version, string reason, string problem);
+
+    [LoggerMessage(506, LogLevel.Warning, "{Model}: rolled back from {From} to {To} ({Reason})")]
+    public static partial void RolledBack(ILogger logger, string model, string from, string to, string reason);
+
+    [LoggerMessage(507, LogLevel.Information, "Update {CommandId}: {Model} {Version} confirmed after probation")]
+    public static partial void Confirmed(ILogger logger, string commandId, string model, string version);
+
+    [LoggerMessage(508, LogLevel.Warning, "Update records that cannot be read are ignored: {Problems}")]
+    public static partial void RecordsUnreadable(ILogger logger, string problems);
+
+    [LoggerMessage(509, LogLevel.Warning, "Restarting on command {CommandId}")]
+    public static partial void Restarting(ILogger logger, string commandId);
+
+    [LoggerMessage(510, LogLevel.Error, "Command {CommandId} failed unexpectedly")]
+    public static partial void CommandCrashed(ILogger logger, string commandId, Exception exception);
+
+    [LoggerMessage(511, LogLevel.Information, "Update {CommandId}: {Model} {Version} resumes after a restart ({Phase}, start {Starts} since the switch)")]
+    public static partial void Resuming(ILogger logger, string commandId, string model, string version, string phase, int starts);
+}

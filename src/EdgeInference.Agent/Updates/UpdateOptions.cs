@@ -1,0 +1,30 @@
+namespace EdgeInference.Agent.Updates;
+
+/// <summary>How the agent installs model packages the fleet sends (section <c>Updates</c>; active with the MQTT link).</summary>
+public sealed class UpdateOptions
+{
+    public const string Section = "Updates";
+
+    /// <summary>A folder of <c>*.pem</c> P-256 public keys trusted to sign packages; without one, every package is refused.</summary>
+    public string? TrustedKeys { get; set; }
+
+    /// <summary>The largest package (all its files) the device accepts.</summary>
+    public long MaxPackageBytes { get; set; } = 2L << 30;
+
+    /// <summary>A download attempt fails when no bytes arrive for this long.</summary>
+    public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Attempts per file; each resumes where the last one stopped.</summary>
+    public int DownloadAttempts { get; set; } = 5;
+
+    /// <summary>How long a switched version must keep the agent up before the update is confirmed.</summary>
+    public TimeSpan ProbationPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Starts of the agent during probation, within <see cref="CrashLoopWindow"/>, that mean a crash loop: the device rolls back by itself.</summary>
+    public int CrashLoopRestarts { get; set; } = 3;
+
+    public TimeSpan CrashLoopWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Installed versions kept per model (the serving one and those to roll back to).</summary>
+    public int KeepVersions { get; set; } = 2;
+}

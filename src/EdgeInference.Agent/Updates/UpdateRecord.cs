@@ -1,0 +1,42 @@
+using EdgeInference.Packaging;
+
+namespace EdgeInference.Agent.Updates;
+
+/// <summary>
+/// The durable state of one model's latest update (<c>&lt;data&gt;/updates/&lt;model&gt;.json</c>), rewritten
+/// atomically at every step, so a restart (even after <c>kill -9</c>) knows where the update stood.
+/// </summary>
+public sealed class UpdateRecord
+{
+    public string CommandId { get; set; } = "";
+
+    public string Model { get; set; } = "";
+
+    /// <summary>The package's semantic version.</summary>
+    public string Version { get; set; } = "";
+
+    /// <summary>The repository version (folder number) it installs as.</summary>
+    public long Slot { get; set; }
+
+    /// <summary>See <see cref="UpdatePhases"/>.</summary>
+    public string Phase { get; set; } = UpdatePhases.Downloading;
+
+    public string PackageUrl { get; set; } = "";
+
+    public SignedManifest Package { get; set; } = new();
+
+    public DateTimeOffset? SwitchedAt { get; set; }
+
+    /// <summary>Starts of the agent since the switch, while on probation.</summary>
+    public int StartsSinceSwitch { get; set; }
+
+    public string? Reason { get; set; }
+
+    public string? Message { get; set; }
+
+    public int? GoldenPassed { get; set; }
+
+    public int? GoldenTotal { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

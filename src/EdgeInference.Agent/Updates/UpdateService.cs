@@ -1,0 +1,462 @@
+using System.Threading.Channels;
+using EdgeInference.Agent.Commands;
+using EdgeInference.Contracts;
+using EdgeInference.Packaging;
+using EdgeInference.Runtime.Inference;
+using EdgeInference.Runtime.Models;
+using EdgeInference.Runtime.Tensors;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Agent.Updates;
+
+/// <summary>
+/// The update loop. One command at a time from its queue: a deploy is verified (signature, expiry, agent
+/// version, size, anti-rollback) before anything is downloaded, then downloaded, staged, tested (warm-up and
+/// golden vectors) and switched in one rename. A switched version is on probation; it is confirmed when the
+/// agent stays up through <see cref="UpdateOptions.ProbationPeriod"/>, and rolled back by <see cref="Recover"/>
+/// when the agent keeps restarting instead. Every step is saved before it is reported.
+/// </summary>
+public sealed class UpdateService : BackgroundService
+{
+    private readonly Channel<CommandMessage> _queue = Channel.CreateBounded<CommandMessage>(new BoundedChannelOptions(64) { SingleReader = true });
+    private readonly Dictionary<string, (UpdateRecord Record, DateTimeOffset Until)> _probation = new(StringComparer.Ordinal);
+    private readonly UpdateInstaller _installer;
+    private readonly UpdateStateStore _store;
+    private readonly PackageDownloader _downloader;
+    private readonly CommandReporter _reporter;
+    private readonly ModelRepository _repository;
+    private readonly PinnedBufferPool _pool;
+    private readonly UpdateOptions _options;
+    private readonly string _agentVersion;
+    private readonly string? _token;
+    private readonly TimeProvider _time;
+    private readonly ILogger<UpdateService> _logger;
+
+    public UpdateService(
+        UpdateInstaller installer, UpdateStateStore store, PackageDownloader downloader, CommandReporter reporter, ModelRepository repository,
+        PinnedBufferPool pool, UpdateOptions options, string agentVersion, string? token, TimeProvider time, ILogger<UpdateService> logger)
+    {
+        _installer = installer;
+        _store = store;
+        _downloader = downloader;
+        _reporter = reporter;
+        _repository = repository;
+        _pool = pool;
+        _options = options;
+        _agentVersion = agentVersion;
+        _token = token;
+        _time = time;
+        _logger = logger;
+    }
+
+    public bool Enqueue(CommandMessage command) => _queue.Writer.TryWrite(command);
+
+    /// <summary>
+    /// Runs before the repository first loads: clears what an interrupted update left in staging, counts this
+    /// start against a version on probation, and rolls it back when the agent is crash-looping on it.
+    /// </summary>
+    public void Recover()
+    {
+        _installer.CleanUp();
+        var records = _store.LoadAll(out var unreadable);
+        if (unreadable.Count > 0)
+        {
+            UpdateLog.RecordsUnreadable(_logger, string.Join("; ", unreadable));
+        }
+
+        foreach (var record in records)
+        {
+            if (record.Phase == UpdatePhases.Downloading && _installer.Installed.VersionOf(record.Model, record.Slot) == record.Version)
+            {
+                // Killed between the rename and saving it: the switch happened.
+                record.Phase = UpdatePhases.Switched;
+                record.SwitchedAt ??= _time.GetUtcNow();
+            }
+
+            if (record.Phase != UpdatePhases.Switched)
+            {
+                continue;
+            }
+
+            record.StartsSinceSwitch++;
+            UpdateLog.Resuming(_logger, record.CommandId, record.Model, record.Version, record.Phase, record.StartsSinceSwitch);
+            var withinWindow = _time.GetUtcNow() - (record.SwitchedAt ?? _time.GetUtcNow()) <= _options.CrashLoopWindow;
+            if (!_installer.Installed.Slots(record.Model).Contains(record.Slot))
+            {
+                Finish(record, UpdatePhases.RolledBack, "missing", "the installed version's folder is gone");
+            }
+            else if (record.StartsSinceSwitch >= _options.CrashLoopRestarts && withinWindow)
+            {
+                var message = $"the agent started {record.StartsSinceSwitch} times within {_options.CrashLoopWindow.TotalMinutes:0.#} min of switching to {record.Version}";
+                var from = record.Version;
+                _installer.Remove(record.Model, record.Slot);
+                Finish(record, UpdatePhases.RolledBack, "crash_loop", message);
+                UpdateLog.RolledBack(_logger, record.Model, from, ServingVersion(record.Model) ?? "none", "crash_loop");
+                _reporter.Reply(Reply(record, ReplyStates.RolledBack, "rollback", final: true));
+            }
+            else
+            {
+                _store.Save(record);
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            foreach (var record in _store.LoadAll(out _))
+            {
+                if (record.Phase == UpdatePhases.Downloading)
+                {
+                    await RunAsync(ResumeCommand(record), stoppingToken).ConfigureAwait(false);
+                }
+                else if (record.Phase == UpdatePhases.Switched)
+                {
+                    _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
+                }
+            }
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var tick = Task.Delay(TimeSpan.FromMilliseconds(250), _time, stoppingToken);
+                var ready = _queue.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                await Task.WhenAny(tick, ready).ConfigureAwait(false);
+                while (_queue.Reader.TryRead(out var command))
+                {
+                    await RunAsync(command, stoppingToken).ConfigureAwait(false);
+                }
+
+                await ConfirmDueAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static CommandMessage ResumeCommand(UpdateRecord record) => new()
+    {
+        Id = record.CommandId,
+        Command = CommandNames.Deploy,
+        Model = record.Model,
+        Deploy = new DeployCommand { PackageUrl = record.PackageUrl, Package = record.Package },
+    };
+
+    private async Task RunAsync(CommandMessage command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (command.Command)
+            {
+                case CommandNames.Deploy:
+                    await DeployAsync(command, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CommandNames.Rollback:
+                    await RollBackAsync(command, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CommandNames.Reload:
+                    _repository.Reconcile(cancellationToken);
+                    await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Final = true }, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The loop boundary: one command's failure is reported and the next command runs.
+            UpdateLog.CommandCrashed(_logger, command.Id, ex);
+            await _reporter.ReplyAsync(
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Failed, Reason = "internal_error", Message = ex.Message, Model = command.Model, Final = true },
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeployAsync(CommandMessage command, CancellationToken cancellationToken)
+    {
+        var existing = command.Model is { } named && ManifestCodec.IsValidName(named) ? _store.Load(named) : null;
+        if (existing is not null && existing.CommandId == command.Id && existing.Phase != UpdatePhases.Downloading)
+        {
+            // A repeated command (the fleet resends until it hears back): say again where it stands.
+            var state = existing.Phase switch
+            {
+                UpdatePhases.Confirmed => ReplyStates.Succeeded,
+                UpdatePhases.Switched => ReplyStates.Progress,
+                UpdatePhases.RolledBack => ReplyStates.RolledBack,
+                _ => ReplyStates.Failed,
+            };
+            await _reporter.ReplyAsync(Reply(existing, state, existing.Phase == UpdatePhases.Switched ? "switch" : null, final: state != ReplyStates.Progress), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (command.Deploy is not { } deploy)
+        {
+            await RejectAsync(command, null, RejectionReasons.Malformed, "a deploy command needs 'deploy' with the package", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        PackageManifest manifest;
+        try
+        {
+            manifest = Verify(deploy.Package);
+            if (command.Model is { } model && model != manifest.Name)
+            {
+                throw new PackageRejectedException(RejectionReasons.Malformed, $"the command is for model '{model}' but the package is '{manifest.Name}'");
+            }
+
+            if (!Uri.TryCreate(deploy.PackageUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is not an http(s) URL");
+            }
+
+            var installed = _installer.Installed.ServingVersion(manifest.Name);
+            if (existing is null || existing.CommandId != command.Id)
+            {
+                if (installed is not null && installed.Equals(SemanticVersion.Parse(manifest.Version)))
+                {
+                    await _reporter.ReplyAsync(
+                        new ReplyMessage
+                        {
+                            CommandId = command.Id, Command = CommandNames.Deploy, State = ReplyStates.Succeeded, Model = manifest.Name, Version = manifest.Version,
+                            ServingVersion = manifest.Version, Message = "already installed", Final = true,
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                InstallPolicy.Check(manifest, installed, SemanticVersion.Parse(_agentVersion), _time.GetUtcNow(), _options.MaxPackageBytes);
+            }
+        }
+        catch (PackageRejectedException ex)
+        {
+            await RejectAsync(command, null, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var record = existing is not null && existing.CommandId == command.Id ? existing : new UpdateRecord
+        {
+            CommandId = command.Id,
+            Model = manifest.Name,
+            Version = manifest.Version,
+            Slot = _installer.NextSlot(manifest.Name),
+            PackageUrl = deploy.PackageUrl,
+            Package = deploy.Package,
+        };
+        await StepAsync(record, "download", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var downloaded = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var file in manifest.Files)
+            {
+                downloaded[file.Role] = await _downloader.DownloadAsync(deploy.PackageUrl, file, _store.DownloadsDirectory, _token, cancellationToken).ConfigureAwait(false);
+            }
+
+            await StepAsync(record, "stage", cancellationToken).ConfigureAwait(false);
+            _installer.Stage(record.Model, record.Slot, deploy.Package, manifest, downloaded);
+            await StepAsync(record, "test", cancellationToken).ConfigureAwait(false);
+            var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, cancellationToken).ConfigureAwait(false);
+            record.GoldenPassed = golden?.Passed;
+            record.GoldenTotal = golden?.Total;
+        }
+        catch (PackageRejectedException ex)
+        {
+            await FailAsync(record, ReplyStates.Rejected, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (GoldenFailedException ex)
+        {
+            record.GoldenPassed = ex.Outcome.Passed;
+            record.GoldenTotal = ex.Outcome.Total;
+            await FailAsync(record, ReplyStates.Failed, "golden_failed", ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (InferenceException ex)
+        {
+            await FailAsync(record, ReplyStates.Failed, "load_failed", ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (UpdateFailedException ex)
+        {
+            await FailAsync(record, ReplyStates.Failed, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _installer.Switch(record.Model, record.Slot);
+        record.Phase = UpdatePhases.Switched;
+        record.SwitchedAt = _time.GetUtcNow();
+        record.StartsSinceSwitch = 0;
+        if (!_installer.IsReady(record.Model, record.Slot))
+        {
+            var error = _installer.LoadError(record.Model, record.Slot) ?? "it did not become ready";
+            _installer.Remove(record.Model, record.Slot);
+            Finish(record, UpdatePhases.RolledBack, "load_failed", error);
+            await _reporter.ReplyAsync(Reply(record, ReplyStates.RolledBack, "switch", final: true), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _store.Save(record);
+        await StepAsync(record, "switch", cancellationToken).ConfigureAwait(false);
+        _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
+        await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private PackageManifest Verify(SignedManifest package)
+    {
+        if (_options.TrustedKeys is not { } folder || !Directory.Exists(folder))
+        {
+            throw new PackageRejectedException(RejectionReasons.UntrustedKey, "this device trusts no signing keys (Updates:TrustedKeys)");
+        }
+
+        TrustedKeys keys;
+        try
+        {
+            keys = TrustedKeys.FromDirectory(folder);
+        }
+        catch (FormatException ex)
+        {
+            throw new PackageRejectedException(RejectionReasons.UntrustedKey, "the trusted keys cannot be read: " + ex.Message);
+        }
+
+        using (keys)
+        {
+            return keys.Verify(package);
+        }
+    }
+
+    private async Task ConfirmDueAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (model, (record, until)) in _probation.ToArray())
+        {
+            if (now < until)
+            {
+                continue;
+            }
+
+            _probation.Remove(model);
+            if (!_installer.IsReady(model, record.Slot))
+            {
+                var error = _installer.LoadError(model, record.Slot) ?? "it is no longer ready";
+                _installer.Remove(model, record.Slot);
+                Finish(record, UpdatePhases.RolledBack, "not_ready", error);
+                await _reporter.ReplyAsync(Reply(record, ReplyStates.RolledBack, "confirm", final: true), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            Finish(record, UpdatePhases.Confirmed, null, null);
+            _installer.Prune(model);
+            UpdateLog.Confirmed(_logger, record.CommandId, model, record.Version);
+            await _reporter.ReplyAsync(Reply(record, ReplyStates.Succeeded, "confirm", final: true), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RollBackAsync(CommandMessage command, CancellationToken cancellationToken)
+    {
+        var model = command.Model;
+        if (model is null || !ManifestCodec.IsValidName(model))
+        {
+            await RejectAsync(command, null, RejectionReasons.Malformed, "a rollback command needs the model", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var slots = _installer.Installed.Slots(model);
+        var serving = slots.Count > 0 ? _installer.Installed.VersionOf(model, slots[^1]) : null;
+        if (command.ToVersion is { } target && serving is not null && SemanticVersion.TryParse(target, out var to)
+            && SemanticVersion.TryParse(serving, out var current) && current.CompareTo(to) <= 0)
+        {
+            await _reporter.ReplyAsync(
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Model = model, ServingVersion = serving, Message = $"already at {serving}", Final = true },
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (slots.Count < 2)
+        {
+            await _reporter.ReplyAsync(
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Failed, Reason = "no_previous_version", Model = model, ServingVersion = serving, Message = $"{model} has no earlier version installed to return to", Final = true },
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _installer.Remove(model, slots[^1]);
+        _probation.Remove(model);
+        if (_store.Load(model) is { } record && record.Slot == slots[^1])
+        {
+            Finish(record, UpdatePhases.RolledBack, "rollback_command", command.Reason ?? "rolled back on command");
+        }
+
+        var now = ServingVersion(model);
+        UpdateLog.RolledBack(_logger, model, serving ?? slots[^1].ToString(System.Globalization.CultureInfo.InvariantCulture), now ?? "none", command.Reason ?? "command");
+        await _reporter.ReplyAsync(
+            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Model = model, Version = serving, ServingVersion = now, Reason = command.Reason, Final = true },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private string? ServingVersion(string model)
+    {
+        var slots = _installer.Installed.Slots(model);
+        return slots.Count > 0 ? _installer.Installed.VersionOf(model, slots[^1]) : null;
+    }
+
+    private async Task StepAsync(UpdateRecord record, string step, CancellationToken cancellationToken)
+    {
+        record.UpdatedAt = _time.GetUtcNow();
+        _store.Save(record);
+        UpdateLog.Step(_logger, record.CommandId, record.Model, record.Version, step);
+        await _reporter.ReplyAsync(Reply(record, ReplyStates.Progress, step, final: false), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task FailAsync(UpdateRecord record, string state, string reason, string message, CancellationToken cancellationToken)
+    {
+        if (state == ReplyStates.Rejected)
+        {
+            UpdateLog.Refused(_logger, record.CommandId, record.Model, record.Version, reason, message);
+        }
+        else
+        {
+            UpdateLog.Failed(_logger, record.CommandId, record.Model, record.Version, reason, message);
+        }
+
+        var staged = _installer.StagedPath(record.Model, record.Slot);
+        if (Directory.Exists(staged))
+        {
+            Directory.Delete(staged, recursive: true);
+        }
+
+        Finish(record, UpdatePhases.Failed, reason, message);
+        await _reporter.ReplyAsync(Reply(record, state, null, final: true), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task RejectAsync(CommandMessage command, string? version, string reason, string message, CancellationToken cancellationToken)
+    {
+        UpdateLog.Refused(_logger, command.Id, command.Model ?? "?", version ?? "?", reason, message);
+        return _reporter.ReplyAsync(
+            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Rejected, Reason = reason, Message = message, Model = command.Model, Version = version, Final = true },
+            cancellationToken);
+    }
+
+    private void Finish(UpdateRecord record, string phase, string? reason, string? message)
+    {
+        record.Phase = phase;
+        record.Reason = reason;
+        record.Message = message;
+        record.UpdatedAt = _time.GetUtcNow();
+        _store.Save(record);
+    }
+
+    private ReplyMessage Reply(UpdateRecord record, string state, string? step, bool final) => new()
+    {
+        CommandId = record.CommandId,
+        Command = CommandNames.Deploy,
+        State = state,
+        Step = step,
+        Reason = record.Reason,
+        Message = record.Message,
+        Model = record.Model,
+        Version = record.Version,
+        ServingVersion = ServingVersion(record.Model),
+        GoldenPassed = record.GoldenPassed,
+        GoldenTotal = record.GoldenTotal,
+        Final = final,
+    };
+}

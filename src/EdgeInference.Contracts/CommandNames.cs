@@ -1,0 +1,25 @@
+namespace EdgeInference.Contracts;
+
+/// <summary>The commands a device understands.</summary>
+public static class CommandNames
+{
+    /// <summary>Download, verify, test and install a signed model package.</summary>
+    public const string Deploy = "deploy";
+
+    /// <summary>Return a model to its previous version (one the device already verified and kept).</summary>
+    public const string Rollback = "rollback";
+
+    /// <summary>Re-read the model repository now.</summary>
+    public const string Reload = "reload";
+
+    /// <summary>Stop cleanly so the service manager starts the agent again.</summary>
+    public const string Restart = "restart";
+
+    /// <summary>Apply the desired configuration and acknowledge it.</summary>
+    public const string Configure = "configure";
+
+    /// <summary>Reply with the agent's recent log lines.</summary>
+    public const string CollectLogs = "collect_logs";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Deploy, Rollback, Reload, Restart, Configure, CollectLogs };
+}

@@ -1,0 +1,18 @@
+using EdgeInference.Packaging;
+
+namespace EdgeInference.Contracts;
+
+/// <summary>The package a <c>deploy</c> installs: its signed manifest and where its files are.</summary>
+public sealed class DeployCommand
+{
+    /// <summary>The package's base URL; file <c>f</c> is at <c>{PackageUrl}/files/{f}</c>.</summary>
+    public string PackageUrl { get; set; } = "";
+
+    public SignedManifest Package { get; set; } = new();
+
+    /// <summary>Live requests the new version sees in shadow before switching (0: no shadow mode).</summary>
+    public int ShadowRequests { get; set; }
+
+    /// <summary>The longest shadow mode lasts, in seconds, before the agreement so far is reported.</summary>
+    public double ShadowSeconds { get; set; } = 60;
+}

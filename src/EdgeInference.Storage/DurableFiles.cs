@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+
+namespace EdgeInference.Storage;
+
+/// <summary>
+/// Whole-file writes and renames that survive power loss: data is fsynced before it is renamed into place,
+/// and the folder is fsynced after, so a reader sees the old file or the new one, never a torn or lost one.
+/// </summary>
+public static partial class DurableFiles
+{
+    private const int ReadOnly = 0;
+    private const int Directory = 0x10000; // O_DIRECTORY on Linux (x64 and arm64)
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> atomically and durably.</summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
+    {
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+        {
+            stream.Write(contents);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        SyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+    }
+
+    /// <summary>Renames a file or folder (atomic within one file system) and makes the rename durable.</summary>
+    public static void Move(string from, string to)
+    {
+        if (System.IO.Directory.Exists(from))
+        {
+            System.IO.Directory.Move(from, to);
+        }
+        else
+        {
+            File.Move(from, to);
+        }
+
+        SyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(to))!);
+        SyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(from))!);
+    }
+
+    /// <summary>fsync on a folder, so the names created, renamed or removed in it reach the disk (no-op off Linux).</summary>
+    public static void SyncDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var descriptor = Open(path, ReadOnly | Directory);
+        if (descriptor < 0)
+        {
+            throw new IOException($"cannot open the folder {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Fsync(descriptor) != 0)
+            {
+                throw new IOException($"fsync of the folder {path} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(descriptor);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int descriptor);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int descriptor);
+}
