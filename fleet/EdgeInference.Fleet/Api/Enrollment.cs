@@ -1,0 +1,20 @@
+namespace EdgeInference.Fleet.Api;
+
+/// <summary>A device's credentials from <c>POST /api/v1/devices/{id}/enroll</c>: shown once, stored only hashed.</summary>
+public sealed class Enrollment
+{
+    public string DeviceId { get; set; } = "";
+
+    /// <summary>The MQTT password and the bearer token for package downloads.</summary>
+    public string Secret { get; set; } = "";
+
+    /// <summary>The MQTT user name (the device id).</summary>
+    public string Username { get; set; } = "";
+
+    /// <summary>The MQTT client id the broker expects (<c>edge-agent-{id}</c>, which the agent uses).</summary>
+    public string ClientId { get; set; } = "";
+
+    public string MqttUrl { get; set; } = "";
+
+    public string FleetUrl { get; set; } = "";
+}

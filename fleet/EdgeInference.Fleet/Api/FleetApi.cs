@@ -1,0 +1,302 @@
+using System.Globalization;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Broker;
+using EdgeInference.Fleet.Commands;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Packages;
+using EdgeInference.Fleet.Registry;
+using EdgeInference.Fleet.Rollouts;
+using EdgeInference.Fleet.Store;
+using EdgeInference.Packaging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace EdgeInference.Fleet.Api;
+
+/// <summary>The REST API under <c>/api/v1</c>: devices, packages, rollouts. Errors are JSON bodies naming the problem.</summary>
+public sealed class FleetApi
+{
+    private readonly IFleetStore _store;
+    private readonly DeviceRegistry _registry;
+    private readonly Credentials _credentials;
+    private readonly PackageFiles _packages;
+    private readonly CommandService _commands;
+    private readonly RolloutEngine _rollouts;
+    private readonly FleetMqttClient _mqtt;
+    private readonly FleetOptions _options;
+    private readonly TimeProvider _time;
+
+    public FleetApi(
+        IFleetStore store, DeviceRegistry registry, Credentials credentials, PackageFiles packages, CommandService commands, RolloutEngine rollouts,
+        FleetMqttClient mqtt, FleetOptions options, TimeProvider time)
+    {
+        _store = store;
+        _registry = registry;
+        _credentials = credentials;
+        _packages = packages;
+        _commands = commands;
+        _rollouts = rollouts;
+        _mqtt = mqtt;
+        _options = options;
+        _time = time;
+    }
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1");
+        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string> { ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected" }));
+
+        api.MapGet("/devices", () => Results.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).ToList()));
+        api.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? Results.Ok(device) : NotFound($"there is no device '{id}'"));
+        api.MapPost("/devices/{id}/enroll", Enroll);
+        api.MapPatch("/devices/{id}/tags", Tag);
+        api.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
+        api.MapPost("/devices/{id}/commands", SendCommandAsync);
+        api.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
+
+        api.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
+        api.MapGet("/packages/{name}/{version}", (string name, string version) =>
+            _store.GetPackage(name, version) is { } package ? Results.Ok(package) : NotFound($"there is no package {name} {version}"));
+        api.MapPut("/packages/{name}/{version}/files/{file}", UploadAsync);
+        api.MapPost("/packages/{name}/{version}", SealAsync);
+        api.MapGet("/packages/{name}/{version}/files/{file}", Download);
+
+        api.MapGet("/rollouts", () => Results.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
+        api.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? Results.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
+        api.MapPost("/rollouts", StartRolloutAsync);
+        api.MapPost("/rollouts/{id}/{action}", ActAsync);
+    }
+
+    internal static IResult Error(int status, string message) => Results.Json(new ApiError { Error = message }, FleetJsonContext.Default.ApiError, statusCode: status);
+
+    private static IResult NotFound(string message) => Error(404, message);
+
+    private static string? Subject(HttpContext context) => context.Items[FleetAuthentication.SubjectKey] as string;
+
+    private IResult Enroll(string id)
+    {
+        if (!MqttTopics.IsValidDeviceId(id))
+        {
+            return Error(400, $"'{id}' cannot be a device id: no '/', '+', '#', spaces or control characters, at most 128");
+        }
+
+        var secret = _credentials.EnrollDevice(id);
+        var now = _time.GetUtcNow();
+        _registry.Update(id, d =>
+        {
+            d.Enrolled = true;
+            d.EnrolledAt = now;
+        });
+        var fleetUrl = _options.PublicUrl!;
+        return Results.Ok(new Enrollment
+        {
+            DeviceId = id,
+            Secret = secret,
+            Username = id,
+            ClientId = $"edge-agent-{id}",
+            MqttUrl = _options.DeviceMqttUrl ?? _options.MqttUrl ?? $"mqtt://{new Uri(fleetUrl).Host}:{_options.MqttPort}",
+            FleetUrl = fleetUrl,
+        });
+    }
+
+    private IResult Tag(string id, Dictionary<string, string?> tags)
+    {
+        if (_store.GetDevice(id) is null)
+        {
+            return NotFound($"there is no device '{id}'");
+        }
+
+        if (tags.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=', StringComparison.Ordinal) || k.Contains(',', StringComparison.Ordinal)) is { } bad)
+        {
+            return Error(400, $"tag key '{bad}' must be non-empty without '=' or ','");
+        }
+
+        var device = _registry.Update(id, d =>
+        {
+            foreach (var (key, value) in tags)
+            {
+                if (string.IsNullOrEmpty(value))
+                {
+                    d.Tags.Remove(key);
+                }
+                else
+                {
+                    d.Tags[key] = value;
+                }
+            }
+        });
+        return Results.Ok(device);
+    }
+
+    private async Task<IResult> SendCommandAsync(string id, CommandRequest request, HttpContext context)
+    {
+        if (_store.GetDevice(id) is null)
+        {
+            return NotFound($"there is no device '{id}'");
+        }
+
+        if (!CommandNames.All.Contains(request.Command) || request.Command == CommandNames.Deploy)
+        {
+            return Error(400, $"'{request.Command}' is not a command to send by hand (reload, rollback, restart, configure, collect_logs; deploys come from rollouts)");
+        }
+
+        if (request.Command == CommandNames.Rollback && string.IsNullOrEmpty(request.Model))
+        {
+            return Error(400, "a rollback needs the model");
+        }
+
+        var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {Subject(context)}", Configuration = request.Configuration };
+        var command = await _commands.CreateAsync(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600), context.RequestAborted).ConfigureAwait(false);
+        return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
+    }
+
+    private async Task<IResult> UploadAsync(string name, string version, string file, HttpContext context)
+    {
+        if (PackageFiles.Problem(name, version, file) is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        if (_store.GetPackage(name, version) is not null)
+        {
+            return Error(409, $"package {name} {version} exists; versions are immutable, push a new one");
+        }
+
+        try
+        {
+            var size = await _packages.SaveAsync(name, version, file, context.Request.Body, _options.MaxPackageFileBytes, context.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new Dictionary<string, string> { ["file"] = file, ["size"] = size.ToString(CultureInfo.InvariantCulture) });
+        }
+        catch (InvalidDataException ex)
+        {
+            return Error(413, ex.Message);
+        }
+    }
+
+    private async Task<IResult> SealAsync(string name, string version, SignedManifest signed, HttpContext context)
+    {
+        if (PackageFiles.Problem(name, version, null) is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        if (_store.GetPackage(name, version) is not null)
+        {
+            return Error(409, $"package {name} {version} exists; versions are immutable, push a new one");
+        }
+
+        PackageManifest manifest;
+        try
+        {
+            manifest = ManifestCodec.Parse(Convert.FromBase64String(signed.Manifest));
+        }
+        catch (FormatException)
+        {
+            return Error(400, "manifest is not base64");
+        }
+        catch (PackageRejectedException ex)
+        {
+            return Error(400, ex.Message);
+        }
+
+        if (manifest.Name != name || manifest.Version != version)
+        {
+            return Error(400, $"the manifest is for {manifest.Name} {manifest.Version}, not {name} {version}");
+        }
+
+        var problems = await _packages.CheckAsync(manifest, context.RequestAborted).ConfigureAwait(false);
+        if (problems.Count > 0)
+        {
+            return Error(400, "the uploaded files do not match the manifest: " + string.Join("; ", problems));
+        }
+
+        var package = new PackageRecord { Name = name, Version = version, Signed = signed, Manifest = manifest, PushedAt = _time.GetUtcNow(), PushedBy = Subject(context) };
+        _store.SavePackage(package);
+        return Results.Json(package, FleetJsonContext.Default.PackageRecord, statusCode: 201);
+    }
+
+    private IResult Download(string name, string version, string file)
+    {
+        if (PackageFiles.Problem(name, version, file) is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        var path = _packages.PathOf(name, version, file);
+        if (_store.GetPackage(name, version) is not { } package || !package.Manifest.Files.Any(f => f.Path == file) || !File.Exists(path))
+        {
+            return NotFound($"package {name} {version} has no file {file}");
+        }
+
+        return Results.File(path, "application/octet-stream", enableRangeProcessing: true);
+    }
+
+    private async Task<IResult> StartRolloutAsync(RolloutRequest request, HttpContext context)
+    {
+        RolloutRecord rollout;
+        try
+        {
+            rollout = new RolloutRecord
+            {
+                Model = request.Model,
+                Version = request.Version,
+                Target = request.Target ?? "",
+                Stages = RolloutParser.ParseStages(request.Stages ?? "1,10%,50%,100%"),
+                Soak = RolloutParser.ParseDuration(request.Soak ?? "5m", "soak"),
+                Gates = (request.Gates is { Count: > 0 } gates ? gates : ["install_rate>=1", "golden_rate>=1"]).Select(RolloutParser.ParseGate).ToList(),
+                OnFailure = request.OnFailure ?? "pause",
+                RequireApproval = request.RequireApproval,
+                OfflineTimeout = RolloutParser.ParseDuration(request.OfflineTimeout ?? "10m", "offline timeout"),
+                CreatedBy = Subject(context),
+            };
+            RolloutParser.ParseSelector(rollout.Target);
+        }
+        catch (FormatException ex)
+        {
+            return Error(400, ex.Message);
+        }
+
+        if (rollout.OnFailure is not ("pause" or "rollback"))
+        {
+            return Error(400, $"on_failure '{rollout.OnFailure}' must be pause or rollback");
+        }
+
+        try
+        {
+            var started = await _rollouts.StartAsync(rollout, context.RequestAborted).ConfigureAwait(false);
+            return Results.Json(View(started), FleetJsonContext.Default.RolloutView, statusCode: 201);
+        }
+        catch (RolloutException ex)
+        {
+            return Error(ex.Status, ex.Message);
+        }
+    }
+
+    private async Task<IResult> ActAsync(string id, string action, HttpContext context)
+    {
+        try
+        {
+            return Results.Ok(View(await _rollouts.ActAsync(id, action, Subject(context), context.RequestAborted).ConfigureAwait(false)));
+        }
+        catch (RolloutException ex)
+        {
+            return Error(ex.Status, ex.Message);
+        }
+    }
+
+    private RolloutView View(RolloutRecord rollout)
+    {
+        var targeted = _rollouts.Targeted(rollout);
+        var devices = _rollouts.Devices(rollout).ToList();
+        return new RolloutView
+        {
+            Rollout = rollout,
+            Targeted = targeted.Count,
+            StageDevices = rollout.Stages[Math.Min(rollout.Stage, rollout.Stages.Count - 1)].DevicesOf(targeted.Count),
+            Counts = devices.GroupBy(d => d.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            Devices = devices,
+            Events = _store.ListEvents(rollout.Id).ToList(),
+        };
+    }
+}

@@ -1,0 +1,29 @@
+namespace EdgeInference.Fleet.Api;
+
+/// <summary>The body of <c>POST /api/v1/rollouts</c>.</summary>
+public sealed class RolloutRequest
+{
+    public string Model { get; set; } = "";
+
+    public string Version { get; set; } = "";
+
+    /// <summary>Tag selector <c>key=value,…</c>; empty or absent targets every device.</summary>
+    public string? Target { get; set; }
+
+    /// <summary>Stages, e.g. <c>1,10%,50%,100%</c> (the default).</summary>
+    public string? Stages { get; set; }
+
+    /// <summary>Soak per stage, e.g. <c>5m</c> (the default).</summary>
+    public string? Soak { get; set; }
+
+    /// <summary>Gates, e.g. <c>error_rate&lt;=0.01</c>; default <c>install_rate&gt;=1</c> and <c>golden_rate&gt;=1</c>.</summary>
+    public List<string>? Gates { get; set; }
+
+    /// <summary><c>pause</c> (default) or <c>rollback</c>.</summary>
+    public string? OnFailure { get; set; }
+
+    public bool RequireApproval { get; set; }
+
+    /// <summary>How long an offline device may hold up a stage, e.g. <c>10m</c> (the default).</summary>
+    public string? OfflineTimeout { get; set; }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Registry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeInference.Fleet.Broker;
+
+/// <summary>
+/// The fleet service's own MQTT connection (to the embedded broker, or an external one): it feeds what
+/// devices publish to the <see cref="DeviceRegistry"/> and publishes commands. It reconnects by itself.
+/// </summary>
+public sealed class FleetMqttClient : BackgroundService
+{
+    private readonly IMqttClient _client;
+    private readonly DeviceRegistry _registry;
+    private readonly FleetOptions _options;
+    private readonly EmbeddedBroker? _broker;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FleetMqttClient> _logger;
+    private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, TimeProvider time, ILogger<FleetMqttClient> logger)
+    {
+        _registry = registry;
+        _options = options;
+        _broker = broker;
+        _time = time;
+        _logger = logger;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += args =>
+        {
+            _registry.Handle(args.ApplicationMessage.Topic, args.ApplicationMessage.Payload.ToArray());
+            return Task.CompletedTask;
+        };
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    public string BrokerUrl => _options.MqttUrl ?? $"mqtt://{(_options.MqttBind is "0.0.0.0" or "::" ? "127.0.0.1" : _options.MqttBind)}:{_options.MqttPort}";
+
+    public Task WaitConnectedAsync(CancellationToken cancellationToken) => _firstConnection.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Publishes at QoS 1; throws when not connected or when the broker refuses.</summary>
+    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithContentType("application/json").Build();
+        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"the broker refused the message on {topic}: {result.ReasonCode}");
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var uri = new Uri(BrokerUrl);
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : 1883)
+            .WithClientId($"edge-fleet-{Guid.NewGuid():N}")
+            .WithCredentials(_broker is null ? _options.MqttUsername : EmbeddedBroker.ServiceUser, _broker?.ServiceSecret ?? _options.MqttPassword)
+            .WithCleanSession(true)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await _client.ConnectAsync(options, stoppingToken).ConfigureAwait(false);
+                    var subscribe = new MqttClientSubscribeOptionsBuilder();
+                    foreach (var channel in new[] { "status", "telemetry", "drift", "replies/+" })
+                    {
+                        subscribe.WithTopicFilter($"{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
+                    }
+
+                    await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    FleetLog.ClientConnected(_logger, BrokerUrl);
+                    _firstConnection.TrySetResult();
+                    delay = TimeSpan.FromMilliseconds(250);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The loop boundary: wait and reconnect.
+                FleetLog.ClientConnectFailed(_logger, BrokerUrl, delay.TotalSeconds, ex.Message);
+                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        base.Dispose();
+    }
+}

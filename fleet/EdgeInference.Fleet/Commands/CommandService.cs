@@ -1,0 +1,135 @@
+using System.Text.Json;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Broker;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Fleet.Commands;
+
+/// <summary>
+/// Sends commands to devices and sees them through: a command is saved before it is published, published
+/// when its device is online, sent again (same id: the device answers a repeat with where it stands) when
+/// nothing is heard for <see cref="FleetOptions.CommandTimeout"/>, and marked <c>timed_out</c> past its expiry.
+/// </summary>
+public sealed class CommandService : BackgroundService
+{
+    private readonly IFleetStore _store;
+    private readonly FleetMqttClient _mqtt;
+    private readonly FleetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CommandService> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public CommandService(IFleetStore store, FleetMqttClient mqtt, FleetOptions options, TimeProvider time, ILogger<CommandService> logger)
+    {
+        _store = store;
+        _mqtt = mqtt;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Saves a new command for <paramref name="deviceId"/> and publishes it if the device is online.</summary>
+    public async Task<CommandRecord> CreateAsync(string deviceId, CommandMessage message, string? rolloutId, TimeSpan? lifetime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var now = _time.GetUtcNow();
+        message.Id = string.IsNullOrEmpty(message.Id) ? $"{message.Command}-{Guid.NewGuid():N}" : message.Id;
+        message.IssuedAt = now;
+        message.ExpiresAt ??= now + (lifetime ?? TimeSpan.FromHours(24));
+        var command = new CommandRecord { Id = message.Id, DeviceId = deviceId, Message = message, RolloutId = rolloutId, CreatedAt = now };
+        _store.SaveCommand(command);
+        await SendDueAsync(command, cancellationToken).ConfigureAwait(false);
+        return _store.GetCommand(command.Id) ?? command;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                foreach (var command in _store.ListCommands(null).Where(c => !c.Final))
+                {
+                    await SendDueAsync(command, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SendDueAsync(CommandRecord command, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Read again under the gate: a reply may have arrived since the caller's copy.
+            command = _store.GetCommand(command.Id) ?? command;
+            var now = _time.GetUtcNow();
+            if (command.Final)
+            {
+                return;
+            }
+
+            if (command.Message.ExpiresAt is { } expires && now >= expires)
+            {
+                _store.UpdateCommand(command.Id, c =>
+                {
+                    c.State = c.Final ? c.State : "timed_out";
+                    return c.Final = true;
+                });
+                return;
+            }
+
+            var silent = command.LastActivity is null || now - command.LastActivity >= _options.CommandTimeout;
+            var online = _store.GetDevice(command.DeviceId)?.Online == true;
+            if (!silent || !online || !_mqtt.IsConnected)
+            {
+                return;
+            }
+
+            try
+            {
+                var payload = JsonSerializer.SerializeToUtf8Bytes(command.Message, ContractJsonContext.Default.CommandMessage);
+                await _mqtt.PublishAsync($"{MqttTopics.Root}/{command.DeviceId}/commands/{command.Message.Command}", payload, cancellationToken).ConfigureAwait(false);
+                var sends = 0;
+                _store.UpdateCommand(command.Id, c =>
+                {
+                    sends = ++c.Sends;
+                    c.SentAt ??= now;
+                    if (c.LastActivity is null || c.LastActivity < now)
+                    {
+                        c.LastActivity = now;
+                    }
+
+                    if (c.State == "pending")
+                    {
+                        c.State = "sent";
+                    }
+
+                    return true;
+                });
+                FleetLog.CommandSent(_logger, command.Message.Command, command.Id, command.DeviceId, sends);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                FleetLog.CommandNotSent(_logger, command.Id, command.DeviceId, ex.Message);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+}

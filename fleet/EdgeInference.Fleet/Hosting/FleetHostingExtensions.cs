@@ -1,0 +1,130 @@
+using EdgeInference.Fleet.Api;
+using EdgeInference.Fleet.Broker;
+using EdgeInference.Fleet.Commands;
+using EdgeInference.Fleet.Packages;
+using EdgeInference.Fleet.Registry;
+using EdgeInference.Fleet.Rollouts;
+using EdgeInference.Fleet.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeInference.Fleet.Hosting;
+
+/// <summary>Wires the fleet service: options, store, broker, registry, commands, rollouts and the API.</summary>
+public static class FleetHostingExtensions
+{
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
+    {
+        ["--data"] = "Fleet:Data",
+        ["--mqtt-port"] = "Fleet:MqttPort",
+        ["--mqtt-bind"] = "Fleet:MqttBind",
+        ["--mqtt-url"] = "Fleet:MqttUrl",
+        ["--public-url"] = "Fleet:PublicUrl",
+        ["--operator-token"] = "Fleet:OperatorToken",
+        ["--reader-token"] = "Fleet:ReaderToken",
+    };
+
+    public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+        });
+        builder.Configuration.AddEnvironmentVariables("EDGE_FLEET_");
+        builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<FleetOptions>().Bind(builder.Configuration.GetSection(FleetOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<FleetOptions>>().Value;
+            options.PublicUrl ??= DefaultPublicUrl(builder.Configuration["urls"]);
+            return options;
+        });
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // The same names as the MQTT contract: snake_case, nulls left out.
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetJsonContext.Default);
+        });
+        services.AddOpenApi("v1");
+
+        services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
+        services.AddSingleton<Credentials>();
+        services.AddSingleton(sp => new PackageFiles(sp.GetRequiredService<FleetOptions>().Data));
+        services.AddSingleton<DeviceRegistry>();
+        var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{FleetOptions.Section}:MqttUrl"]);
+        if (embedded)
+        {
+            services.AddSingleton<EmbeddedBroker>();
+            services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        }
+
+        services.AddSingleton(sp => new FleetMqttClient(
+            sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<FleetOptions>(), sp.GetService<EmbeddedBroker>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetMqttClient>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<FleetMqttClient>());
+        services.AddSingleton<CommandService>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandService>());
+        services.AddSingleton<RolloutEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<RolloutEngine>());
+        services.AddSingleton<FleetApi>();
+        return builder;
+    }
+
+    public static WebApplication MapFleet(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<FleetOptions>();
+        var credentials = app.Services.GetRequiredService<Credentials>();
+        SeedTokens(options, credentials, app.Services.GetRequiredService<ILogger<FleetApi>>());
+        app.UseFleetAuthentication(credentials);
+        app.MapOpenApi("/api/v1/openapi.json");
+        app.Services.GetRequiredService<FleetApi>().Map(app);
+        return app;
+    }
+
+    /// <summary>The configured tokens, and on first start a generated operator token in <c>&lt;data&gt;/operator.token</c> (mode 600).</summary>
+    private static void SeedTokens(FleetOptions options, Credentials credentials, ILogger logger)
+    {
+        Directory.CreateDirectory(options.Data);
+        var file = Path.Combine(Path.GetFullPath(options.Data), "operator.token");
+        if (!File.Exists(file))
+        {
+            var token = Credentials.NewSecret();
+            File.WriteAllText(file, token + Environment.NewLine);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            credentials.Add(token, Roles.Operator, "admin");
+            FleetLog.OperatorTokenWritten(logger, file);
+        }
+
+        if (!string.IsNullOrEmpty(options.OperatorToken))
+        {
+            credentials.Add(options.OperatorToken, Roles.Operator, "configured");
+        }
+
+        if (!string.IsNullOrEmpty(options.ReaderToken))
+        {
+            credentials.Add(options.ReaderToken, Roles.Reader, "configured");
+        }
+    }
+
+    private static string DefaultPublicUrl(string? urls)
+    {
+        var first = (urls ?? "http://127.0.0.1:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+        return first.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal)
+            .Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal);
+    }
+}

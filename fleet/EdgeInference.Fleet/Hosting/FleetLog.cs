@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Fleet.Hosting;
+
+internal static partial class FleetLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
+    public static partial void BrokerStarted(ILogger logger, string address, int port);
+
+    [LoggerMessage(1001, LogLevel.Warning, "MQTT connection refused: client {ClientId}, user '{User}' (bad credentials)")]
+    public static partial void BrokerRefused(ILogger logger, string clientId, string user);
+
+    [LoggerMessage(1002, LogLevel.Warning, "MQTT publish denied: client {ClientId} may not publish to {Topic}")]
+    public static partial void PublishDenied(ILogger logger, string clientId, string topic);
+
+    [LoggerMessage(1003, LogLevel.Warning, "MQTT subscription denied: client {ClientId} may not subscribe to {Filter}")]
+    public static partial void SubscribeDenied(ILogger logger, string clientId, string filter);
+
+    [LoggerMessage(1004, LogLevel.Warning, "A message on {Topic} was dropped: {Problem}")]
+    public static partial void MessageDropped(ILogger logger, string topic, string problem);
+
+    [LoggerMessage(1005, LogLevel.Information, "Connected to the broker {Broker}")]
+    public static partial void ClientConnected(ILogger logger, string broker);
+
+    [LoggerMessage(1006, LogLevel.Warning, "No connection to the broker {Broker}; retrying in {Seconds:0.0} s: {Error}")]
+    public static partial void ClientConnectFailed(ILogger logger, string broker, double seconds, string error);
+
+    [LoggerMessage(1007, LogLevel.Information, "Rollout {RolloutId}: {Kind} at stage {Stage}: {Message}")]
+    public static partial void RolloutEvent(ILogger logger, string rolloutId, string kind, int stage, string message);
+
+    [LoggerMessage(1008, LogLevel.Error, "The rollout engine's pass over {RolloutId} failed")]
+    public static partial void RolloutPassFailed(ILogger logger, string rolloutId, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Operator token generated: {Path} (use it as EDGEFLEET_TOKEN)")]
+    public static partial void OperatorTokenWritten(ILogger logger, string path);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Command {CommandId} to {DeviceId} could not be sent: {Error}")]
+    public static partial void CommandNotSent(ILogger logger, string commandId, string deviceId, string error);
+
+    [LoggerMessage(1011, LogLevel.Information, "Command {Command} {CommandId} sent to {DeviceId} (send {Sends})")]
+    public static partial void CommandSent(ILogger logger, string command, string commandId, string deviceId, int sends);
+}

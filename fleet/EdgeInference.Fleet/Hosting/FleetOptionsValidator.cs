@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace EdgeInference.Fleet.Hosting;
+
+/// <summary>Names every bad <c>Fleet</c> setting at start.</summary>
+internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FleetOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Data))
+        {
+            failures.Add("Fleet:Data (--data) must name a folder");
+        }
+
+        if (options.MqttPort is < 1 or > 65535)
+        {
+            failures.Add($"Fleet:MqttPort (--mqtt-port) {options.MqttPort} is not a TCP port");
+        }
+
+        if (!IPAddress.TryParse(options.MqttBind, out _))
+        {
+            failures.Add($"Fleet:MqttBind (--mqtt-bind) '{options.MqttBind}' is not an IP address");
+        }
+
+        if (options.MqttUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "mqtt"))
+        {
+            failures.Add($"Fleet:MqttUrl (--mqtt-url) '{url}' is not mqtt://host:port");
+        }
+
+        if (options.PublicUrl is { } publicUrl && (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var web) || web.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"Fleet:PublicUrl (--public-url) '{publicUrl}' is not an http(s) URL");
+        }
+
+        if (options.RolloutInterval <= TimeSpan.Zero || options.CommandTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("Fleet:RolloutInterval and Fleet:CommandTimeout must be positive");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Store;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Fleet.Registry;
+
+/// <summary>
+/// The device registry: takes what devices publish (status, telemetry, drift, replies) into the store.
+/// A message that cannot be read, or that names another device than its topic, is dropped and logged.
+/// </summary>
+public sealed class DeviceRegistry
+{
+    private const int RepliesKept = 50;
+    private readonly IFleetStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DeviceRegistry> _logger;
+    private readonly Lock _lock = new();
+
+    public DeviceRegistry(IFleetStore store, TimeProvider time, ILogger<DeviceRegistry> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Messages dropped as unreadable or misaddressed.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Changes one device under the registry's lock (creating it when new) and saves it.</summary>
+    public DeviceRecord Update(string id, Action<DeviceRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            var device = _store.GetDevice(id) ?? new DeviceRecord { Id = id };
+            change(device);
+            _store.SaveDevice(device);
+            return device;
+        }
+    }
+
+    /// <summary>Takes one message from <c>edge/{id}/...</c>.</summary>
+    public void Handle(string topic, ReadOnlySpan<byte> payload)
+    {
+        var levels = topic.Split('/');
+        if (levels.Length < 3 || levels[0] != MqttTopics.Root || !MqttTopics.IsValidDeviceId(levels[1]))
+        {
+            Drop(topic, "not an edge/{device}/… topic");
+            return;
+        }
+
+        var device = levels[1];
+        try
+        {
+            switch (levels[2])
+            {
+                case "status" when levels.Length == 3:
+                    OnStatus(device, JsonSerializer.Deserialize(payload, ContractJsonContext.Default.StatusMessage));
+                    break;
+                case "telemetry" when levels.Length == 3:
+                    OnTelemetry(device, JsonSerializer.Deserialize(payload, ContractJsonContext.Default.TelemetryMessage));
+                    break;
+                case "drift" when levels.Length == 3:
+                    OnDrift(device, JsonSerializer.Deserialize(payload, ContractJsonContext.Default.DriftMessage));
+                    break;
+                case "replies" when levels.Length == 4:
+                    OnReply(device, levels[3], JsonSerializer.Deserialize(payload, ContractJsonContext.Default.ReplyMessage));
+                    break;
+            }
+        }
+        catch (JsonException ex)
+        {
+            Drop(topic, "not valid JSON for its channel: " + ex.Message);
+        }
+    }
+
+    private void OnStatus(string device, StatusMessage? status)
+    {
+        if (!Addressed(device, status?.DeviceId, "status") || status is null)
+        {
+            return;
+        }
+
+        Update(device, d =>
+        {
+            d.Online = status.State == "online";
+            d.LastSeen = _time.GetUtcNow();
+            d.AgentVersion = status.AgentVersion ?? d.AgentVersion;
+            if (status.Models is { } models)
+            {
+                d.Models = models;
+            }
+
+            if (status.Updates is { } updates)
+            {
+                d.Updates = updates;
+            }
+        });
+    }
+
+    private void OnTelemetry(string device, TelemetryMessage? telemetry)
+    {
+        if (!Addressed(device, telemetry?.DeviceId, "telemetry") || telemetry is null)
+        {
+            return;
+        }
+
+        Update(device, d =>
+        {
+            var now = _time.GetUtcNow();
+            d.LastSeen = now;
+            d.LatestTelemetry = telemetry;
+            foreach (var model in telemetry.Models)
+            {
+                var key = DeviceRecord.StatsKey(model.Model, model.PackageVersion);
+                if (!d.Stats.TryGetValue(key, out var stats))
+                {
+                    d.Stats[key] = stats = new VersionStats { FirstSeen = now };
+                }
+
+                stats.Requests += model.Requests;
+                stats.Errors += model.Errors;
+                stats.Windows++;
+                stats.LastSeen = now;
+                if (model.LatencyMs?.P95 is { } p95)
+                {
+                    stats.P95Ms = p95;
+                }
+            }
+        });
+    }
+
+    private void OnDrift(string device, DriftMessage? drift)
+    {
+        if (!Addressed(device, drift?.DeviceId, "drift") || drift is null)
+        {
+            return;
+        }
+
+        Update(device, d =>
+        {
+            d.LastSeen = _time.GetUtcNow();
+            d.Drift[DeviceRecord.StatsKey(drift.Model, drift.PackageVersion)] = new DriftSummary
+            {
+                Drifted = drift.Drift,
+                Features = drift.Features.Where(f => f.Drift).Select(f => f.Name).ToList(),
+                MaxPsi = drift.Features.Max(f => f.Psi),
+                Requests = drift.Requests,
+                At = drift.WindowEnd,
+            };
+        });
+    }
+
+    private void OnReply(string device, string commandId, ReplyMessage? reply)
+    {
+        if (!Addressed(device, reply?.DeviceId, "reply") || reply is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var applied = reply.CommandId == commandId && _store.UpdateCommand(commandId, command =>
+        {
+            if (command.DeviceId != device)
+            {
+                return false;
+            }
+
+            command.Replies.Add(reply);
+            if (command.Replies.Count > RepliesKept)
+            {
+                command.Replies.RemoveAt(0);
+            }
+
+            command.State = reply.State;
+            command.Final = reply.Final;
+            command.LastActivity = now;
+            return true;
+        });
+        if (!applied)
+        {
+            Drop($"edge/{device}/replies/{commandId}", "no such command was sent to this device");
+        }
+    }
+
+    private bool Addressed(string topicDevice, string? payloadDevice, string what)
+    {
+        if (payloadDevice == topicDevice)
+        {
+            return true;
+        }
+
+        Drop($"edge/{topicDevice}/…", $"the {what} names device '{payloadDevice}', not the topic's");
+        return false;
+    }
+
+    private void Drop(string topic, string problem)
+    {
+        Dropped++;
+        FleetLog.MessageDropped(_logger, topic, problem);
+    }
+}

@@ -1,0 +1,34 @@
+using EdgeInference.Fleet.Store;
+
+namespace EdgeInference.Fleet.Rollouts;
+
+/// <summary>One assigned device of a rollout with the state computed from its commands and its registry entry.</summary>
+public sealed class RolloutDevice
+{
+    public string DeviceId { get; set; } = "";
+
+    public int Stage { get; set; }
+
+    /// <summary>See <see cref="InstallStates"/>.</summary>
+    public string State { get; set; } = InstallStates.Pending;
+
+    public string? Reason { get; set; }
+
+    public string? Message { get; set; }
+
+    public bool Online { get; set; }
+
+    public string? ServingVersion { get; set; }
+
+    public string? PreviousVersion { get; set; }
+
+    public int? GoldenPassed { get; set; }
+
+    public int? GoldenTotal { get; set; }
+
+    public double? ShadowAgreement { get; set; }
+
+    internal RolloutAssignment? Assignment { get; set; }
+
+    internal DeviceRecord? Device { get; set; }
+}

@@ -1,0 +1,427 @@
+using System.Security.Cryptography;
+using System.Text;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Commands;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Fleet.Rollouts;
+
+/// <summary>
+/// The rollout reconcile loop. Each pass reads a rollout, the registry and the command records, and works
+/// out from them alone what to do: assign devices up to the current stage's share (online ones first, then in
+/// a stable order), wait for their installs to settle, soak, measure the gates, and advance, wait for
+/// approval, pause or roll back. Operator actions go through the same gate, so a pass never races one.
+/// </summary>
+public sealed class RolloutEngine : BackgroundService
+{
+    private readonly IFleetStore _store;
+    private readonly CommandService _commands;
+    private readonly FleetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RolloutEngine> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public RolloutEngine(IFleetStore store, CommandService commands, FleetOptions options, TimeProvider time, ILogger<RolloutEngine> logger)
+    {
+        _store = store;
+        _commands = commands;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Starts a rollout; throws <see cref="RolloutException"/> when it cannot.</summary>
+    public async Task<RolloutRecord> StartAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_store.GetPackage(rollout.Model, rollout.Version) is null)
+            {
+                throw new RolloutException(404, $"there is no package {rollout.Model} {rollout.Version}; push it first");
+            }
+
+            if (_store.ListRollouts().FirstOrDefault(r => r.Model == rollout.Model && r.State is not (RolloutStates.Completed or RolloutStates.Aborted or RolloutStates.RolledBack)) is { } busy)
+            {
+                throw new RolloutException(409, $"rollout {busy.Id} of {busy.Model} {busy.Version} is {busy.State}; finish, abort or roll it back first");
+            }
+
+            var now = _time.GetUtcNow();
+            rollout.Id = $"ro-{now:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+            rollout.State = RolloutStates.Running;
+            rollout.Stage = 0;
+            rollout.CreatedAt = rollout.UpdatedAt = rollout.StageStartedAt = now;
+            _store.SaveRollout(rollout);
+            Record(rollout, "started", $"{rollout.Model} {rollout.Version} to '{(rollout.Target.Length == 0 ? "all devices" : rollout.Target)}' in stages {string.Join(", ", rollout.Stages)}", rollout.CreatedBy);
+            await PassAsync(rollout, cancellationToken).ConfigureAwait(false);
+            return _store.GetRollout(rollout.Id)!;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>An operator's pause, resume, promote, abort or rollback; throws <see cref="RolloutException"/> when it does not apply.</summary>
+    public async Task<RolloutRecord> ActAsync(string id, string action, string? by, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var rollout = _store.GetRollout(id) ?? throw new RolloutException(404, $"there is no rollout {id}");
+            var state = rollout.State;
+            switch (action)
+            {
+                case "pause" when state is RolloutStates.Running or RolloutStates.WaitingApproval:
+                    Transition(rollout, RolloutStates.Paused, "paused", "paused by an operator", by);
+                    break;
+                case "resume" when state is RolloutStates.Paused:
+                    Transition(rollout, RolloutStates.Running, "resumed", "resumed by an operator", by);
+                    break;
+                case "promote" when state is RolloutStates.Running or RolloutStates.WaitingApproval or RolloutStates.Paused:
+                    Advance(rollout, "promoted", "promoted by an operator", by);
+                    break;
+                case "abort" when state is RolloutStates.Running or RolloutStates.WaitingApproval or RolloutStates.Paused:
+                    CancelUnsent(rollout);
+                    Transition(rollout, RolloutStates.Aborted, "aborted", "aborted by an operator; devices keep what they have", by);
+                    break;
+                case "rollback" when state is not (RolloutStates.RolledBack or RolloutStates.RollingBack):
+                    CancelUnsent(rollout);
+                    Transition(rollout, RolloutStates.RollingBack, "rolling_back", "rollback ordered by an operator", by);
+                    break;
+                case "pause" or "resume" or "promote" or "abort" or "rollback":
+                    throw new RolloutException(409, $"rollout {id} is {state}: it cannot {action}");
+                default:
+                    throw new RolloutException(400, $"'{action}' is not a rollout action (pause, resume, promote, abort, rollback)");
+            }
+
+            await PassAsync(rollout, cancellationToken).ConfigureAwait(false);
+            return _store.GetRollout(id)!;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The rollout's devices with their computed states.</summary>
+    public IReadOnlyList<RolloutDevice> Devices(RolloutRecord rollout)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        var now = _time.GetUtcNow();
+        var devices = new List<RolloutDevice>();
+        foreach (var (id, assignment) in rollout.Assignments.OrderBy(a => a.Value.Stage).ThenBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var device = _store.GetDevice(id);
+            var view = new RolloutDevice
+            {
+                DeviceId = id, Stage = assignment.Stage, Online = device?.Online == true, ServingVersion = device?.ServingVersion(rollout.Model),
+                PreviousVersion = assignment.PreviousVersion, Assignment = assignment, Device = device,
+            };
+            var command = assignment.CommandId.Length == 0 ? null : _store.GetCommand(assignment.CommandId);
+            var last = command?.Last;
+            view.GoldenPassed = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenPassed;
+            view.GoldenTotal = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenTotal;
+            view.ShadowAgreement = command?.Replies.LastOrDefault(r => r.ShadowAgreement is not null)?.ShadowAgreement;
+            view.Reason = last?.Reason;
+            view.Message = last?.Message;
+            view.State = (assignment.CommandId.Length == 0, command) switch
+            {
+                (true, _) => InstallStates.Installed,
+                (_, null) => InstallStates.Pending,
+                (_, { Final: true, State: ReplyStates.Succeeded }) => InstallStates.Installed,
+                (_, { Final: true }) => InstallStates.Failed,
+                (_, { Last: { State: ReplyStates.Progress, Step: "switch" or "confirm" } }) => InstallStates.Installed,
+                (_, { Replies.Count: > 0 }) => InstallStates.Installing,
+                _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallStates.Offline : InstallStates.Pending,
+            };
+            if (assignment.RollbackCommandId is { } rollbackId && _store.GetCommand(rollbackId) is { } rollback)
+            {
+                view.State = rollback is { Final: true, State: ReplyStates.Succeeded } ? InstallStates.RolledBack : view.State;
+                view.Reason = rollback.Last?.Reason ?? view.Reason;
+            }
+
+            devices.Add(view);
+        }
+
+        return devices;
+    }
+
+    /// <summary>The devices the rollout's selector picks, in the order stages take them.</summary>
+    public IReadOnlyList<DeviceRecord> Targeted(RolloutRecord rollout)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        var selector = RolloutParser.ParseSelector(rollout.Target);
+        return _store.ListDevices().Where(d => RolloutParser.Matches(selector, d))
+            .OrderBy(d => d.Online ? 0 : 1)
+            .ThenBy(d => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rollout.Id + "/" + d.Id))), StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.RolloutInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var rollouts = _store.ListRollouts();
+                foreach (var rollout in rollouts.Where(r => RolloutStates.IsActive(r.State)))
+                {
+                    // A completed rollout keeps serving late devices only while it is its model's newest.
+                    if (rollout.State == RolloutStates.Completed && rollouts.Any(r => r.Model == rollout.Model && r.CreatedAt > rollout.CreatedAt))
+                    {
+                        continue;
+                    }
+
+                    await _gate.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    try
+                    {
+                        // Read it again under the gate: an operator may have acted since the list was read.
+                        if (_store.GetRollout(rollout.Id) is { } current)
+                        {
+                            await PassAsync(current, stoppingToken).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The loop boundary: one rollout's failure must not stop the others.
+                        FleetLog.RolloutPassFailed(_logger, rollout.Id, ex);
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+
+    private async Task PassAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    {
+        switch (rollout.State)
+        {
+            case RolloutStates.RollingBack:
+                await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
+                return;
+            case RolloutStates.Running or RolloutStates.Completed:
+                break;
+            default:
+                return;
+        }
+
+        var targeted = Targeted(rollout);
+        var wanted = rollout.State == RolloutStates.Completed ? targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(targeted.Count);
+        await AssignAsync(rollout, targeted, wanted, cancellationToken).ConfigureAwait(false);
+        if (rollout.State == RolloutStates.Completed)
+        {
+            return;
+        }
+
+        var devices = Devices(rollout);
+        var now = _time.GetUtcNow();
+        var settled = devices.Count >= wanted && devices.All(d => InstallStates.IsSettled(d.State));
+        rollout.LastGateResults = GateEvaluator.Evaluate(rollout, devices, targeted);
+        if (!settled)
+        {
+            rollout.StageSettledAt = null;
+            Save(rollout);
+            return;
+        }
+
+        rollout.StageSettledAt ??= now;
+        if (rollout.LastGateResults.Where(g => !g.Passed).Select(g => $"{g.Gate} measured {g.Value:0.####} over {g.Samples}").ToArray() is { Length: > 0 } failing)
+        {
+            var why = "gate failed: " + string.Join("; ", failing);
+            if (rollout.OnFailure == "rollback")
+            {
+                CancelUnsent(rollout);
+                Transition(rollout, RolloutStates.RollingBack, "rolling_back", why, null);
+                await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                Transition(rollout, RolloutStates.Paused, "paused", why, null);
+            }
+
+            return;
+        }
+
+        if (now - rollout.StageSettledAt < rollout.Soak)
+        {
+            Save(rollout);
+            return;
+        }
+
+        var passed = "gates passed: " + string.Join("; ", rollout.LastGateResults.Select(g => g.Value is null ? $"{g.Gate} (no data)" : $"{g.Gate} measured {g.Value:0.####}"));
+        if (rollout.RequireApproval && rollout.Stage < rollout.Stages.Count - 1)
+        {
+            Transition(rollout, RolloutStates.WaitingApproval, "waiting_approval", passed + "; waiting for promote", null);
+        }
+        else
+        {
+            Advance(rollout, rollout.Stage == rollout.Stages.Count - 1 ? "completed" : "advanced", passed, null);
+        }
+    }
+
+    private async Task AssignAsync(RolloutRecord rollout, IReadOnlyList<DeviceRecord> targeted, int wanted, CancellationToken cancellationToken)
+    {
+        var assigned = targeted.Count(d => rollout.Assignments.ContainsKey(d.Id));
+        var package = _store.GetPackage(rollout.Model, rollout.Version)!;
+        foreach (var device in targeted)
+        {
+            if (assigned >= wanted)
+            {
+                break;
+            }
+
+            if (rollout.Assignments.ContainsKey(device.Id))
+            {
+                continue;
+            }
+
+            var serving = device.ServingVersion(rollout.Model);
+            var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = serving, AssignedAt = _time.GetUtcNow() };
+            if (serving != rollout.Version)
+            {
+                var message = new CommandMessage
+                {
+                    Command = CommandNames.Deploy,
+                    Model = rollout.Model,
+                    Deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed },
+                };
+                // Saved before it is sent: a restart between the two finds the assignment and its command.
+                message.Id = $"deploy-{Guid.NewGuid():N}";
+                assignment.CommandId = message.Id;
+                rollout.Assignments[device.Id] = assignment;
+                Save(rollout);
+                await _commands.CreateAsync(device.Id, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                rollout.Assignments[device.Id] = assignment;
+                Save(rollout);
+            }
+
+            assigned++;
+        }
+    }
+
+    private async Task RollBackAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    {
+        var devices = Devices(rollout);
+        var waiting = 0;
+        foreach (var device in devices)
+        {
+            var assignment = device.Assignment!;
+            if (assignment.CommandId.Length == 0)
+            {
+                continue; // it served this version before the rollout
+            }
+
+            if (device.State == InstallStates.Installing)
+            {
+                waiting++;
+                continue;
+            }
+
+            if (device.State != InstallStates.Installed)
+            {
+                continue;
+            }
+
+            if (assignment.RollbackCommandId is null)
+            {
+                var message = new CommandMessage
+                {
+                    Id = $"rollback-{Guid.NewGuid():N}",
+                    Command = CommandNames.Rollback,
+                    Model = rollout.Model,
+                    ToVersion = assignment.PreviousVersion,
+                    Reason = $"rollout {rollout.Id}: {rollout.Reason}",
+                };
+                assignment.RollbackCommandId = message.Id;
+                Save(rollout);
+                await _commands.CreateAsync(device.DeviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_store.GetCommand(assignment.RollbackCommandId) is not { Final: true })
+            {
+                waiting++;
+            }
+        }
+
+        if (waiting == 0)
+        {
+            Transition(rollout, RolloutStates.RolledBack, "rolled_back", $"every updated device is back on its previous version ({rollout.Reason})", null);
+        }
+    }
+
+    private void Advance(RolloutRecord rollout, string kind, string message, string? by)
+    {
+        if (rollout.Stage >= rollout.Stages.Count - 1)
+        {
+            Transition(rollout, RolloutStates.Completed, "completed", message, by);
+            return;
+        }
+
+        rollout.Stage++;
+        rollout.StageStartedAt = _time.GetUtcNow();
+        rollout.StageSettledAt = null;
+        Transition(rollout, RolloutStates.Running, kind, $"{message}; now stage {rollout.Stage + 1} of {rollout.Stages.Count} ({rollout.Stages[rollout.Stage]})", by);
+    }
+
+    /// <summary>Cancels deploy commands no device has answered yet, so nothing more installs the version.</summary>
+    private void CancelUnsent(RolloutRecord rollout)
+    {
+        foreach (var assignment in rollout.Assignments.Values.Where(a => a.CommandId.Length > 0))
+        {
+            _store.UpdateCommand(assignment.CommandId, c =>
+            {
+                if (c.Final || c.Replies.Count > 0)
+                {
+                    return false;
+                }
+
+                c.State = "cancelled";
+                return c.Final = true;
+            });
+        }
+    }
+
+    private void Transition(RolloutRecord rollout, string state, string kind, string message, string? by)
+    {
+        rollout.State = state;
+        rollout.Reason = message;
+        Save(rollout);
+        Record(rollout, kind, message, by);
+    }
+
+    private void Record(RolloutRecord rollout, string kind, string message, string? by)
+    {
+        _store.AddEvent(new RolloutEvent { RolloutId = rollout.Id, At = _time.GetUtcNow(), Kind = kind, Stage = rollout.Stage, Message = message, By = by });
+        FleetLog.RolloutEvent(_logger, rollout.Id, kind, rollout.Stage + 1, message);
+    }
+
+    private void Save(RolloutRecord rollout)
+    {
+        rollout.UpdatedAt = _time.GetUtcNow();
+        _store.SaveRollout(rollout);
+    }
+
+    private string PackageUrl(RolloutRecord rollout) =>
+        $"{_options.PublicUrl!.TrimEnd('/')}/api/v1/packages/{Uri.EscapeDataString(rollout.Model)}/{Uri.EscapeDataString(rollout.Version)}";
+}

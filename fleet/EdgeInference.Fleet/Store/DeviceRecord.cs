@@ -1,0 +1,40 @@
+using EdgeInference.Contracts;
+
+namespace EdgeInference.Fleet.Store;
+
+/// <summary>A device as the registry knows it: from enrollment, its status, telemetry, drift and replies.</summary>
+public sealed class DeviceRecord
+{
+    public string Id { get; set; } = "";
+
+    /// <summary>Whether the device was enrolled here (it has credentials) rather than only seen on an external broker.</summary>
+    public bool Enrolled { get; set; }
+
+    public DateTimeOffset? EnrolledAt { get; set; }
+
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+
+    public bool Online { get; set; }
+
+    public DateTimeOffset? LastSeen { get; set; }
+
+    public string? AgentVersion { get; set; }
+
+    public List<ModelStatus> Models { get; set; } = [];
+
+    public List<UpdateStatus> Updates { get; set; } = [];
+
+    public TelemetryMessage? LatestTelemetry { get; set; }
+
+    /// <summary>Serving figures per <c>model@package-version</c>, summed over every telemetry window.</summary>
+    public Dictionary<string, VersionStats> Stats { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The latest drift window per <c>model@package-version</c>.</summary>
+    public Dictionary<string, DriftSummary> Drift { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The package version the device serves for <paramref name="model"/> (its highest ready version), if known.</summary>
+    public string? ServingVersion(string model) =>
+        Models.Where(m => m.Model == model && m.State == "READY").OrderByDescending(m => m.Version).FirstOrDefault()?.PackageVersion;
+
+    public static string StatsKey(string model, string? version) => $"{model}@{version ?? "unpackaged"}";
+}

@@ -1,0 +1,45 @@
+namespace EdgeInference.Fleet.Store;
+
+/// <summary>
+/// The fleet's state. The embedded implementation is LiteDB (<see cref="LiteDbFleetStore"/>); a PostgreSQL
+/// one can take its place, since nothing else touches storage. Every write is durable when the call returns.
+/// </summary>
+public interface IFleetStore : IDisposable
+{
+    DeviceRecord? GetDevice(string id);
+
+    IReadOnlyList<DeviceRecord> ListDevices();
+
+    void SaveDevice(DeviceRecord device);
+
+    CredentialRecord? FindCredential(string hash);
+
+    void SaveCredential(CredentialRecord credential);
+
+    void DeleteCredentials(string role, string subject);
+
+    PackageRecord? GetPackage(string name, string version);
+
+    IReadOnlyList<PackageRecord> ListPackages();
+
+    void SavePackage(PackageRecord package);
+
+    RolloutRecord? GetRollout(string id);
+
+    IReadOnlyList<RolloutRecord> ListRollouts();
+
+    void SaveRollout(RolloutRecord rollout);
+
+    void AddEvent(RolloutEvent entry);
+
+    IReadOnlyList<RolloutEvent> ListEvents(string rolloutId);
+
+    CommandRecord? GetCommand(string id);
+
+    IReadOnlyList<CommandRecord> ListCommands(string? deviceId);
+
+    void SaveCommand(CommandRecord command);
+
+    /// <summary>Reads, changes and saves one command atomically (no other write to it in between); false when there is none.</summary>
+    bool UpdateCommand(string id, Func<CommandRecord, bool> change);
+}

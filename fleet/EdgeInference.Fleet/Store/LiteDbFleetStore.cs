@@ -1,0 +1,139 @@
+using JsonSerializer = System.Text.Json.JsonSerializer;
+using System.Text.Json.Serialization.Metadata;
+using EdgeInference.Fleet.Api;
+using EdgeInference.Storage;
+using LiteDB;
+
+namespace EdgeInference.Fleet.Store;
+
+/// <summary>
+/// The embedded store: one LiteDB file (<c>fleet.db</c> in the data folder) over fsyncing, journaled streams,
+/// committed after every write. Documents hold their record as source-generated JSON (no reflection mapping)
+/// beside the fields that are queried.
+/// </summary>
+public sealed class LiteDbFleetStore : IFleetStore
+{
+    private readonly LiteDatabase _database;
+    private readonly Lock _lock = new();
+
+    public LiteDbFleetStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _database = DurableLiteDatabase.Open(path);
+        _database.GetCollection("commands").EnsureIndex("device");
+        _database.GetCollection("events").EnsureIndex("rollout");
+    }
+
+    public DeviceRecord? GetDevice(string id) => Get("devices", id, FleetJsonContext.Default.DeviceRecord);
+
+    public IReadOnlyList<DeviceRecord> ListDevices() => List("devices", FleetJsonContext.Default.DeviceRecord, null);
+
+    public void SaveDevice(DeviceRecord device) => Put("devices", device.Id, device, FleetJsonContext.Default.DeviceRecord);
+
+    public CredentialRecord? FindCredential(string hash) => Get("credentials", hash, FleetJsonContext.Default.CredentialRecord);
+
+    public void SaveCredential(CredentialRecord credential) =>
+        Put("credentials", credential.Hash, credential, FleetJsonContext.Default.CredentialRecord, new BsonDocument { ["subject"] = credential.Role + ":" + credential.Subject });
+
+    public void DeleteCredentials(string role, string subject)
+    {
+        lock (_lock)
+        {
+            _database.GetCollection("credentials").DeleteMany(Query.EQ("subject", role + ":" + subject));
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+
+    public PackageRecord? GetPackage(string name, string version) => Get("packages", $"{name}@{version}", FleetJsonContext.Default.PackageRecord);
+
+    public IReadOnlyList<PackageRecord> ListPackages() => List("packages", FleetJsonContext.Default.PackageRecord, null);
+
+    public void SavePackage(PackageRecord package) => Put("packages", package.Key, package, FleetJsonContext.Default.PackageRecord);
+
+    public RolloutRecord? GetRollout(string id) => Get("rollouts", id, FleetJsonContext.Default.RolloutRecord);
+
+    public IReadOnlyList<RolloutRecord> ListRollouts() => List("rollouts", FleetJsonContext.Default.RolloutRecord, null);
+
+    public void SaveRollout(RolloutRecord rollout) => Put("rollouts", rollout.Id, rollout, FleetJsonContext.Default.RolloutRecord);
+
+    public void AddEvent(RolloutEvent entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Put("events", ObjectId.NewObjectId().ToString(), entry, FleetJsonContext.Default.RolloutEvent, new BsonDocument { ["rollout"] = entry.RolloutId });
+    }
+
+    public IReadOnlyList<RolloutEvent> ListEvents(string rolloutId) =>
+        List("events", FleetJsonContext.Default.RolloutEvent, Query.EQ("rollout", rolloutId)).OrderBy(e => e.At).ToArray();
+
+    public CommandRecord? GetCommand(string id) => Get("commands", id, FleetJsonContext.Default.CommandRecord);
+
+    public IReadOnlyList<CommandRecord> ListCommands(string? deviceId) =>
+        List("commands", FleetJsonContext.Default.CommandRecord, deviceId is null ? null : Query.EQ("device", deviceId)).OrderBy(c => c.CreatedAt).ToArray();
+
+    public void SaveCommand(CommandRecord command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, new BsonDocument { ["device"] = command.DeviceId });
+    }
+
+    public bool UpdateCommand(string id, Func<CommandRecord, bool> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            var command = Get("commands", id, FleetJsonContext.Default.CommandRecord);
+            if (command is null || !change(command))
+            {
+                return false;
+            }
+
+            SaveCommand(command);
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _database.Dispose();
+        }
+    }
+
+    private T? Get<T>(string collection, string id, JsonTypeInfo<T> type)
+        where T : class
+    {
+        lock (_lock)
+        {
+            var document = _database.GetCollection(collection).FindById(id);
+            return document is null ? null : JsonSerializer.Deserialize(document["json"].AsString, type);
+        }
+    }
+
+    private IReadOnlyList<T> List<T>(string collection, JsonTypeInfo<T> type, BsonExpression? where)
+    {
+        lock (_lock)
+        {
+            var documents = where is null ? _database.GetCollection(collection).FindAll() : _database.GetCollection(collection).Find(where);
+            return documents.Select(d => JsonSerializer.Deserialize(d["json"].AsString, type)!).ToArray();
+        }
+    }
+
+    private void Put<T>(string collection, string id, T record, JsonTypeInfo<T> type, BsonDocument? fields = null)
+    {
+        var document = new BsonDocument { ["_id"] = id, ["json"] = JsonSerializer.Serialize(record, type) };
+        if (fields is not null)
+        {
+            foreach (var (key, value) in fields)
+            {
+                document[key] = value;
+            }
+        }
+
+        lock (_lock)
+        {
+            _database.GetCollection(collection).Upsert(document);
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+}
