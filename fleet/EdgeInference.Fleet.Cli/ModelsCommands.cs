@@ -1,0 +1,210 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeInference.Packaging;
+using Spectre.Console;
+
+namespace EdgeInference.Fleet.Cli;
+
+/// <summary><c>edgefleet models push|list|show</c>.</summary>
+internal static class ModelsCommands
+{
+    public static Command Build(CliContext cli)
+    {
+        var models = new Command("models", "Model packages");
+        models.Subcommands.Add(Push(cli));
+        models.Subcommands.Add(List(cli));
+        models.Subcommands.Add(Show(cli));
+        return models;
+    }
+
+    /// <summary>Splits <c>NAME@VERSION</c>; throws <see cref="ArgumentException"/>.</summary>
+    public static (string Name, string Version) NameAndVersion(string text)
+    {
+        var at = text.LastIndexOf('@');
+        if (at <= 0 || at == text.Length - 1)
+        {
+            throw new ArgumentException($"'{text}' is not NAME@VERSION (e.g. hey_jarvis@2.0.0)");
+        }
+
+        return (text[..at], text[(at + 1)..]);
+    }
+
+    private static Command Push(CliContext cli)
+    {
+        var file = new Argument<string>("FILE") { Description = "The ONNX model" };
+        var name = new Option<string>("--name") { Description = "Model name (the folder on devices)", Required = true };
+        var version = new Option<string>("--version") { Description = "Semantic version, e.g. 2.0.0", Required = true };
+        var profile = new Option<string?>("--profile") { Description = "Reference drift profile (edge-agent profile)" };
+        var golden = new Option<string?>("--golden") { Description = "Golden test vectors (golden.json)" };
+        var signKey = new Option<string?>("--sign-key") { Description = "Private key (PEM) to sign the manifest with; without it the package is unsigned and devices refuse it" };
+        var expires = new Option<string?>("--expires-in") { Description = "Refuse installs after this long, e.g. 30d, 12h" };
+        var minAgent = new Option<string?>("--min-agent-version") { Description = "Oldest agent that may install it" };
+        var rollback = new Option<bool>("--rollback") { Description = "Sign permission to replace a newer version (a deliberate downgrade)" };
+        var command = new Command("push", "Build, sign and upload a model package");
+        command.Arguments.Add(file);
+        foreach (var option in new Option[] { name, version, profile, golden, signKey, expires, minAgent, rollback })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            var files = new Dictionary<string, string> { [PackageRoles.Model] = Existing(parse.GetValue(file)!) };
+            if (parse.GetValue(profile) is { } p)
+            {
+                files[PackageRoles.Profile] = Existing(p);
+            }
+
+            if (parse.GetValue(golden) is { } g)
+            {
+                files[PackageRoles.Golden] = Existing(g);
+                try
+                {
+                    JsonSerializer.Deserialize(File.ReadAllBytes(g), PackageJsonContext.Default.GoldenSet);
+                }
+                catch (JsonException ex)
+                {
+                    throw new FormatException($"{g} is not a golden vector file: {ex.Message}", ex);
+                }
+            }
+
+            var manifest = ManifestBuilder.Build(parse.GetValue(name)!, parse.GetValue(version)!, files, DateTimeOffset.UtcNow);
+            manifest.MinAgentVersion = parse.GetValue(minAgent);
+            manifest.Rollback = parse.GetValue(rollback);
+            if (parse.GetValue(expires) is { } e)
+            {
+                manifest.ExpiresAt = manifest.CreatedAt + Duration(e);
+            }
+
+            try
+            {
+                ManifestCodec.Check(manifest);
+            }
+            catch (PackageRejectedException ex)
+            {
+                throw new ArgumentException(ex.Message, ex);
+            }
+
+            SignedManifest signed;
+            if (parse.GetValue(signKey) is { } keyPath)
+            {
+                using var key = SigningKey.FromPem(File.ReadAllText(Existing(keyPath)));
+                signed = key.Sign(manifest);
+            }
+            else
+            {
+                signed = new SignedManifest { Manifest = Convert.ToBase64String(ManifestCodec.Serialize(manifest)) };
+                cli.Console.MarkupLine("[yellow]warning:[/] no --sign-key: devices refuse unsigned packages");
+            }
+
+            using var client = cli.Client(parse);
+            var path = $"packages/{Uri.EscapeDataString(manifest.Name)}/{Uri.EscapeDataString(manifest.Version)}";
+            var json = parse.GetValue(cli.Json);
+            async Task UploadAllAsync(Func<string, long, Action<long>> track)
+            {
+                foreach (var (role, local) in files)
+                {
+                    var remote = PackageRoles.FileNames[role];
+                    var progress = track(remote, new FileInfo(local).Length);
+                    await client.PutAsync($"{path}/files/{remote}", new ProgressContent(local, progress), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (json)
+            {
+                await UploadAllAsync((_, _) => _ => { }).ConfigureAwait(false);
+            }
+            else
+            {
+                await cli.Console.Progress().StartAsync(async context =>
+                    await UploadAllAsync((remote, size) =>
+                    {
+                        var task = context.AddTask(Markup.Escape(remote), maxValue: Math.Max(1, size));
+                        return sent => task.Value = sent;
+                    }).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+
+            var signedNode = JsonNode.Parse(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedManifest));
+            var result = await client.PostAsync(path, signedNode, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, result, () => cli.Console.MarkupLine(
+                $"Pushed [bold]{Markup.Escape(manifest.Name)} {Markup.Escape(manifest.Version)}[/] ({manifest.Files.Count} files, {(signed.Signature is null ? "[yellow]unsigned[/]" : "signed by " + signed.Signature.KeyId)})"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command List(CliContext cli)
+    {
+        var command = new Command("list", "List the packages");
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            using var client = cli.Client(parse);
+            var packages = await client.GetAsync("packages", cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, packages, () =>
+            {
+                var table = new Table().AddColumns("Model", "Version", "Signed by", "Files", "Pushed");
+                foreach (var package in packages?.AsArray() ?? [])
+                {
+                    table.AddRow(
+                        Markup.Escape(CliContext.Text(package?["name"])), Markup.Escape(CliContext.Text(package?["version"])),
+                        Markup.Escape(CliContext.Text(package?["signed"]?["signature"]?["key_id"]) is { Length: > 0 } id ? id : "unsigned"),
+                        (package?["manifest"]?["files"]?.AsArray().Count ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        Markup.Escape(CliContext.Text(package?["pushed_at"])));
+                }
+
+                cli.Console.Write(table);
+            });
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Show(CliContext cli)
+    {
+        var which = new Argument<string>("NAME@VERSION");
+        var command = new Command("show", "Show a package's manifest");
+        command.Arguments.Add(which);
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            var (name, version) = NameAndVersion(parse.GetValue(which)!);
+            using var client = cli.Client(parse);
+            var package = await client.GetAsync($"packages/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}", cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, package, () =>
+            {
+                var manifest = package?["manifest"];
+                cli.Console.MarkupLine($"[bold]{Markup.Escape(name)} {Markup.Escape(version)}[/]  signed by {Markup.Escape(CliContext.Text(package?["signed"]?["signature"]?["key_id"]) is { Length: > 0 } k ? k : "nobody (unsigned)")}");
+                var files = new Table().AddColumns("File", "Role", "Size", "SHA-256");
+                foreach (var f in manifest?["files"]?.AsArray() ?? [])
+                {
+                    files.AddRow(Markup.Escape(CliContext.Text(f?["path"])), Markup.Escape(CliContext.Text(f?["role"])), CliContext.Text(f?["size"]), CliContext.Text(f?["sha256"]));
+                }
+
+                cli.Console.Write(files);
+                var io = new Table().AddColumns("Tensor", "Name", "Datatype", "Shape");
+                foreach (var (kind, list) in new[] { ("input", manifest?["inputs"]), ("output", manifest?["outputs"]) })
+                {
+                    foreach (var t in list?.AsArray() ?? [])
+                    {
+                        io.AddRow(kind, Markup.Escape(CliContext.Text(t?["name"])), CliContext.Text(t?["datatype"]), Markup.Escape(CliContext.Text(t?["shape"])));
+                    }
+                }
+
+                cli.Console.Write(io);
+            });
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static string Existing(string path) => File.Exists(path) ? path : throw new IOException($"{path} does not exist");
+
+    private static TimeSpan Duration(string text)
+    {
+        var unit = text.Length > 0 ? text[^1] : ' ';
+        var scale = unit switch { 'd' => 86400.0, 'h' => 3600.0, 'm' => 60.0, 's' => 1.0, _ => 0 };
+        return scale > 0 && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+            ? TimeSpan.FromSeconds(value * scale)
+            : throw new ArgumentException($"'{text}' is not a duration (e.g. 30d, 12h, 45m)");
+    }
+}
