@@ -1,0 +1,160 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Store;
+using EdgeInference.Packaging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeInference.Testing;
+
+/// <summary>The fleet service in this process on free loopback ports (HTTP and its embedded broker), with an operator client.</summary>
+public sealed class FleetHost : IAsyncDisposable
+{
+    public const string OperatorToken = "test-operator-token";
+
+    private FleetHost(WebApplication app, int httpPort, int mqttPort, string data)
+    {
+        App = app;
+        HttpPort = httpPort;
+        MqttPort = mqttPort;
+        Data = data;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/v1/"), Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OperatorToken);
+    }
+
+    public WebApplication App { get; }
+
+    public int HttpPort { get; }
+
+    public int MqttPort { get; }
+
+    public string Url => $"http://127.0.0.1:{HttpPort}";
+
+    public string MqttUrl => $"mqtt://127.0.0.1:{MqttPort}";
+
+    public string Data { get; }
+
+    /// <summary>An operator's client for <c>/api/v1/</c>.</summary>
+    public HttpClient Http { get; }
+
+    public IFleetStore Store => App.Services.GetRequiredService<IFleetStore>();
+
+    public static async Task<FleetHost> StartAsync(string? data = null, params string[] extraArgs)
+    {
+        data ??= TestPaths.NewTempDirectory("fleet-data");
+        var httpPort = FreePort.Next();
+        var mqttPort = FreePort.Next();
+        string[] args =
+        [
+            "--urls", $"http://127.0.0.1:{httpPort}", "--mqtt-port", mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-bind", "127.0.0.1",
+            "--data", data, "--operator-token", OperatorToken, "--Fleet:RolloutInterval=00:00:00.200", "--Fleet:CommandTimeout=00:00:05",
+            .. extraArgs,
+        ];
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddFleet(args);
+        var app = builder.Build();
+        app.MapFleet();
+        await app.StartAsync();
+        var host = new FleetHost(app, httpPort, mqttPort, data);
+        await app.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        return host;
+    }
+
+    /// <summary>Enrolls <paramref name="deviceId"/> and returns its secret.</summary>
+    public async Task<string> EnrollAsync(string deviceId, params string[] tags)
+    {
+        var enrollment = await SendAsync(HttpMethod.Post, $"devices/{deviceId}/enroll", null);
+        if (tags.Length > 0)
+        {
+            var body = new JsonObject();
+            foreach (var tag in tags)
+            {
+                body[tag.Split('=')[0]] = tag.Split('=')[1];
+            }
+
+            await SendAsync(HttpMethod.Patch, $"devices/{deviceId}/tags", body);
+        }
+
+        return enrollment!["secret"]!.GetValue<string>();
+    }
+
+    /// <summary>The agent arguments that connect a device to this fleet with its credentials and trusted keys.</summary>
+    public string[] AgentArguments(string deviceId, string secret, string trustedKeys) =>
+    [
+        "--mqtt", MqttUrl, "--device-id", deviceId, "--mqtt-username", deviceId, "--mqtt-password", secret, "--trusted-keys", trustedKeys,
+        "--telemetry-interval", "00:00:01", "--Mqtt:ReconnectMaxDelay=00:00:01", "--Updates:ProbationPeriod=00:00:01",
+    ];
+
+    /// <summary>Uploads the files and seals the package with <paramref name="signed"/>.</summary>
+    public async Task PushAsync(PackageManifest manifest, SignedManifest signed, IReadOnlyDictionary<string, string> files)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var (role, path) in files)
+        {
+            using var content = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+            await SendAsync(HttpMethod.Put, $"packages/{manifest.Name}/{manifest.Version}/files/{PackageRoles.FileNames[role]}", content);
+        }
+
+        using var seal = new StringContent(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedManifest), Encoding.UTF8, "application/json");
+        await SendAsync(HttpMethod.Post, $"packages/{manifest.Name}/{manifest.Version}", seal);
+    }
+
+    public Task<JsonNode?> StartRolloutAsync(JsonObject request) => SendAsync(HttpMethod.Post, "rollouts", request);
+
+    public Task<JsonNode?> RolloutAsync(string id) => SendAsync(HttpMethod.Get, $"rollouts/{id}", null);
+
+    /// <summary>Polls the rollout until its state is one of <paramref name="states"/>; fails with its last view after <paramref name="timeout"/>.</summary>
+    public async Task<JsonNode> WaitForRolloutAsync(string id, TimeSpan timeout, params string[] states)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonNode? view = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            view = await RolloutAsync(id);
+            if (states.Contains(view!["rollout"]!["state"]!.GetValue<string>()))
+            {
+                return view;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"rollout {id} did not reach {string.Join("/", states)} in {timeout}: {view?.ToJsonString()}");
+    }
+
+    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body)
+    {
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Content = body switch
+            {
+                null => null,
+                HttpContent content => content,
+                JsonNode node => new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"),
+                _ => throw new ArgumentException("body must be HttpContent or JsonNode", nameof(body)),
+            },
+        };
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"{method} {path}: {(int)response.StatusCode} {text}", null, response.StatusCode);
+        }
+
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text.Json;
+using EdgeInference.Fleet.Cli;
+using EdgeInference.Packaging;
+using EdgeInference.Runtime.Tensors;
+
+namespace EdgeInference.Testing;
+
+/// <summary>
+/// A fleet with real agents on loopback: the fleet service in process, agents in process (each with its own
+/// model repository and data folder, enrolled, trusting one signing key), and helpers to build packages.
+/// </summary>
+public sealed class FleetTestbed : IAsyncDisposable
+{
+    private readonly List<AgentHost> _agents = [];
+
+    private FleetTestbed(FleetHost fleet, string root)
+    {
+        Fleet = fleet;
+        Root = root;
+        TrustedKeys = Path.Combine(root, "trusted-keys");
+        Directory.CreateDirectory(TrustedKeys);
+        File.WriteAllText(Path.Combine(TrustedKeys, "operator.pub.pem"), Key.PublicKeyPem());
+    }
+
+    public FleetHost Fleet { get; }
+
+    public string Root { get; }
+
+    /// <summary>The operator's key, which every agent trusts.</summary>
+    public SigningKey Key { get; } = SigningKey.Generate();
+
+    public string TrustedKeys { get; }
+
+    public IReadOnlyList<AgentHost> Agents => _agents;
+
+    public static async Task<FleetTestbed> StartAsync()
+    {
+        var root = TestPaths.NewTempDirectory("fleet-testbed");
+        var fleet = await FleetHost.StartAsync(Path.Combine(root, "fleet"));
+        return new FleetTestbed(fleet, root);
+    }
+
+    public static string DeviceId(int index) => $"device-{index:00}";
+
+    /// <summary>
+    /// Enrolls and starts <paramref name="count"/> agents, each serving <paramref name="installed"/> (a package already
+    /// installed as version folder 1), and waits until the fleet sees them all online.
+    /// </summary>
+    public async Task StartAgentsAsync(int count, Package installed, Func<int, string[]> tags, params string[] extraArgs)
+    {
+        ArgumentNullException.ThrowIfNull(installed);
+        ArgumentNullException.ThrowIfNull(tags);
+        var starting = new List<Task<AgentHost>>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = DeviceId(_agents.Count + i);
+            var models = Path.Combine(Root, id, "models");
+            installed.InstallAsFirstVersion(models);
+            var secret = await Fleet.EnrollAsync(id, tags(i));
+            starting.Add(AgentHost.StartAsync(models, Path.Combine(Root, id, "data"), [.. Fleet.AgentArguments(id, secret, TrustedKeys), .. extraArgs]));
+        }
+
+        _agents.AddRange(await Task.WhenAll(starting));
+        await AgentHost.WaitUntilAsync(
+            () => _agents.All(a => Fleet.Store.GetDevice(IdOf(a))?.Online == true && Fleet.Store.GetDevice(IdOf(a))!.ServingVersion(installed.Manifest.Name) is not null),
+            TimeSpan.FromSeconds(60), "every agent online with its model");
+    }
+
+    public string IdOf(AgentHost agent) => DeviceId(_agents.IndexOf(agent));
+
+    /// <summary>
+    /// Builds a package of <paramref name="model"/>: manifest from the files, golden vectors computed by bare ONNX
+    /// Runtime on <paramref name="goldenFrom"/> (so a model that differs from it fails them), signed by
+    /// <paramref name="key"/> (null: unsigned).
+    /// </summary>
+    public Package BuildPackage(string name, string version, byte[] model, byte[]? goldenFrom, SigningKey? key, Action<PackageManifest>? edit = null)
+    {
+        var folder = Path.Combine(Root, "packages", $"{name}-{version}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var files = new Dictionary<string, string> { [PackageRoles.Model] = Path.Combine(folder, "model.onnx") };
+        File.WriteAllBytes(files[PackageRoles.Model], model);
+        if (goldenFrom is not null)
+        {
+            files[PackageRoles.Golden] = Path.Combine(folder, "golden.json");
+            File.WriteAllBytes(files[PackageRoles.Golden], GoldenVectors(goldenFrom, 3));
+        }
+
+        var manifest = ManifestBuilder.Build(name, version, files, DateTimeOffset.UtcNow);
+        edit?.Invoke(manifest);
+        var signed = key?.Sign(manifest) ?? new SignedManifest { Manifest = Convert.ToBase64String(ManifestCodec.Serialize(manifest)) };
+        return new Package(manifest, signed, files);
+    }
+
+    public Task PushAsync(Package package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return Fleet.PushAsync(package.Manifest, package.Signed, package.Files);
+    }
+
+    /// <summary>Golden vectors for a model with one FP32 input <c>[-1, n]</c>: random rows and bare ONNX Runtime's outputs.</summary>
+    public static byte[] GoldenVectors(byte[] reference, int cases)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"golden-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, reference);
+        try
+        {
+            using var ort = new BareOrt(path);
+            var input = ort.Session.InputMetadata.Single();
+            var width = input.Value.Dimensions[^1];
+            var set = new GoldenSet();
+            for (var i = 0; i < cases; i++)
+            {
+                var values = NamedTensor.RandomFloats(width, seed: 100 + i);
+                var outputs = ort.Run([NamedTensor.Floats(input.Key, [1, width], values)]);
+                set.Cases.Add(new GoldenCase
+                {
+                    Name = $"case {i + 1}",
+                    Inputs = [new GoldenTensor { Name = input.Key, Datatype = "FP32", Shape = [1, width], Data = values.Select(v => (double)v).ToList() }],
+                    Expected = outputs.Select(o => new GoldenTensor { Name = o.Name, Datatype = "FP32", Shape = [.. o.Shape], Data = o.AsFloats().Select(v => (double)v).ToList() }).ToList(),
+                });
+            }
+
+            return JsonSerializer.SerializeToUtf8Bytes(set, PackageJsonContext.Default.GoldenSet);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        await Fleet.DisposeAsync();
+        Key.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a stopping agent; the temp folder is cleaned up later.
+        }
+    }
+}
