@@ -49,4 +49,89 @@ public sealed class RolloutTests
             Assert.Equal(expected, outputs[0].AsFloats());
         }
     }
+
+    [Fact]
+    public async Task Rollout_OfAVersionFailingItsGoldenVectors_StopsAtTheCanaryAndNoOtherDeviceEverGetsIt()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        // v3's golden vectors were computed on v2: v3 answers differently and fails them.
+        var v3 = bed.BuildPackage("scorer", "3.0.0", V3, goldenFrom: V2, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(v3);
+        await bed.StartAgentsAsync(Devices, v1, i => []);
+
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "3.0.0", ["stages"] = "1,30%,100%", ["soak"] = "1s" });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        var stopped = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(60), "paused", "completed", "rolled_back");
+
+        Assert.Equal("paused", stopped["rollout"]!["state"]!.GetValue<string>());
+        Assert.Contains("golden_rate", stopped["rollout"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        var canary = Assert.Single(stopped["devices"]!.AsArray());
+        Assert.Equal("failed", canary!["state"]!.GetValue<string>());
+        Assert.Equal("golden_failed", canary["reason"]!.GetValue<string>());
+        Assert.Equal(0, canary["golden_passed"]!.GetValue<int>());
+        Assert.Equal(3, canary["golden_total"]!.GetValue<int>());
+
+        // Time for a wrongly advancing engine to show itself; then no device but the canary ever had a deploy.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var canaryId = canary["device_id"]!.GetValue<string>();
+        foreach (var agent in bed.Agents)
+        {
+            var deviceId = bed.IdOf(agent);
+            var deploys = bed.Fleet.Store.ListCommands(deviceId).Where(c => c.Message.Command == "deploy").ToArray();
+            Assert.Equal(deviceId == canaryId ? 1 : 0, deploys.Length);
+            Assert.Equal("1.0.0", bed.Fleet.Store.GetDevice(deviceId)!.ServingVersion("scorer"));
+            Assert.Equal([1L], agent.Models.Find("scorer")!.Versions.Select(v => v.Version));
+        }
+    }
+
+    [Fact]
+    public async Task Rollout_OfAVersionThatPassesGoldenButIsSlower_IsRolledBackByItsLatencyGate()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var fast = OnnxModelBuilder.Mlp(256, [8], seed: 1);
+        var slow = OnnxModelBuilder.Mlp(256, [1024, 1024, 1024], seed: 4);
+        var v1 = bed.BuildPackage("ranker", "1.0.0", fast, goldenFrom: fast, bed.Key);
+        var v4 = bed.BuildPackage("ranker", "4.0.0", slow, goldenFrom: slow, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(v4);
+        await bed.StartAgentsAsync(Devices, v1, i => []);
+
+        using var traffic = new CancellationTokenSource();
+        var input = NamedTensor.Floats("features", [1, 256], NamedTensor.RandomFloats(256, seed: 9));
+        var load = Task.WhenAll(bed.Agents.Select(async agent =>
+        {
+            while (!traffic.IsCancellationRequested)
+            {
+                await V2Client.InferJsonAsync(agent.Http, "ranker", [input]);
+                await Task.Delay(5);
+            }
+        }));
+        // Baseline: every device reports v1's latency before the rollout starts.
+        await AgentHost.WaitUntilAsync(
+            () => bed.Agents.All(a => bed.Fleet.Store.GetDevice(bed.IdOf(a))!.Stats.GetValueOrDefault("ranker@1.0.0")?.P95Ms is not null),
+            TimeSpan.FromSeconds(30), "v1 latency from every device");
+
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject
+        {
+            ["model"] = "ranker", ["version"] = "4.0.0", ["stages"] = "2,100%", ["soak"] = "3s",
+            ["gates"] = new JsonArray("install_rate>=1", "golden_rate>=1", "error_rate<=0.01", "p95_ratio<=3"), ["on_failure"] = "rollback",
+        });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        var ended = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(90), "rolled_back", "completed", "paused");
+        traffic.Cancel();
+        await load;
+
+        Assert.Equal("rolled_back", ended["rollout"]!["state"]!.GetValue<string>());
+        Assert.Contains(ended["events"]!.AsArray(), e => e!["kind"]!.GetValue<string>() == "rolling_back" && e["message"]!.GetValue<string>().Contains("p95_ratio", StringComparison.Ordinal));
+        var updated = ended["devices"]!.AsArray();
+        Assert.Equal(2, updated.Count);
+        Assert.All(updated, d => Assert.Equal("rolled_back", d!["state"]!.GetValue<string>()));
+        foreach (var agent in bed.Agents)
+        {
+            await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(bed.IdOf(agent))!.ServingVersion("ranker") == "1.0.0", TimeSpan.FromSeconds(20), $"{bed.IdOf(agent)} back on 1.0.0");
+            Assert.Equal(1L, agent.Models.Find("ranker")!.Versions.Single().Version);
+        }
+    }
 }
