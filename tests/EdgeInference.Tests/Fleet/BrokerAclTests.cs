@@ -1,0 +1,75 @@
+using System.Text;
+using EdgeInference.Testing;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeInference.Tests.Fleet;
+
+/// <summary>The embedded broker's authentication and ACL, against real MQTT clients.</summary>
+public sealed class BrokerAclTests
+{
+    [Fact]
+    public async Task DeviceB_CannotPublishAsDeviceA_NorReadItsCommands_NorTakeItsClientId()
+    {
+        await using var fleet = await FleetHost.StartAsync();
+        await fleet.EnrollAsync("device-a");
+        var secretB = await fleet.EnrollAsync("device-b");
+        var factory = new MqttClientFactory();
+        using var b = factory.CreateMqttClient();
+        await b.ConnectAsync(Options(fleet, "edge-agent-device-b", "device-b", secretB));
+
+        var spoof = await b.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edge/device-a/status")
+            .WithPayload("""{"device_id":"device-a","state":"online","timestamp":"2026-01-01T00:00:00Z"}""").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, spoof.ReasonCode);
+        var snoop = await b.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("edge/device-a/commands/#").Build());
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, snoop.Items.Single().ResultCode);
+        var wildcard = await b.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("edge/+/commands/#").Build());
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, wildcard.Items.Single().ResultCode);
+
+        // Its own topics work, so the refusals above are the ACL, not a broken connection.
+        var own = await b.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edge/device-b/status")
+            .WithPayload("""{"device_id":"device-b","state":"online","timestamp":"2026-01-01T00:00:00Z"}""").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.Equal(MqttClientPublishReasonCode.Success, own.ReasonCode);
+        var ownCommands = await b.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("edge/device-b/commands/#").Build());
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS0, ownCommands.Items.Single().ResultCode);
+        await AgentHost.WaitUntilAsync(() => fleet.Store.GetDevice("device-b")?.Online == true, TimeSpan.FromSeconds(10), "device-b online in the registry");
+        Assert.False(fleet.Store.GetDevice("device-a")!.Online);
+
+        // B's secret does not open A's client id or user name, and a wrong secret opens nothing.
+        Assert.Equal("BadUserNameOrPassword", await TryConnectAsync(Options(fleet, "edge-agent-device-a", "device-a", secretB)));
+        Assert.Equal("BadUserNameOrPassword", await TryConnectAsync(Options(fleet, "edge-agent-device-b", "device-b", "not-the-secret")));
+        Assert.True(b.IsConnected, "the refused attempts must not disturb device B's own session");
+    }
+
+    [Fact]
+    public async Task Reader_CanSubscribeToTheFleet_ButPublishesNothing()
+    {
+        await using var fleet = await FleetHost.StartAsync(null, "--reader-token", "dashboard-token");
+        using var reader = new MqttClientFactory().CreateMqttClient();
+        await reader.ConnectAsync(Options(fleet, "dashboard-1", "reader", "dashboard-token"));
+
+        var all = await reader.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("edge/#").Build());
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS0, all.Items.Single().ResultCode);
+        var command = await reader.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("edge/device-a/commands/restart")
+            .WithPayload(Encoding.UTF8.GetBytes("{}")).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, command.ReasonCode);
+    }
+
+    /// <summary>The CONNACK's result code, whether MQTTnet returns it or throws it.</summary>
+    private static async Task<string> TryConnectAsync(MqttClientOptions options)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        try
+        {
+            return (await client.ConnectAsync(options)).ResultCode.ToString();
+        }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+        {
+            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) ? "BadUserNameOrPassword" : ex.Message;
+        }
+    }
+
+    private static MqttClientOptions Options(FleetHost fleet, string clientId, string user, string password) =>
+        new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", fleet.MqttPort).WithClientId(clientId).WithCredentials(user, password)
+            .WithTimeout(TimeSpan.FromSeconds(10)).Build();
+}
