@@ -39,4 +39,7 @@ internal static partial class UpdateLog
 
     [LoggerMessage(511, LogLevel.Information, "Update {CommandId}: {Model} {Version} resumes after a restart ({Phase}, start {Starts} since the switch)")]
     public static partial void Resuming(ILogger logger, string commandId, string model, string version, string phase, int starts);
+
+    [LoggerMessage(512, LogLevel.Warning, "Update holding at '{Point}' (Updates:HoldAt, for crash tests)")]
+    public static partial void Holding(ILogger logger, string point);
 }

@@ -27,4 +27,10 @@ public sealed class UpdateOptions
 
     /// <summary>Installed versions kept per model (the serving one and those to roll back to).</summary>
     public int KeepVersions { get; set; } = 2;
+
+    /// <summary>
+    /// Fault injection for crash tests only: the update stops and waits at this point (<c>download</c>, <c>stage</c>,
+    /// <c>test</c>, <c>switch</c> or <c>probation</c>) so a test can kill the agent there. Never set it on a device.
+    /// </summary>
+    public string? HoldAt { get; set; }
 }

@@ -245,6 +245,7 @@ public sealed class UpdateService : BackgroundService
         await StepAsync(record, "download", cancellationToken).ConfigureAwait(false);
         try
         {
+            await HoldAsync("download", cancellationToken).ConfigureAwait(false);
             var downloaded = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var file in manifest.Files)
             {
@@ -253,6 +254,7 @@ public sealed class UpdateService : BackgroundService
 
             await StepAsync(record, "stage", cancellationToken).ConfigureAwait(false);
             _installer.Stage(record.Model, record.Slot, deploy.Package, manifest, downloaded);
+            await HoldAsync("stage", cancellationToken).ConfigureAwait(false);
             await StepAsync(record, "test", cancellationToken).ConfigureAwait(false);
             var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, cancellationToken).ConfigureAwait(false);
             record.GoldenPassed = golden?.Passed;
@@ -281,7 +283,9 @@ public sealed class UpdateService : BackgroundService
             return;
         }
 
+        await HoldAsync("test", cancellationToken).ConfigureAwait(false);
         _installer.Switch(record.Model, record.Slot);
+        await HoldAsync("switch", cancellationToken).ConfigureAwait(false);
         record.Phase = UpdatePhases.Switched;
         record.SwitchedAt = _time.GetUtcNow();
         record.StartsSinceSwitch = 0;
@@ -296,8 +300,19 @@ public sealed class UpdateService : BackgroundService
 
         _store.Save(record);
         await StepAsync(record, "switch", cancellationToken).ConfigureAwait(false);
+        await HoldAsync("probation", cancellationToken).ConfigureAwait(false);
         _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
         await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The crash tests' fault injection point (<see cref="UpdateOptions.HoldAt"/>).</summary>
+    private async Task HoldAsync(string point, CancellationToken cancellationToken)
+    {
+        if (_options.HoldAt == point)
+        {
+            UpdateLog.Holding(_logger, point);
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private PackageManifest Verify(SignedManifest package)
