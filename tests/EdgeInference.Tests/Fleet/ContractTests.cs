@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
+using EdgeInference.Testing;
+using EdgeInference.Testing.Onnx;
+
+namespace EdgeInference.Tests.Fleet;
+
+/// <summary>The commands the fleet sends and the replies and status agents send back, checked by Ajv against docs/mqtt/schemas.</summary>
+public sealed class ContractTests
+{
+    [Fact]
+    public async Task CommandsRepliesAndUpdateStatus_FromARealDeployAndRollback_MatchTheirSchemas()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var v1Model = OnnxModelBuilder.Mlp(8, [16], seed: 1);
+        var v2Model = OnnxModelBuilder.Mlp(8, [16], seed: 2);
+        var v1 = bed.BuildPackage("scorer", "1.0.0", v1Model, goldenFrom: v1Model, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", v2Model, goldenFrom: v2Model, bed.Key));
+        await bed.StartAgentsAsync(1, v1, _ => []);
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s" });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "completed");
+        await bed.Fleet.SendAsync(HttpMethod.Post, $"rollouts/{id}/rollback", null);
+        await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "rolled_back");
+        var device = FleetTestbed.DeviceId(0);
+        await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(device)!.Updates.Count > 0, TimeSpan.FromSeconds(10), "the update in the status");
+
+        var commands = bed.Fleet.Store.ListCommands(device);
+        var payloads = new Dictionary<string, List<byte[]>>
+        {
+            ["command"] = commands.Select(c => JsonSerializer.SerializeToUtf8Bytes(c.Message, ContractJsonContext.Default.CommandMessage)).ToList(),
+            ["reply"] = commands.SelectMany(c => c.Replies).Select(r => JsonSerializer.SerializeToUtf8Bytes(r, ContractJsonContext.Default.ReplyMessage)).ToList(),
+            ["status"] = [JsonSerializer.SerializeToUtf8Bytes(new StatusMessage
+            {
+                DeviceId = device, Timestamp = DateTimeOffset.UtcNow, Models = bed.Fleet.Store.GetDevice(device)!.Models, Updates = bed.Fleet.Store.GetDevice(device)!.Updates,
+            }, ContractJsonContext.Default.StatusMessage)],
+        };
+        Assert.Contains(commands, c => c.Message.Command == "deploy");
+        Assert.Contains(commands, c => c.Message.Command == "rollback");
+        Assert.Contains(payloads["reply"], r => JsonNode.Parse(r)!["step"]?.GetValue<string>() == "download");
+
+        var work = TestPaths.NewTempDirectory("contract");
+        try
+        {
+            foreach (var (kind, list) in payloads)
+            {
+                var files = list.Select((p, i) =>
+                {
+                    var file = Path.Combine(work, $"{kind}-{i}.json");
+                    File.WriteAllBytes(file, p);
+                    return file;
+                }).ToArray();
+                var broken = Path.Combine(work, $"{kind}-broken.json");
+                var mutated = JsonNode.Parse(list[0])!.AsObject();
+                mutated["schema_version"] = 99;
+                File.WriteAllText(broken, mutated.ToJsonString());
+                var schema = Path.Combine(TestPaths.RepositoryRoot, "docs", "mqtt", "schemas", $"{kind}.schema.json");
+
+                var valid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, .. files], TimeSpan.FromSeconds(60));
+                var invalid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, broken], TimeSpan.FromSeconds(60));
+
+                Assert.True(valid.ExitCode == 0, $"{kind}: {valid.Stdout}{valid.Stderr}");
+                Assert.True(invalid.ExitCode == 1 && invalid.Stdout.Contains("schema_version", StringComparison.Ordinal), $"{kind} broken: {invalid.Stdout}{invalid.Stderr}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
