@@ -8,11 +8,6 @@ internal sealed class UpdateOptionsValidator : IValidateOptions<UpdateOptions>
     public ValidateOptionsResult Validate(string? name, UpdateOptions options)
     {
         var failures = new List<string>();
-        if (options.TrustedKeys is { } keys && !Directory.Exists(keys))
-        {
-            failures.Add($"Updates:TrustedKeys: the folder {keys} does not exist");
-        }
-
         if (options.MaxPackageBytes <= 0)
         {
             failures.Add("Updates:MaxPackageBytes must be positive");
