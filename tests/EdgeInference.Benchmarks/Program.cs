@@ -29,6 +29,13 @@ if (args.Contains("--forwarding"))
     return;
 }
 
+if (args.Contains("--rollout"))
+{
+    // Only a staged rollout over ten in-process agents: wall time and where install time goes.
+    await RolloutCost.PrintAsync(10);
+    return;
+}
+
 if (args.Contains("--drift"))
 {
     // Only the cost of drift sketches on the hot path, per value and against inference.
