@@ -52,7 +52,7 @@ public sealed class CommandService : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                foreach (var command in _store.ListCommands(null).Where(c => !c.Final))
+                foreach (var command in _store.ListOpenCommands())
                 {
                     await SendDueAsync(command, stoppingToken).ConfigureAwait(false);
                 }

@@ -38,6 +38,9 @@ public interface IFleetStore : IDisposable
 
     IReadOnlyList<CommandRecord> ListCommands(string? deviceId);
 
+    /// <summary>Commands still waiting for their final reply (the ones worth sending again), oldest first.</summary>
+    IReadOnlyList<CommandRecord> ListOpenCommands();
+
     void SaveCommand(CommandRecord command);
 
     /// <summary>Reads, changes and saves one command atomically (no other write to it in between); false when there is none.</summary>

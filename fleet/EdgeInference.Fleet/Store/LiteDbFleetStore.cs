@@ -21,6 +21,7 @@ public sealed class LiteDbFleetStore : IFleetStore
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _database = DurableLiteDatabase.Open(path);
         _database.GetCollection("commands").EnsureIndex("device");
+        _database.GetCollection("commands").EnsureIndex("final");
         _database.GetCollection("events").EnsureIndex("rollout");
     }
 
@@ -70,10 +71,13 @@ public sealed class LiteDbFleetStore : IFleetStore
     public IReadOnlyList<CommandRecord> ListCommands(string? deviceId) =>
         List("commands", FleetJsonContext.Default.CommandRecord, deviceId is null ? null : Query.EQ("device", deviceId)).OrderBy(c => c.CreatedAt).ToArray();
 
+    public IReadOnlyList<CommandRecord> ListOpenCommands() =>
+        List("commands", FleetJsonContext.Default.CommandRecord, Query.EQ("final", false)).OrderBy(c => c.CreatedAt).ToArray();
+
     public void SaveCommand(CommandRecord command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, new BsonDocument { ["device"] = command.DeviceId });
+        Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, new BsonDocument { ["device"] = command.DeviceId, ["final"] = command.Final });
     }
 
     public bool UpdateCommand(string id, Func<CommandRecord, bool> change)

@@ -41,33 +41,9 @@ public sealed class ContractTests
         Assert.Contains(commands, c => c.Message.Command == "rollback");
         Assert.Contains(payloads["reply"], r => JsonNode.Parse(r)!["step"]?.GetValue<string>() == "download");
 
-        var work = TestPaths.NewTempDirectory("contract");
-        try
+        foreach (var (kind, list) in payloads)
         {
-            foreach (var (kind, list) in payloads)
-            {
-                var files = list.Select((p, i) =>
-                {
-                    var file = Path.Combine(work, $"{kind}-{i}.json");
-                    File.WriteAllBytes(file, p);
-                    return file;
-                }).ToArray();
-                var broken = Path.Combine(work, $"{kind}-broken.json");
-                var mutated = JsonNode.Parse(list[0])!.AsObject();
-                mutated["schema_version"] = 99;
-                File.WriteAllText(broken, mutated.ToJsonString());
-                var schema = Path.Combine(TestPaths.RepositoryRoot, "docs", "mqtt", "schemas", $"{kind}.schema.json");
-
-                var valid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, .. files], TimeSpan.FromSeconds(60));
-                var invalid = await NodeScript.RunAsync(Path.Combine("schema-check", "validate.js"), [schema, broken], TimeSpan.FromSeconds(60));
-
-                Assert.True(valid.ExitCode == 0, $"{kind}: {valid.Stdout}{valid.Stderr}");
-                Assert.True(invalid.ExitCode == 1 && invalid.Stdout.Contains("schema_version", StringComparison.Ordinal), $"{kind} broken: {invalid.Stdout}{invalid.Stderr}");
-            }
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
+            await SchemaCheck.AssertValidAsync(kind, list, broken => broken["schema_version"] = 99, "schema_version");
         }
     }
 }
