@@ -134,4 +134,44 @@ public sealed class RolloutTests
             Assert.Equal(1L, agent.Models.Find("ranker")!.Versions.Single().Version);
         }
     }
+
+    [Fact]
+    public async Task Rollout_WithAnOfflineDevice_CompletesAfterItsTimeout_AndTheDeviceAndALateJoinerGetTheVersionWhenTheyConnect()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        await bed.StartAgentsAsync(2, v1, _ => []);
+
+        // A device the fleet knows, offline when the rollout starts.
+        async Task<AgentHost> StartDeviceAsync(string id, string secret)
+        {
+            var agent = await AgentHost.StartAsync(Path.Combine(bed.Root, id, "models"), Path.Combine(bed.Root, id, "data"), bed.Fleet.AgentArguments(id, secret, bed.TrustedKeys));
+            await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(id)?.Online == true, TimeSpan.FromSeconds(20), $"{id} online");
+            return agent;
+        }
+
+        v1.InstallAsFirstVersion(Path.Combine(bed.Root, "away", "models"));
+        var awaySecret = await bed.Fleet.EnrollAsync("away");
+        await (await StartDeviceAsync("away", awaySecret)).DisposeAsync();
+        await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice("away")?.Online == false, TimeSpan.FromSeconds(20), "away offline");
+
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s", ["offline_timeout"] = "2s" });
+        var done = await bed.Fleet.WaitForRolloutAsync(started!["rollout"]!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(60), "completed", "paused");
+        Assert.Equal("completed", done["rollout"]!["state"]!.GetValue<string>());
+        Assert.Equal(2, done["counts"]!["installed"]!.GetValue<int>());
+        Assert.Equal(1, done["counts"]!["offline"]!.GetValue<int>());
+
+        // Back online: the pending deploy reaches it. A device enrolled only now gets the version too.
+        await using var back = await StartDeviceAsync("away", awaySecret);
+        v1.InstallAsFirstVersion(Path.Combine(bed.Root, "newcomer", "models"));
+        await using var newcomer = await StartDeviceAsync("newcomer", await bed.Fleet.EnrollAsync("newcomer"));
+        foreach (var id in new[] { "away", "newcomer" })
+        {
+            await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(id)!.ServingVersion("scorer") == "2.0.0", TimeSpan.FromSeconds(30), $"{id} on 2.0.0");
+        }
+
+        Assert.Equal(2L, back.Models.Find("scorer")!.Versions.Single().Version);
+    }
 }
