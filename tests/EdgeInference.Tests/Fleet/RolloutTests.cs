@@ -174,4 +174,42 @@ public sealed class RolloutTests
 
         Assert.Equal(2L, back.Models.Find("scorer")!.Versions.Single().Version);
     }
+
+    [Fact]
+    public async Task Rollout_NeedingApproval_WaitsAfterEachStage_AndFollowsPromotePauseResumeAndAbort()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        await bed.StartAgentsAsync(4, v1, _ => []);
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject
+        {
+            ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,2,3,100%", ["soak"] = "0s", ["require_approval"] = true,
+        });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        async Task<JsonNode> ActAsync(string action) => (await bed.Fleet.SendAsync(HttpMethod.Post, $"rollouts/{id}/{action}", null))!;
+        static string State(JsonNode view) => view["rollout"]!["state"]!.GetValue<string>();
+
+        var waiting = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "waiting_approval");
+        Assert.Single(waiting["devices"]!.AsArray());
+        var promoted = await ActAsync("promote");
+        Assert.Equal(1, promoted["rollout"]!["stage"]!.GetValue<int>());
+        waiting = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "waiting_approval");
+        Assert.Equal(2, waiting["devices"]!.AsArray().Count);
+
+        Assert.Equal("paused", State(await ActAsync("pause")));
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => ActAsync("pause"));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, refused.StatusCode);
+        // Resumed, the stage's gates still pass, so it is back to waiting for approval at once.
+        Assert.Contains(State(await ActAsync("resume")), new[] { "running", "waiting_approval" });
+        await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "waiting_approval");
+        Assert.Equal("aborted", State(await ActAsync("abort")));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var aborted = await bed.Fleet.RolloutAsync(id);
+        Assert.Equal("aborted", State(aborted!));
+        Assert.Equal(2, aborted!["devices"]!.AsArray().Count);
+        Assert.Equal(["started", "waiting_approval", "promoted", "waiting_approval", "paused", "resumed", "waiting_approval", "aborted"],
+            aborted["events"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
+    }
 }
