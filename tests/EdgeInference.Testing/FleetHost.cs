@@ -44,11 +44,18 @@ public sealed class FleetHost : IAsyncDisposable
 
     public IFleetStore Store => App.Services.GetRequiredService<IFleetStore>();
 
-    public static async Task<FleetHost> StartAsync(string? data = null, params string[] extraArgs)
+    public static Task<FleetHost> StartAsync(string? data = null, params string[] extraArgs) =>
+        StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), extraArgs);
+
+    /// <summary>Stops this fleet service and starts a new one on the same data and ports, as a restart would.</summary>
+    public async Task<FleetHost> RestartAsync()
     {
-        data ??= TestPaths.NewTempDirectory("fleet-data");
-        var httpPort = FreePort.Next();
-        var mqttPort = FreePort.Next();
+        await DisposeAsync();
+        return await StartAsync(Data, HttpPort, MqttPort, []);
+    }
+
+    private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, string[] extraArgs)
+    {
         string[] args =
         [
             "--urls", $"http://127.0.0.1:{httpPort}", "--mqtt-port", mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-bind", "127.0.0.1",

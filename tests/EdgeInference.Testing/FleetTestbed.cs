@@ -22,7 +22,7 @@ public sealed class FleetTestbed : IAsyncDisposable
         File.WriteAllText(Path.Combine(TrustedKeys, "operator.pub.pem"), Key.PublicKeyPem());
     }
 
-    public FleetHost Fleet { get; }
+    public FleetHost Fleet { get; private set; }
 
     public string Root { get; }
 
@@ -65,6 +65,9 @@ public sealed class FleetTestbed : IAsyncDisposable
             () => _agents.All(a => Fleet.Store.GetDevice(IdOf(a))?.Online == true && Fleet.Store.GetDevice(IdOf(a))!.ServingVersion(installed.Manifest.Name) is not null),
             TimeSpan.FromSeconds(60), "every agent online with its model");
     }
+
+    /// <summary>Restarts the fleet service on the same data and ports; the agents reconnect by themselves.</summary>
+    public async Task RestartFleetAsync() => Fleet = await Fleet.RestartAsync();
 
     public string IdOf(AgentHost agent) => DeviceId(_agents.IndexOf(agent));
 

@@ -212,4 +212,28 @@ public sealed class RolloutTests
         Assert.Equal(["started", "waiting_approval", "promoted", "waiting_approval", "paused", "resumed", "waiting_approval", "aborted"],
             aborted["events"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Rollout_AcrossARestartOfTheFleetService_KeepsItsStateAndHistoryAndCompletes()
+    {
+        await using var bed = await FleetTestbed.StartAsync();
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        await bed.StartAgentsAsync(3, v1, _ => []);
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,100%", ["soak"] = "0s", ["require_approval"] = true });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        var before = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "waiting_approval");
+
+        await bed.RestartFleetAsync();
+
+        var after = await bed.Fleet.RolloutAsync(id);
+        Assert.Equal("waiting_approval", after!["rollout"]!["state"]!.GetValue<string>());
+        Assert.Equal(before["devices"]!.ToJsonString(), after["devices"]!.ToJsonString());
+        await AgentHost.WaitUntilAsync(() => bed.Agents.All(a => bed.Fleet.Store.GetDevice(bed.IdOf(a))!.Online), TimeSpan.FromSeconds(30), "the agents reconnected");
+        await bed.Fleet.SendAsync(HttpMethod.Post, $"rollouts/{id}/promote", null);
+        var done = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(60), "completed");
+        Assert.Equal(["started", "waiting_approval", "promoted", "completed"], done["events"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.All(done["devices"]!.AsArray(), d => Assert.Equal("installed", d!["state"]!.GetValue<string>()));
+    }
 }
