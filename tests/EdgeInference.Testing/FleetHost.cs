@@ -35,7 +35,8 @@ public sealed class FleetHost : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{HttpPort}";
 
-    public string MqttUrl => $"mqtt://127.0.0.1:{MqttPort}";
+    /// <summary>The broker devices use: the embedded one, or the external one given with <c>--mqtt-url</c>.</summary>
+    public string MqttUrl => App.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().BrokerUrl;
 
     public string Data { get; }
 

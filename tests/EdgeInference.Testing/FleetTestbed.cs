@@ -33,10 +33,10 @@ public sealed class FleetTestbed : IAsyncDisposable
 
     public IReadOnlyList<AgentHost> Agents => _agents;
 
-    public static async Task<FleetTestbed> StartAsync()
+    public static async Task<FleetTestbed> StartAsync(params string[] fleetArgs)
     {
         var root = TestPaths.NewTempDirectory("fleet-testbed");
-        var fleet = await FleetHost.StartAsync(Path.Combine(root, "fleet"));
+        var fleet = await FleetHost.StartAsync(Path.Combine(root, "fleet"), fleetArgs);
         return new FleetTestbed(fleet, root);
     }
 

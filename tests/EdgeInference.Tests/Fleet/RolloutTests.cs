@@ -236,4 +236,25 @@ public sealed class RolloutTests
         Assert.Equal(["started", "waiting_approval", "promoted", "completed"], done["events"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
         Assert.All(done["devices"]!.AsArray(), d => Assert.Equal("installed", d!["state"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Rollout_ThroughAnExternalMosquittoBroker_CompletesLikeThroughTheEmbeddedOne()
+    {
+        await using var mosquitto = await MosquittoBroker.StartAsync();
+        await using var bed = await FleetTestbed.StartAsync("--mqtt-url", mosquitto.Url);
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        await bed.PushAsync(v1);
+        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        await bed.StartAgentsAsync(3, v1, _ => []);
+
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,100%", ["soak"] = "0s" });
+        var done = await bed.Fleet.WaitForRolloutAsync(started!["rollout"]!["id"]!.GetValue<string>(), TimeSpan.FromSeconds(60), "completed", "paused");
+
+        Assert.Equal("completed", done["rollout"]!["state"]!.GetValue<string>());
+        Assert.StartsWith(mosquitto.Url, bed.Fleet.MqttUrl, StringComparison.Ordinal);
+        foreach (var agent in bed.Agents)
+        {
+            await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(bed.IdOf(agent))!.ServingVersion("scorer") == "2.0.0", TimeSpan.FromSeconds(20), $"{bed.IdOf(agent)} on 2.0.0");
+        }
+    }
 }
