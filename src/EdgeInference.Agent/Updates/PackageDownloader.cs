@@ -53,6 +53,11 @@ public sealed class PackageDownloader
                 File.Move(part, done, overwrite: true);
                 return done;
             }
+            catch (PackageRejectedException)
+            {
+                File.Delete(part); // refused bytes are never kept, nor resumed from
+                throw;
+            }
             catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
                 last = ex;
@@ -81,7 +86,6 @@ public sealed class PackageDownloader
 
         if (hash != file.Sha256)
         {
-            File.Delete(part);
             throw new PackageRejectedException(RejectionReasons.HashMismatch, $"{file.Path}: its SHA-256 is {hash}, the signed manifest says {file.Sha256}");
         }
     }
@@ -152,7 +156,6 @@ public sealed class PackageDownloader
 
                 if (output.Length + read > file.Size)
                 {
-                    output.SetLength(0);
                     throw new PackageRejectedException(RejectionReasons.TooLarge, $"{file.Path}: the server sent more than the signed {file.Size} bytes");
                 }
 
