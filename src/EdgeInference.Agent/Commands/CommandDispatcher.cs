@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using Microsoft.Extensions.Hosting;
@@ -14,15 +15,20 @@ namespace EdgeInference.Agent.Commands;
 /// </summary>
 internal sealed class CommandDispatcher : IHostedService
 {
+    /// <summary>The log lines a <c>collect_logs</c> reply carries (the newest).</summary>
+    private const int MaxLogLines = 300;
+
     private readonly MqttLink _link;
     private readonly UpdateService _updates;
     private readonly CommandReporter _reporter;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly RecentLogs _logs;
     private readonly TimeProvider _time;
     private readonly ILogger<CommandDispatcher> _logger;
 
-    public CommandDispatcher(MqttLink link, UpdateService updates, CommandReporter reporter, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<CommandDispatcher> logger)
+    public CommandDispatcher(MqttLink link, UpdateService updates, CommandReporter reporter, IHostApplicationLifetime lifetime, RecentLogs logs, TimeProvider time, ILogger<CommandDispatcher> logger)
     {
+        _logs = logs;
         _link = link;
         _updates = updates;
         _reporter = reporter;
@@ -86,6 +92,10 @@ internal sealed class CommandDispatcher : IHostedService
                 await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Message = "restarting", Final = true }, cancellationToken).ConfigureAwait(false);
                 UpdateLog.Restarting(_logger, command.Id);
                 _lifetime.StopApplication();
+                break;
+            case CommandNames.CollectLogs:
+                await _reporter.ReplyAsync(
+                    new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Lines = _logs.Last(MaxLogLines), Final = true }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await RejectAsync(command, "unsupported", $"'{name}' is not supported by this agent version yet", cancellationToken).ConfigureAwait(false);

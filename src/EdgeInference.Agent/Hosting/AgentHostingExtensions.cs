@@ -77,6 +77,9 @@ public static class AgentHostingExtensions
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
         builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).Concat(DriftHostingExtensions.SwitchMappings).Concat(UpdateHostingExtensions.SwitchMappings).ToDictionary());
         builder.Host.UseSystemd();
+        var recentLogs = new RecentLogs(1000, TimeProvider.System);
+        builder.Logging.AddProvider(recentLogs);
+        builder.Services.AddSingleton(recentLogs);
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
         var services = builder.Services;
