@@ -94,6 +94,16 @@ public sealed class FleetTestbed : IAsyncDisposable
         return new Package(manifest, signed, files);
     }
 
+    /// <summary>Builds and pushes 1.0.0 and 2.0.0 of <paramref name="name"/>, signed, each with golden vectors of its own model.</summary>
+    public async Task<(Package V1, Package V2)> PushTwoVersionsAsync(string name, byte[] v1, byte[] v2)
+    {
+        var first = BuildPackage(name, "1.0.0", v1, goldenFrom: v1, Key);
+        var second = BuildPackage(name, "2.0.0", v2, goldenFrom: v2, Key);
+        await PushAsync(first);
+        await PushAsync(second);
+        return (first, second);
+    }
+
     public Task PushAsync(Package package)
     {
         ArgumentNullException.ThrowIfNull(package);

@@ -69,10 +69,13 @@ public sealed class InstalledPackages
         return version;
     }
 
-    /// <summary>The package version the model serves (its highest version folder), or null.</summary>
-    public SemanticVersion? ServingVersion(string model)
+    /// <summary>The package version the model serves (its highest version folder) as written, or null.</summary>
+    public string? ServingVersionText(string model)
     {
         var slots = Slots(model);
-        return slots.Count > 0 && VersionOf(model, slots[^1]) is { } text && SemanticVersion.TryParse(text, out var version) ? version : null;
+        return slots.Count > 0 ? VersionOf(model, slots[^1]) : null;
     }
+
+    /// <summary>The package version the model serves, or null.</summary>
+    public SemanticVersion? ServingVersion(string model) => SemanticVersion.TryParse(ServingVersionText(model), out var version) ? version : null;
 }

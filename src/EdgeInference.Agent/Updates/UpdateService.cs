@@ -92,7 +92,7 @@ public sealed class UpdateService : BackgroundService
                 var from = record.Version;
                 _installer.Remove(record.Model, record.Slot);
                 Finish(record, UpdatePhases.RolledBack, "crash_loop", message);
-                UpdateLog.RolledBack(_logger, record.Model, from, ServingVersion(record.Model) ?? "none", "crash_loop");
+                UpdateLog.RolledBack(_logger, record.Model, from, _installer.Installed.ServingVersionText(record.Model) ?? "none", "crash_loop");
                 _reporter.Reply(Reply(record, ReplyStates.RolledBack, "rollback", final: true));
             }
             else
@@ -375,7 +375,7 @@ public sealed class UpdateService : BackgroundService
         }
 
         var slots = _installer.Installed.Slots(model);
-        var serving = slots.Count > 0 ? _installer.Installed.VersionOf(model, slots[^1]) : null;
+        var serving = _installer.Installed.ServingVersionText(model);
         if (command.ToVersion is { } target && serving is not null && SemanticVersion.TryParse(target, out var to)
             && SemanticVersion.TryParse(serving, out var current) && current.CompareTo(to) <= 0)
         {
@@ -400,17 +400,11 @@ public sealed class UpdateService : BackgroundService
             Finish(record, UpdatePhases.RolledBack, "rollback_command", command.Reason ?? "rolled back on command");
         }
 
-        var now = ServingVersion(model);
+        var now = _installer.Installed.ServingVersionText(model);
         UpdateLog.RolledBack(_logger, model, serving ?? slots[^1].ToString(System.Globalization.CultureInfo.InvariantCulture), now ?? "none", command.Reason ?? "command");
         await _reporter.ReplyAsync(
             new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Model = model, Version = serving, ServingVersion = now, Reason = command.Reason, Final = true },
             cancellationToken).ConfigureAwait(false);
-    }
-
-    private string? ServingVersion(string model)
-    {
-        var slots = _installer.Installed.Slots(model);
-        return slots.Count > 0 ? _installer.Installed.VersionOf(model, slots[^1]) : null;
     }
 
     private async Task StepAsync(UpdateRecord record, string step, CancellationToken cancellationToken)
@@ -469,7 +463,7 @@ public sealed class UpdateService : BackgroundService
         Message = record.Message,
         Model = record.Model,
         Version = record.Version,
-        ServingVersion = ServingVersion(record.Model),
+        ServingVersion = _installer.Installed.ServingVersionText(record.Model),
         GoldenPassed = record.GoldenPassed,
         GoldenTotal = record.GoldenTotal,
         Final = final,

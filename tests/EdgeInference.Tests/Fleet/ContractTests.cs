@@ -15,9 +15,7 @@ public sealed class ContractTests
         await using var bed = await FleetTestbed.StartAsync();
         var v1Model = OnnxModelBuilder.Mlp(8, [16], seed: 1);
         var v2Model = OnnxModelBuilder.Mlp(8, [16], seed: 2);
-        var v1 = bed.BuildPackage("scorer", "1.0.0", v1Model, goldenFrom: v1Model, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", v2Model, goldenFrom: v2Model, bed.Key));
+        var (v1, _) = await bed.PushTwoVersionsAsync("scorer", v1Model, v2Model);
         await bed.StartAgentsAsync(1, v1, _ => []);
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s" });
         var id = started!["rollout"]!["id"]!.GetValue<string>();

@@ -19,9 +19,18 @@ public sealed class DeviceCommandTests
         {
             var sent = await bed.Fleet.SendAsync(HttpMethod.Post, $"devices/{device}/commands", new JsonObject { ["command"] = command });
             var id = sent!["id"]!.GetValue<string>();
-            JsonNode? record = null;
-            await AgentHost.WaitUntilAsync(() => (record = bed.Fleet.SendAsync(HttpMethod.Get, $"commands/{id}", null).Result)!["final"]!.GetValue<bool>(), TimeSpan.FromSeconds(20), $"the reply to {command}");
-            return record!["replies"]!.AsArray()[^1]!;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (true)
+            {
+                var record = await bed.Fleet.SendAsync(HttpMethod.Get, $"commands/{id}", null);
+                if (record!["final"]!.GetValue<bool>())
+                {
+                    return record["replies"]!.AsArray()[^1]!;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"no final reply to {command}: {record.ToJsonString()}");
+                await Task.Delay(50);
+            }
         }
 
         Assert.Equal("succeeded", (await SendAsync("reload"))["state"]!.GetValue<string>());

@@ -16,10 +16,7 @@ public sealed class RolloutTests
     public async Task Rollout_OfAGoodVersion_AdvancesStageByStageAndEndsWithEveryDeviceOnIt()
     {
         await using var bed = await FleetTestbed.StartAsync();
-        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
-        var v2 = bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(v2);
+        var (v1, v2) = await bed.PushTwoVersionsAsync("scorer", V1, V2);
         await bed.StartAgentsAsync(Devices, v1, i => ["site=lab"]);
 
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject
@@ -92,10 +89,7 @@ public sealed class RolloutTests
         await using var bed = await FleetTestbed.StartAsync();
         var fast = OnnxModelBuilder.Mlp(256, [8], seed: 1);
         var slow = OnnxModelBuilder.Mlp(256, [1024, 1024, 1024], seed: 4);
-        var v1 = bed.BuildPackage("ranker", "1.0.0", fast, goldenFrom: fast, bed.Key);
-        var v4 = bed.BuildPackage("ranker", "4.0.0", slow, goldenFrom: slow, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(v4);
+        var (v1, _) = await bed.PushTwoVersionsAsync("ranker", fast, slow);
         await bed.StartAgentsAsync(Devices, v1, i => []);
 
         using var traffic = new CancellationTokenSource();
@@ -115,7 +109,7 @@ public sealed class RolloutTests
 
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject
         {
-            ["model"] = "ranker", ["version"] = "4.0.0", ["stages"] = "2,100%", ["soak"] = "3s",
+            ["model"] = "ranker", ["version"] = "2.0.0", ["stages"] = "2,100%", ["soak"] = "3s",
             ["gates"] = new JsonArray("install_rate>=1", "golden_rate>=1", "error_rate<=0.01", "p95_ratio<=3"), ["on_failure"] = "rollback",
         });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
@@ -139,9 +133,7 @@ public sealed class RolloutTests
     public async Task Rollout_WithAnOfflineDevice_CompletesAfterItsTimeout_AndTheDeviceAndALateJoinerGetTheVersionWhenTheyConnect()
     {
         await using var bed = await FleetTestbed.StartAsync();
-        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        var (v1, _) = await bed.PushTwoVersionsAsync("scorer", V1, V2);
         await bed.StartAgentsAsync(2, v1, _ => []);
 
         // A device the fleet knows, offline when the rollout starts.
@@ -179,9 +171,7 @@ public sealed class RolloutTests
     public async Task Rollout_NeedingApproval_WaitsAfterEachStage_AndFollowsPromotePauseResumeAndAbort()
     {
         await using var bed = await FleetTestbed.StartAsync();
-        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        var (v1, _) = await bed.PushTwoVersionsAsync("scorer", V1, V2);
         await bed.StartAgentsAsync(4, v1, _ => []);
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject
         {
@@ -217,9 +207,7 @@ public sealed class RolloutTests
     public async Task Rollout_AcrossARestartOfTheFleetService_KeepsItsStateAndHistoryAndCompletes()
     {
         await using var bed = await FleetTestbed.StartAsync();
-        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        var (v1, _) = await bed.PushTwoVersionsAsync("scorer", V1, V2);
         await bed.StartAgentsAsync(3, v1, _ => []);
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,100%", ["soak"] = "0s", ["require_approval"] = true });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
@@ -242,9 +230,7 @@ public sealed class RolloutTests
     {
         await using var mosquitto = await MosquittoBroker.StartAsync();
         await using var bed = await FleetTestbed.StartAsync("--mqtt-url", mosquitto.Url);
-        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
-        await bed.PushAsync(v1);
-        await bed.PushAsync(bed.BuildPackage("scorer", "2.0.0", V2, goldenFrom: V2, bed.Key));
+        var (v1, _) = await bed.PushTwoVersionsAsync("scorer", V1, V2);
         await bed.StartAgentsAsync(3, v1, _ => []);
 
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,100%", ["soak"] = "0s" });
