@@ -34,8 +34,11 @@ internal static class RolloutsCommands
         var onFailure = new Option<string?>("--on-failure") { Description = "pause (default) or rollback" };
         var approval = new Option<bool>("--require-approval") { Description = "Wait for promote after each passing stage" };
         var offline = new Option<string?>("--offline-timeout") { Description = "How long offline devices may hold up a stage (default 10m)" };
+        var shadow = new Option<int?>("--shadow") { Description = "Live requests each device's new version replays in shadow mode before switching (adds the gate agreement>=0.9 by default)" };
+        var shadowTimeout = new Option<string?>("--shadow-timeout") { Description = "The longest a device waits for those requests (default 1m)" };
+        var shadowTolerance = new Option<double?>("--shadow-tolerance") { Description = "How close single-value outputs must be to agree (default 0.05)" };
         var command = new Command("start", "Start a staged rollout");
-        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, approval, offline })
+        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, approval, offline, shadow, shadowTimeout, shadowTolerance })
         {
             command.Options.Add(option);
         }
@@ -53,6 +56,9 @@ internal static class RolloutsCommands
                 ["on_failure"] = parse.GetValue(onFailure),
                 ["require_approval"] = parse.GetValue(approval),
                 ["offline_timeout"] = parse.GetValue(offline),
+                ["shadow_requests"] = parse.GetValue(shadow),
+                ["shadow_timeout"] = parse.GetValue(shadowTimeout),
+                ["shadow_tolerance"] = parse.GetValue(shadowTolerance),
             };
             if (parse.GetValue(gates) is { Length: > 0 } list)
             {
@@ -203,12 +209,12 @@ internal static class RolloutsCommands
             cli.Console.MarkupLine($"  {Markup.Escape(reason)}");
         }
 
-        var devices = new Table().AddColumns("Device", "Stage", "State", "Serving", "Reason");
+        var devices = new Table().AddColumns("Device", "Stage", "State", "Serving", "Agreement", "Reason");
         foreach (var d in view?["devices"]?.AsArray() ?? [])
         {
             devices.AddRow(
                 Markup.Escape(CliContext.Text(d?["device_id"])), ((d?["stage"]?.GetValue<int>() ?? 0) + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(CliContext.Text(d?["state"])),
-                Markup.Escape(CliContext.Text(d?["serving_version"])), Markup.Escape(CliContext.Text(d?["reason"])));
+                Markup.Escape(CliContext.Text(d?["serving_version"])), Markup.Escape(CliContext.Text(d?["shadow_agreement"])), Markup.Escape(CliContext.Text(d?["reason"])));
         }
 
         cli.Console.Write(devices);

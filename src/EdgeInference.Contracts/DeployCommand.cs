@@ -15,4 +15,10 @@ public sealed class DeployCommand
 
     /// <summary>The longest shadow mode lasts, in seconds, before the agreement so far is reported.</summary>
     public double ShadowSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How close a single-value output must be to the serving version's to agree: within
+    /// <c>tolerance × (1 + |served|)</c>. Outputs with several classes agree when the top class is the same.
+    /// </summary>
+    public double ShadowTolerance { get; set; } = 0.05;
 }

@@ -244,7 +244,13 @@ public sealed class FleetApi
                 Target = request.Target ?? "",
                 Stages = RolloutParser.ParseStages(request.Stages ?? "1,10%,50%,100%"),
                 Soak = RolloutParser.ParseDuration(request.Soak ?? "5m", "soak"),
-                Gates = (request.Gates is { Count: > 0 } gates ? gates : ["install_rate>=1", "golden_rate>=1"]).Select(RolloutParser.ParseGate).ToList(),
+                Gates = (request.Gates is { Count: > 0 } gates ? gates : DefaultGates(request)).Select(RolloutParser.ParseGate).ToList(),
+                Shadow = request.ShadowRequests is > 0 ? new RolloutShadow
+                {
+                    Requests = request.ShadowRequests.Value,
+                    Timeout = RolloutParser.ParseDuration(request.ShadowTimeout ?? "1m", "shadow timeout"),
+                    Tolerance = request.ShadowTolerance ?? 0.05,
+                } : null,
                 OnFailure = request.OnFailure ?? "pause",
                 RequireApproval = request.RequireApproval,
                 OfflineTimeout = RolloutParser.ParseDuration(request.OfflineTimeout ?? "10m", "offline timeout"),
@@ -255,6 +261,11 @@ public sealed class FleetApi
         catch (FormatException ex)
         {
             return Error(400, ex.Message);
+        }
+
+        if (request.ShadowRequests is < 0 or > 100_000 || rollout.Shadow is { } shadow && (shadow.Timeout > TimeSpan.FromDays(1) || !(shadow.Tolerance >= 0)))
+        {
+            return Error(400, "shadow mode takes 0–100000 requests, a timeout up to 1d and a tolerance ≥ 0");
         }
 
         if (rollout.OnFailure is not ("pause" or "rollback"))
@@ -272,6 +283,9 @@ public sealed class FleetApi
             return Error(ex.Status, ex.Message);
         }
     }
+
+    private static List<string> DefaultGates(RolloutRequest request) =>
+        request.ShadowRequests is > 0 ? ["install_rate>=1", "golden_rate>=1", "agreement>=0.9"] : ["install_rate>=1", "golden_rate>=1"];
 
     private async Task<IResult> ActAsync(string id, string action, HttpContext context)
     {

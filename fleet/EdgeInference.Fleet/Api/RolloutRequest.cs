@@ -16,13 +16,22 @@ public sealed class RolloutRequest
     /// <summary>Soak per stage, e.g. <c>5m</c> (the default).</summary>
     public string? Soak { get; set; }
 
-    /// <summary>Gates, e.g. <c>error_rate&lt;=0.01</c>; default <c>install_rate&gt;=1</c> and <c>golden_rate&gt;=1</c>.</summary>
+    /// <summary>Gates, e.g. <c>error_rate&lt;=0.01</c>; default <c>install_rate&gt;=1</c> and <c>golden_rate&gt;=1</c>, and <c>agreement&gt;=0.9</c> with shadow mode.</summary>
     public List<string>? Gates { get; set; }
 
     /// <summary><c>pause</c> (default) or <c>rollback</c>.</summary>
     public string? OnFailure { get; set; }
 
     public bool RequireApproval { get; set; }
+
+    /// <summary>Live requests each device's new version replays in shadow mode before switching (0 or absent: none).</summary>
+    public int? ShadowRequests { get; set; }
+
+    /// <summary>The longest a device waits for those requests, e.g. <c>1m</c> (the default).</summary>
+    public string? ShadowTimeout { get; set; }
+
+    /// <summary>How close single-value outputs must be to agree (default 0.05, relative to 1 + |served|).</summary>
+    public double? ShadowTolerance { get; set; }
 
     /// <summary>How long an offline device may hold up a stage, e.g. <c>10m</c> (the default).</summary>
     public string? OfflineTimeout { get; set; }

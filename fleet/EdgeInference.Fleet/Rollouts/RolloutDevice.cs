@@ -28,6 +28,9 @@ public sealed class RolloutDevice
 
     public double? ShadowAgreement { get; set; }
 
+    /// <summary>Live requests the device's new version replayed in shadow mode.</summary>
+    public int? ShadowRequests { get; set; }
+
     internal RolloutAssignment? Assignment { get; set; }
 
     internal DeviceRecord? Device { get; set; }

@@ -126,7 +126,9 @@ public sealed class RolloutEngine : BackgroundService
             var last = command?.Last;
             view.GoldenPassed = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenPassed;
             view.GoldenTotal = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenTotal;
-            view.ShadowAgreement = command?.Replies.LastOrDefault(r => r.ShadowAgreement is not null)?.ShadowAgreement;
+            var shadowed = command?.Replies.LastOrDefault(r => r.ShadowRequests is not null);
+            view.ShadowAgreement = shadowed?.ShadowAgreement;
+            view.ShadowRequests = shadowed?.ShadowRequests;
             view.Reason = last?.Reason;
             view.Message = last?.Message;
             view.State = (assignment.CommandId.Length == 0, command) switch
@@ -301,7 +303,14 @@ public sealed class RolloutEngine : BackgroundService
                 {
                     Command = CommandNames.Deploy,
                     Model = rollout.Model,
-                    Deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed },
+                    Deploy = new DeployCommand
+                    {
+                        PackageUrl = PackageUrl(rollout),
+                        Package = package.Signed,
+                        ShadowRequests = rollout.Shadow?.Requests ?? 0,
+                        ShadowSeconds = rollout.Shadow?.Timeout.TotalSeconds ?? 60,
+                        ShadowTolerance = rollout.Shadow?.Tolerance ?? 0.05,
+                    },
                 };
                 // Saved before it is sent: a restart between the two finds the assignment and its command.
                 message.Id = $"deploy-{Guid.NewGuid():N}";

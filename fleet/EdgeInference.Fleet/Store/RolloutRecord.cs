@@ -21,6 +21,9 @@ public sealed class RolloutRecord
 
     public List<RolloutGate> Gates { get; set; } = [];
 
+    /// <summary>Shadow mode before each device switches; null: none.</summary>
+    public RolloutShadow? Shadow { get; set; }
+
     /// <summary><c>pause</c> or <c>rollback</c>: what a failing gate does.</summary>
     public string OnFailure { get; set; } = "pause";
 

@@ -68,7 +68,7 @@ public static class GoldenRunner
                 using var response = await model.InferAsync(request, cancellationToken).ConfigureAwait(false);
                 foreach (var expected in test.Expected)
                 {
-                    var index = IndexOf(model.Outputs, expected.Name);
+                    var index = model.OutputIndex(expected.Name);
                     if (index < 0 || response.Outputs[index] is not { } actual)
                     {
                         return $"the model has no output '{expected.Name}'";
@@ -112,19 +112,6 @@ public static class GoldenRunner
         }
 
         return null;
-    }
-
-    private static int IndexOf(IReadOnlyList<TensorSpec> specs, string name)
-    {
-        for (var i = 0; i < specs.Count; i++)
-        {
-            if (specs[i].Name == name)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>The case's inputs as an Open Inference Protocol v2 request body.</summary>

@@ -1,6 +1,8 @@
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Shadow;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 using Microsoft.AspNetCore.Builder;
@@ -33,6 +35,8 @@ public static class UpdateHostingExtensions
         }
 
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<UpdateOptions>>().Value);
+        services.AddSingleton<ShadowTap>();
+        services.AddSingleton<IPredictionObserver>(sp => sp.GetRequiredService<ShadowTap>());
         services.AddSingleton(sp => new CommandReporter(
             CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<OutboxStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateStateStore(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data));
@@ -43,7 +47,7 @@ public static class UpdateHostingExtensions
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateService(
             sp.GetRequiredService<UpdateInstaller>(), sp.GetRequiredService<UpdateStateStore>(), sp.GetRequiredService<PackageDownloader>(),
-            sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(),
+            sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ShadowTap>(),
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<AgentInfo>().Version, sp.GetRequiredService<MqttOptions>().Password,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UpdateService>>()));
         services.AddHostedService<UpdateRecoveryService>();

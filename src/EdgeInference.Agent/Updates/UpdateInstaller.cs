@@ -87,26 +87,32 @@ public sealed class UpdateInstaller
     }
 
     /// <summary>
-    /// Loads the staged version on its own (which warms it up) and runs its golden vectors. Throws
-    /// <see cref="UpdateFailedException"/>: <c>load_failed</c>, or <c>golden_failed</c> with the outcome in the message.
+    /// Loads the staged version on its own (which warms it up), runs its golden vectors (throwing
+    /// <see cref="GoldenFailedException"/> when one fails), then hands the loaded version to
+    /// <paramref name="andThen"/> (shadow mode) before unloading it.
     /// </summary>
-    public async Task<GoldenOutcome?> TestAsync(string model, long slot, PinnedBufferPool pool, CancellationToken cancellationToken)
+    public async Task<GoldenOutcome?> TestAsync(
+        string model, long slot, PinnedBufferPool pool, Func<ModelVersion, CancellationToken, Task>? andThen, CancellationToken cancellationToken)
     {
         using var staging = new ModelRepository(StagingRoot, _context);
         staging.Reconcile(model, cancellationToken);
         var version = staging.Acquire(model, slot.ToString(CultureInfo.InvariantCulture));
         try
         {
+            GoldenOutcome? outcome = null;
             var goldenFile = Path.Combine(StagedPath(model, slot), PackageRoles.FileNames[PackageRoles.Golden]);
-            if (!File.Exists(goldenFile))
+            if (File.Exists(goldenFile))
             {
-                return null;
+                outcome = await GoldenRunner.RunAsync(version, GoldenRunner.Read(goldenFile), pool, cancellationToken).ConfigureAwait(false);
+                if (!outcome.AllPassed)
+                {
+                    throw new GoldenFailedException(outcome);
+                }
             }
 
-            var outcome = await GoldenRunner.RunAsync(version, GoldenRunner.Read(goldenFile), pool, cancellationToken).ConfigureAwait(false);
-            if (!outcome.AllPassed)
+            if (andThen is not null)
             {
-                throw new GoldenFailedException(outcome);
+                await andThen(version, cancellationToken).ConfigureAwait(false);
             }
 
             return outcome;

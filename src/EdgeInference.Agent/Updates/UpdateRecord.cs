@@ -38,5 +38,18 @@ public sealed class UpdateRecord
 
     public int? GoldenTotal { get; set; }
 
+    /// <summary>Shadow mode as the command asked for it (kept so a resumed update shadows too).</summary>
+    public int ShadowRequestsWanted { get; set; }
+
+    public double ShadowSeconds { get; set; }
+
+    public double ShadowTolerance { get; set; }
+
+    /// <summary>Live requests the new version replayed in shadow mode.</summary>
+    public int? ShadowRequests { get; set; }
+
+    /// <summary>Share of them where it agreed with the serving version.</summary>
+    public double? ShadowAgreement { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 }

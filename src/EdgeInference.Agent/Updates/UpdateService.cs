@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using EdgeInference.Agent.Commands;
+using EdgeInference.Agent.Shadow;
 using EdgeInference.Contracts;
 using EdgeInference.Packaging;
 using EdgeInference.Runtime.Inference;
@@ -19,6 +20,12 @@ namespace EdgeInference.Agent.Updates;
 /// </summary>
 public sealed class UpdateService : BackgroundService
 {
+    private const int MaxShadowRequests = 100_000;
+    private const double MaxShadowSeconds = 86_400;
+
+    /// <summary>Live requests copied ahead of the shadowing version; more are skipped rather than queued.</summary>
+    private const int ShadowBacklog = 16;
+
     private readonly Channel<CommandMessage> _queue = Channel.CreateBounded<CommandMessage>(new BoundedChannelOptions(64) { SingleReader = true });
     private readonly Dictionary<string, (UpdateRecord Record, DateTimeOffset Until)> _probation = new(StringComparer.Ordinal);
     private readonly UpdateInstaller _installer;
@@ -27,6 +34,7 @@ public sealed class UpdateService : BackgroundService
     private readonly CommandReporter _reporter;
     private readonly ModelRepository _repository;
     private readonly PinnedBufferPool _pool;
+    private readonly ShadowTap _shadow;
     private readonly UpdateOptions _options;
     private readonly string _agentVersion;
     private readonly string? _token;
@@ -35,7 +43,7 @@ public sealed class UpdateService : BackgroundService
 
     public UpdateService(
         UpdateInstaller installer, UpdateStateStore store, PackageDownloader downloader, CommandReporter reporter, ModelRepository repository,
-        PinnedBufferPool pool, UpdateOptions options, string agentVersion, string? token, TimeProvider time, ILogger<UpdateService> logger)
+        PinnedBufferPool pool, ShadowTap shadow, UpdateOptions options, string agentVersion, string? token, TimeProvider time, ILogger<UpdateService> logger)
     {
         _installer = installer;
         _store = store;
@@ -43,6 +51,7 @@ public sealed class UpdateService : BackgroundService
         _reporter = reporter;
         _repository = repository;
         _pool = pool;
+        _shadow = shadow;
         _options = options;
         _agentVersion = agentVersion;
         _token = token;
@@ -141,7 +150,11 @@ public sealed class UpdateService : BackgroundService
         Id = record.CommandId,
         Command = CommandNames.Deploy,
         Model = record.Model,
-        Deploy = new DeployCommand { PackageUrl = record.PackageUrl, Package = record.Package },
+        Deploy = new DeployCommand
+        {
+            PackageUrl = record.PackageUrl, Package = record.Package,
+            ShadowRequests = record.ShadowRequestsWanted, ShadowSeconds = record.ShadowSeconds, ShadowTolerance = record.ShadowTolerance,
+        },
     };
 
     private async Task RunAsync(CommandMessage command, CancellationToken cancellationToken)
@@ -209,6 +222,13 @@ public sealed class UpdateService : BackgroundService
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is not an http(s) URL");
             }
 
+            if (deploy.ShadowRequests is < 0 or > MaxShadowRequests || !(deploy.ShadowSeconds is > 0 and <= MaxShadowSeconds) || !(deploy.ShadowTolerance >= 0))
+            {
+                throw new PackageRejectedException(
+                    RejectionReasons.Malformed,
+                    $"shadow mode needs 0–{MaxShadowRequests} requests, 0–{MaxShadowSeconds} seconds and a tolerance ≥ 0 (got {deploy.ShadowRequests}, {deploy.ShadowSeconds}, {deploy.ShadowTolerance})");
+            }
+
             var installed = _installer.Installed.ServingVersion(manifest.Name);
             if (existing is null || existing.CommandId != command.Id)
             {
@@ -241,6 +261,9 @@ public sealed class UpdateService : BackgroundService
             Slot = _installer.NextSlot(manifest.Name),
             PackageUrl = deploy.PackageUrl,
             Package = deploy.Package,
+            ShadowRequestsWanted = deploy.ShadowRequests,
+            ShadowSeconds = deploy.ShadowSeconds,
+            ShadowTolerance = deploy.ShadowTolerance,
         };
         await StepAsync(record, "download", cancellationToken).ConfigureAwait(false);
         try
@@ -256,7 +279,8 @@ public sealed class UpdateService : BackgroundService
             _installer.Stage(record.Model, record.Slot, deploy.Package, manifest, downloaded);
             await HoldAsync("stage", cancellationToken).ConfigureAwait(false);
             await StepAsync(record, "test", cancellationToken).ConfigureAwait(false);
-            var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, cancellationToken).ConfigureAwait(false);
+            var shadow = record.ShadowRequestsWanted > 0 ? (candidate, token) => ShadowAsync(record, candidate, token) : (Func<ModelVersion, CancellationToken, Task>?)null;
+            var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, shadow, cancellationToken).ConfigureAwait(false);
             record.GoldenPassed = golden?.Passed;
             record.GoldenTotal = golden?.Total;
         }
@@ -303,6 +327,28 @@ public sealed class UpdateService : BackgroundService
         await HoldAsync("probation", cancellationToken).ConfigureAwait(false);
         _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
         await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Shadow mode: the staged version replays copies of the model's live requests (it serves none of them)
+    /// until it has seen the requested number or the time is up, and the agreement is kept for the replies.
+    /// </summary>
+    private async Task ShadowAsync(UpdateRecord record, ModelVersion candidate, CancellationToken cancellationToken)
+    {
+        await StepAsync(record, "shadow", cancellationToken).ConfigureAwait(false);
+        var feed = _shadow.Open(record.Model, ShadowBacklog);
+        try
+        {
+            var outcome = await ShadowRunner.RunAsync(
+                candidate, feed, record.ShadowRequestsWanted, TimeSpan.FromSeconds(record.ShadowSeconds), record.ShadowTolerance, _time, cancellationToken).ConfigureAwait(false);
+            record.ShadowRequests = outcome.Compared;
+            record.ShadowAgreement = outcome.Agreement is { } agreement ? Math.Round(agreement, 4) : null;
+            UpdateLog.Shadowed(_logger, record.CommandId, record.Model, record.Version, outcome.Compared, outcome.Agreement ?? double.NaN, outcome.Skipped, outcome.FirstDisagreement ?? "none");
+        }
+        finally
+        {
+            _shadow.Close(feed);
+        }
     }
 
     /// <summary>The crash tests' fault injection point (<see cref="UpdateOptions.HoldAt"/>).</summary>
@@ -466,6 +512,8 @@ public sealed class UpdateService : BackgroundService
         ServingVersion = _installer.Installed.ServingVersionText(record.Model),
         GoldenPassed = record.GoldenPassed,
         GoldenTotal = record.GoldenTotal,
+        ShadowRequests = record.ShadowRequests,
+        ShadowAgreement = record.ShadowAgreement,
         Final = final,
     };
 }

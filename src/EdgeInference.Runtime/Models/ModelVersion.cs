@@ -197,6 +197,12 @@ public sealed class ModelVersion
         }
     }
 
+    /// <summary>The position of input <paramref name="name"/>, or -1.</summary>
+    public int InputIndex(string name) => Array.IndexOf(_inputNames, name);
+
+    /// <summary>The position of output <paramref name="name"/>, or -1.</summary>
+    public int OutputIndex(string name) => Array.IndexOf(_outputNames, name);
+
     /// <summary>Runs one request: validation, cache, batching or a direct run, metrics.</summary>
     public async ValueTask<InferenceResponse> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
