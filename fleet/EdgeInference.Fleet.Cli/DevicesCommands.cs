@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace EdgeInference.Fleet.Cli;
 
-/// <summary><c>edgefleet devices list|show|tag|enroll|send</c>.</summary>
+/// <summary><c>edgefleet devices list|show|tag|enroll|send|configure</c>.</summary>
 internal static class DevicesCommands
 {
     public static Command Build(CliContext cli)
@@ -16,6 +16,7 @@ internal static class DevicesCommands
         devices.Subcommands.Add(Tag(cli));
         devices.Subcommands.Add(Enroll(cli));
         devices.Subcommands.Add(Send(cli));
+        devices.Subcommands.Add(Configure(cli));
         return devices;
     }
 
@@ -67,6 +68,10 @@ internal static class DevicesCommands
                 grid.AddRow("Agent", Markup.Escape(CliContext.Text(device?["agent_version"])));
                 grid.AddRow("Tags", Markup.Escape(Tags(device)));
                 grid.AddRow("Models", Markup.Escape(Models(device)));
+                if (device?["desired_configuration"] is { } desired)
+                {
+                    grid.AddRow("Configuration", Markup.Escape(desired.ToJsonString() + (device["configuration_pending"]?.GetValue<bool>() == true ? " (pending)" : " (applied)")));
+                }
                 foreach (var u in device?["updates"]?.AsArray() ?? [])
                 {
                     grid.AddRow("Update", Markup.Escape($"{CliContext.Text(u?["model"])} {CliContext.Text(u?["version"])}: {CliContext.Text(u?["state"])} {CliContext.Text(u?["step"])} {CliContext.Text(u?["reason"])}"));
@@ -175,6 +180,41 @@ internal static class DevicesCommands
             using var client = cli.Client(parse);
             var body = new JsonObject { ["command"] = parse.GetValue(name), ["model"] = parse.GetValue(model), ["to_version"] = parse.GetValue(toVersion) };
             var sent = await client.PostAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/commands", body, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, sent, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(CliContext.Text(sent?["id"]))}[/]: {Markup.Escape(CliContext.Text(sent?["state"]))}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Configure(CliContext cli)
+    {
+        var id = new Argument<string>("ID");
+        var telemetry = new Option<double?>("--telemetry-interval") { Description = "Seconds between telemetry windows" };
+        var drift = new Option<double?>("--drift-interval") { Description = "Seconds between drift windows" };
+        var sampling = new Option<double?>("--input-sample-rate") { Description = "Share of requests whose inputs the prediction log keeps (0 to 1)" };
+        var providers = new Option<string?>("--providers") { Description = "Execution-provider preference, e.g. XNNPACK,CPU (models reload with it)" };
+        var command = new Command("configure", "Set a device's desired configuration (only the options given change); the device acknowledges it");
+        command.Arguments.Add(id);
+        foreach (var option in new Option[] { telemetry, drift, sampling, providers })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            var body = new JsonObject
+            {
+                ["telemetry_interval_seconds"] = parse.GetValue(telemetry),
+                ["drift_interval_seconds"] = parse.GetValue(drift),
+                ["input_sample_rate"] = parse.GetValue(sampling),
+            };
+            if (parse.GetValue(providers) is { Length: > 0 } list)
+            {
+                body["execution_providers"] = new JsonArray(list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
+            }
+
+            using var client = cli.Client(parse);
+            var sent = await client.PutAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/configuration", body, cancellationToken).ConfigureAwait(false);
             cli.Print(parse, sent, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(CliContext.Text(sent?["id"]))}[/]: {Markup.Escape(CliContext.Text(sent?["state"]))}"));
             return ExitCodes.Ok;
         }));

@@ -30,6 +30,8 @@ public sealed class FleetClient : IDisposable
 
     public Task<JsonNode?> PutAsync(string path, HttpContent content, CancellationToken cancellationToken) => SendAsync(HttpMethod.Put, path, content, cancellationToken);
 
+    public Task<JsonNode?> PutAsync(string path, JsonNode body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Put, path, Json(body), cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");

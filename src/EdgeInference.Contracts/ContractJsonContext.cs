@@ -14,6 +14,7 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(DriftProfile))]
 [JsonSerializable(typeof(CommandMessage))]
 [JsonSerializable(typeof(ReplyMessage))]
+[JsonSerializable(typeof(DesiredConfiguration))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
 }

@@ -17,6 +17,9 @@ namespace EdgeInference.Fleet.Api;
 /// <summary>The REST API under <c>/api/v1</c>: devices, packages, rollouts. Errors are JSON bodies naming the problem.</summary>
 public sealed class FleetApi
 {
+    /// <summary>How long a configure command is resent to a silent device before it expires.</summary>
+    private static readonly TimeSpan ConfigurationLifetime = TimeSpan.FromDays(7);
+
     private readonly IFleetStore _store;
     private readonly DeviceRegistry _registry;
     private readonly Credentials _credentials;
@@ -53,6 +56,7 @@ public sealed class FleetApi
         api.MapPatch("/devices/{id}/tags", Tag);
         api.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
         api.MapPost("/devices/{id}/commands", SendCommandAsync);
+        api.MapPut("/devices/{id}/configuration", ConfigureAsync);
         api.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
 
         api.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
@@ -146,8 +150,35 @@ public sealed class FleetApi
             return Error(400, "a rollback needs the model");
         }
 
+        if (request.Command == CommandNames.Configure && (request.Configuration is { } configuration ? configuration.Problem() : "a configure command needs 'configuration'") is { } invalid)
+        {
+            return Error(400, invalid);
+        }
+
         var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {Subject(context)}", Configuration = request.Configuration };
         var command = await _commands.CreateAsync(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600), context.RequestAborted).ConfigureAwait(false);
+        return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
+    }
+
+    /// <summary>
+    /// Sets the device's desired configuration (the fields given change, the others stay) and sends it as a
+    /// <c>configure</c> command; the device acknowledges with a reply and then reports it in its status.
+    /// </summary>
+    private async Task<IResult> ConfigureAsync(string id, DesiredConfiguration change, HttpContext context)
+    {
+        if (_store.GetDevice(id) is null)
+        {
+            return NotFound($"there is no device '{id}'");
+        }
+
+        if (change.Problem() is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        var device = _registry.Update(id, d => d.DesiredConfiguration = change.Over(d.DesiredConfiguration));
+        var message = new CommandMessage { Command = CommandNames.Configure, Configuration = device.DesiredConfiguration, Reason = $"sent by {Subject(context)}" };
+        var command = await _commands.CreateAsync(id, message, null, ConfigurationLifetime, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
     }
 

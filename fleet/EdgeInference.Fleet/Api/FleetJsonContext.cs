@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using EdgeInference.Contracts;
 using EdgeInference.Fleet.Store;
 using EdgeInference.Packaging;
 
@@ -27,6 +28,7 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(RolloutView))]
 [JsonSerializable(typeof(List<RolloutView>))]
 [JsonSerializable(typeof(CommandRequest))]
+[JsonSerializable(typeof(DesiredConfiguration))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class FleetJsonContext : JsonSerializerContext

@@ -97,6 +97,11 @@ public sealed class DeviceRegistry
             {
                 d.Updates = updates;
             }
+
+            if (d.Online)
+            {
+                d.ReportedConfiguration = status.Configuration;
+            }
         });
     }
 

@@ -24,6 +24,15 @@ public sealed class DeviceRecord
 
     public List<UpdateStatus> Updates { get; set; } = [];
 
+    /// <summary>The settings operators want the device to run with (<c>PUT /devices/{id}/configuration</c>).</summary>
+    public DesiredConfiguration? DesiredConfiguration { get; set; }
+
+    /// <summary>The settings the device says it runs with (its status).</summary>
+    public DesiredConfiguration? ReportedConfiguration { get; set; }
+
+    /// <summary>Whether the device has yet to acknowledge part of <see cref="DesiredConfiguration"/>.</summary>
+    public bool ConfigurationPending => DesiredConfiguration is { } desired && !desired.IsMetBy(ReportedConfiguration);
+
     public TelemetryMessage? LatestTelemetry { get; set; }
 
     /// <summary>Serving figures per <c>model@package-version</c>, summed over every telemetry window.</summary>

@@ -2,6 +2,7 @@ using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
 using Microsoft.AspNetCore.Builder;
@@ -58,7 +59,7 @@ public static class CloudHostingExtensions
         services.AddSingleton(sp => new StatusReporter(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<AgentInfo>(),
             sp.GetRequiredService<OnnxRuntimeEnvironment>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>()));
+            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>(), sp.GetRequiredService<DeviceSettings>()));
         services.AddSingleton(sp => new MqttLink(
             sp.GetRequiredService<MqttOptions>(), sp.GetRequiredService<StatusReporter>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MqttLink>>()));
         services.AddSingleton(sp => new TelemetryCollector(

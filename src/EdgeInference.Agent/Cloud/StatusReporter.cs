@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using EdgeInference.Runtime.Models;
@@ -18,11 +19,13 @@ public sealed class StatusReporter
     private readonly TimeProvider _time;
     private readonly InstalledPackages? _installed;
     private readonly CommandReporter? _commands;
+    private readonly DeviceSettings? _settings;
 
     public StatusReporter(
         string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time,
-        InstalledPackages? installed = null, CommandReporter? commands = null)
+        InstalledPackages? installed = null, CommandReporter? commands = null, DeviceSettings? settings = null)
     {
+        _settings = settings;
         _installed = installed;
         _commands = commands;
         DeviceId = deviceId;
@@ -62,6 +65,7 @@ public sealed class StatusReporter
             }).ToList(),
             Hardware = _hardware.Describe(providers),
             Updates = _commands is { Updates: { Count: > 0 } updates } ? updates.ToList() : null,
+            Configuration = _settings?.Current,
         };
     }
 
@@ -75,7 +79,7 @@ public sealed class StatusReporter
                 .Append('/').Append(v.ExecutionProvider).Append('/').Append(v.Threading).Append('/').Append(v.Error);
         }
 
-        key.Append('|').Append(_commands?.Changes);
+        key.Append('|').Append(_commands?.Changes).Append('|').Append(_settings?.Revision);
         return key.ToString();
     }
 

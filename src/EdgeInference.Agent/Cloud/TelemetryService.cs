@@ -1,21 +1,24 @@
 using System.Text.Json;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeInference.Agent.Cloud;
 
-/// <summary>Every <see cref="MqttOptions.TelemetryInterval"/>, puts one telemetry window into the outbox (online or not).</summary>
+/// <summary>Every <see cref="MqttOptions.TelemetryInterval"/> (or the interval the fleet set), puts one telemetry window into the outbox (online or not).</summary>
 public sealed class TelemetryService : BackgroundService
 {
     private readonly TelemetryCollector _collector;
     private readonly OutboxStore _outbox;
     private readonly MqttOptions _options;
+    private readonly DeviceSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger<TelemetryService> _logger;
 
-    public TelemetryService(TelemetryCollector collector, OutboxStore outbox, MqttOptions options, TimeProvider time, ILogger<TelemetryService> logger)
+    public TelemetryService(TelemetryCollector collector, OutboxStore outbox, MqttOptions options, DeviceSettings settings, TimeProvider time, ILogger<TelemetryService> logger)
     {
+        _settings = settings;
         _collector = collector;
         _outbox = outbox;
         _options = options;
@@ -25,7 +28,9 @@ public sealed class TelemetryService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.TelemetryInterval, _time);
+        using var timer = new PeriodicTimer(_settings.TelemetryInterval(_options.TelemetryInterval), _time);
+        void Retime(DesiredConfiguration applied) => timer.Period = _settings.TelemetryInterval(_options.TelemetryInterval);
+        _settings.Changed += Retime;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
@@ -44,6 +49,10 @@ public sealed class TelemetryService : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            _settings.Changed -= Retime;
         }
     }
 }

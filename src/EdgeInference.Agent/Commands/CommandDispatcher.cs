@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Diagnostics;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using Microsoft.Extensions.Hosting;
@@ -23,11 +24,13 @@ internal sealed class CommandDispatcher : IHostedService
     private readonly CommandReporter _reporter;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly RecentLogs _logs;
+    private readonly DeviceSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger<CommandDispatcher> _logger;
 
-    public CommandDispatcher(MqttLink link, UpdateService updates, CommandReporter reporter, IHostApplicationLifetime lifetime, RecentLogs logs, TimeProvider time, ILogger<CommandDispatcher> logger)
+    public CommandDispatcher(MqttLink link, UpdateService updates, CommandReporter reporter, IHostApplicationLifetime lifetime, RecentLogs logs, DeviceSettings settings, TimeProvider time, ILogger<CommandDispatcher> logger)
     {
+        _settings = settings;
         _logs = logs;
         _link = link;
         _updates = updates;
@@ -96,6 +99,17 @@ internal sealed class CommandDispatcher : IHostedService
             case CommandNames.CollectLogs:
                 await _reporter.ReplyAsync(
                     new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Lines = _logs.Last(MaxLogLines), Final = true }, cancellationToken).ConfigureAwait(false);
+                break;
+            case CommandNames.Configure:
+                if (command.Configuration is not { } change || DeviceSettings.Problem(change) is { } invalid)
+                {
+                    await RejectAsync(command, "invalid_configuration", command.Configuration is null ? "a configure command needs 'configuration'" : DeviceSettings.Problem(command.Configuration)!, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+
+                var applied = _settings.Apply(change);
+                UpdateLog.Configured(_logger, command.Id, JsonSerializer.Serialize(applied, ContractJsonContext.Default.DesiredConfiguration));
+                await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Configuration = applied, Final = true }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await RejectAsync(command, "unsupported", $"'{name}' is not supported by this agent version yet", cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
-using EdgeInference.Agent.Updates;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Settings;
+using EdgeInference.Agent.Updates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,7 @@ public static class DriftHostingExtensions
         // Registered after the outbox, so it stops first and its last window still goes in.
         services.AddHostedService(sp => new DriftService(
             sp.GetRequiredService<DriftMonitor>(), CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<IOptions<MqttOptions>>().Value),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftService>>(), sp.GetService<OutboxStore>(), sp.GetService<InstalledPackages>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftService>>(), sp.GetService<OutboxStore>(), sp.GetService<InstalledPackages>(), sp.GetService<DeviceSettings>()));
         return builder;
     }
 }

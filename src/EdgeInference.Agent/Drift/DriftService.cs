@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 using Microsoft.Extensions.Hosting;
@@ -13,12 +14,15 @@ public sealed class DriftService : BackgroundService
     private readonly DriftMonitor _monitor;
     private readonly OutboxStore? _outbox;
     private readonly InstalledPackages? _installed;
+    private readonly DeviceSettings? _settings;
     private readonly string _deviceId;
     private readonly TimeProvider _time;
     private readonly ILogger<DriftService> _logger;
 
-    public DriftService(DriftMonitor monitor, string deviceId, TimeProvider time, ILogger<DriftService> logger, OutboxStore? outbox = null, InstalledPackages? installed = null)
+    public DriftService(
+        DriftMonitor monitor, string deviceId, TimeProvider time, ILogger<DriftService> logger, OutboxStore? outbox = null, InstalledPackages? installed = null, DeviceSettings? settings = null)
     {
+        _settings = settings;
         _installed = installed;
         _monitor = monitor;
         _deviceId = deviceId;
@@ -34,7 +38,13 @@ public sealed class DriftService : BackgroundService
             return;
         }
 
-        using var timer = new PeriodicTimer(_monitor.Options.Interval, _time);
+        using var timer = new PeriodicTimer(Interval(), _time);
+        void Retime(DesiredConfiguration applied) => timer.Period = Interval();
+        if (_settings is not null)
+        {
+            _settings.Changed += Retime;
+        }
+
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
@@ -57,5 +67,14 @@ public sealed class DriftService : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            if (_settings is not null)
+            {
+                _settings.Changed -= Retime;
+            }
+        }
     }
+
+    private TimeSpan Interval() => _settings?.DriftInterval(_monitor.Options.Interval) ?? _monitor.Options.Interval;
 }

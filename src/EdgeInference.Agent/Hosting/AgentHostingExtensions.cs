@@ -5,6 +5,7 @@ using EdgeInference.Agent.Gpio;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
@@ -90,7 +91,15 @@ public static class AgentHostingExtensions
 
         services.AddSingleton<PinnedBufferPool>();
         services.AddSingleton<OnnxRuntimeEnvironment>(_ => new());
-        services.AddSingleton(sp => new ExecutionProviderSelector(sp.GetRequiredService<OnnxRuntimeEnvironment>().AvailableProviders));
+        services.AddSingleton(sp => new DeviceSettings(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data));
+        services.AddSingleton(sp =>
+        {
+            // The fleet's provider preference (configure) applies from the first load, and reloads the models when it changes.
+            var settings = sp.GetRequiredService<DeviceSettings>();
+            var selector = new ExecutionProviderSelector(sp.GetRequiredService<OnnxRuntimeEnvironment>().AvailableProviders) { DevicePreference = settings.Current.ExecutionProviders };
+            settings.Changed += applied => selector.DevicePreference = applied.ExecutionProviders;
+            return selector;
+        });
         services.AddSingleton(sp => new ModelRuntimeContext(
             sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ExecutionProviderSelector>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OnnxRuntimeEnvironment>()));

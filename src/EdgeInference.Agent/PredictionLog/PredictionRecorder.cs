@@ -1,4 +1,5 @@
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Settings;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Tensors;
 using Microsoft.Extensions.Options;
@@ -15,10 +16,10 @@ public sealed class PredictionRecorder
     private readonly PredictionLogOptions _options;
     private readonly TimeProvider _time;
     private readonly IPredictionObserver[] _observers;
-    private readonly long _sampleEvery;
+    private long _sampleEvery;
     private long _served;
 
-    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, IEnumerable<IPredictionObserver> observers, PredictionLogStore? store = null)
+    public PredictionRecorder(IOptions<AgentOptions> options, TimeProvider time, IEnumerable<IPredictionObserver> observers, PredictionLogStore? store = null, DeviceSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(observers);
         _observers = observers.ToArray();
@@ -26,8 +27,14 @@ public sealed class PredictionRecorder
         _options = options.Value.PredictionLog;
         _store = _options.Enabled ? store : null;
         _time = time;
-        _sampleEvery = _options.InputSampleRate <= 0 ? 0 : (long)Math.Round(1 / _options.InputSampleRate);
+        _sampleEvery = SampleEvery(settings?.InputSampleRate(_options.InputSampleRate) ?? _options.InputSampleRate);
+        if (settings is not null)
+        {
+            settings.Changed += _ => Volatile.Write(ref _sampleEvery, SampleEvery(settings.InputSampleRate(_options.InputSampleRate)));
+        }
     }
+
+    private static long SampleEvery(double rate) => rate <= 0 ? 0 : (long)Math.Round(1 / rate);
 
     public void Record(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
     {
@@ -63,7 +70,8 @@ public sealed class PredictionRecorder
 
         var served = Interlocked.Increment(ref _served);
         List<PredictionInputSample>? inputs = null;
-        if (_sampleEvery > 0 && served % _sampleEvery == 0)
+        var sampleEvery = Volatile.Read(ref _sampleEvery);
+        if (sampleEvery > 0 && served % sampleEvery == 0)
         {
             inputs = [];
             foreach (var input in request.Inputs)

@@ -43,6 +43,9 @@ internal static partial class UpdateLog
     [LoggerMessage(512, LogLevel.Warning, "Update holding at '{Point}' (Updates:HoldAt, for crash tests)")]
     public static partial void Holding(ILogger logger, string point);
 
+    [LoggerMessage(514, LogLevel.Information, "Configured on command {CommandId}: now {Configuration}")]
+    public static partial void Configured(ILogger logger, string commandId, string configuration);
+
     [LoggerMessage(513, LogLevel.Information, "Update {CommandId}: {Model} {Version} shadowed {Compared} live requests, agreement {Agreement:P1} ({Skipped} skipped); first difference: {Difference}")]
     public static partial void Shadowed(ILogger logger, string commandId, string model, string version, int compared, double agreement, long skipped, string difference);
 }

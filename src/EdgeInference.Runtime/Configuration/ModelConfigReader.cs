@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeInference.Runtime.Models;
 
 namespace EdgeInference.Runtime.Configuration;
 
@@ -6,8 +7,6 @@ namespace EdgeInference.Runtime.Configuration;
 public static class ModelConfigReader
 {
     public const string FileName = "config.json";
-
-    private static readonly string[] KnownProviders = ["QNN", "NNAPI", "XNNPACK", "CUDA", "TensorRT", "OpenVINO", "CPU"];
 
     /// <summary>Parses <paramref name="json"/>; throws <see cref="ModelConfigException"/> naming the problem.</summary>
     public static ModelConfig Parse(ReadOnlySpan<byte> json, string source)
@@ -57,10 +56,10 @@ public static class ModelConfigReader
 
         foreach (var provider in config.ExecutionProviders ?? [])
         {
-            if (!KnownProviders.Contains(provider, StringComparer.OrdinalIgnoreCase))
+            if (!ExecutionProviderSelector.DefaultPreference.Contains(provider, StringComparer.OrdinalIgnoreCase))
             {
                 throw new ModelConfigException(
-                    $"{source}: execution_providers has unknown provider '{provider}' (known: {string.Join(", ", KnownProviders)})");
+                    $"{source}: execution_providers has unknown provider '{provider}' (known: {string.Join(", ", ExecutionProviderSelector.DefaultPreference)})");
             }
         }
 

@@ -12,6 +12,7 @@ public sealed class ExecutionProviderSelector
     public static readonly IReadOnlyList<string> DefaultPreference = ["QNN", "NNAPI", "XNNPACK", "CUDA", "TensorRT", "OpenVINO", "CPU"];
 
     private readonly Lazy<HashSet<string>> _available;
+    private IReadOnlyList<string>? _devicePreference;
 
     /// <summary>Asks for the providers only when the first session is made, so ONNX Runtime loads only when needed.</summary>
     public ExecutionProviderSelector(Func<IEnumerable<string>> availableProviders)
@@ -20,12 +21,25 @@ public sealed class ExecutionProviderSelector
         _available = new Lazy<HashSet<string>>(() => new HashSet<string>(availableProviders(), StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// The device's preference (set by the fleet), used for models whose config names none; null: <see cref="DefaultPreference"/>.
+    /// Changing it changes <see cref="PreferenceKey"/>, so the repository reloads its models with it.
+    /// </summary>
+    public IReadOnlyList<string>? DevicePreference
+    {
+        get => Volatile.Read(ref _devicePreference);
+        set => Volatile.Write(ref _devicePreference, value is null ? null : [.. value]);
+    }
+
+    /// <summary>Part of every loaded version's fingerprint: which preference new sessions get.</summary>
+    public string PreferenceKey => string.Join(',', DevicePreference ?? DefaultPreference);
+
     /// <summary>Appends the chosen provider to <paramref name="options"/> and says which it was and why.</summary>
     public ExecutionProviderChoice Apply(SessionOptions options, IEnumerable<string>? preference)
     {
         ArgumentNullException.ThrowIfNull(options);
         var notes = new List<string>();
-        foreach (var name in preference ?? DefaultPreference)
+        foreach (var name in preference ?? DevicePreference ?? DefaultPreference)
         {
             var canonical = DefaultPreference.FirstOrDefault(p => p.Equals(name, StringComparison.OrdinalIgnoreCase)) ?? name;
             if (canonical == "CPU")

@@ -172,7 +172,7 @@ public sealed class ModelRepository : IDisposable
             if (long.TryParse(Path.GetFileName(versionDirectory), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
                 && version > 0 && Fingerprint(file) is { } fingerprint)
             {
-                onDisk[version] = (file, fingerprint + "|" + configFingerprint);
+                onDisk[version] = (file, fingerprint + "|" + configFingerprint + "|" + _context.Providers.PreferenceKey);
             }
         }
 

@@ -17,13 +17,20 @@ public sealed class ContractTests
         var v2Model = OnnxModelBuilder.Mlp(8, [16], seed: 2);
         var (v1, _) = await bed.PushTwoVersionsAsync("scorer", v1Model, v2Model);
         await bed.StartAgentsAsync(1, v1, _ => []);
-        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s" });
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s", ["shadow_requests"] = 2, ["shadow_timeout"] = "1s" });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
         await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "completed");
         await bed.Fleet.SendAsync(HttpMethod.Post, $"rollouts/{id}/rollback", null);
         await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "rolled_back");
         var device = FleetTestbed.DeviceId(0);
         await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice(device)!.Updates.Count > 0, TimeSpan.FromSeconds(10), "the update in the status");
+        await bed.Fleet.SendAsync(HttpMethod.Put, $"devices/{device}/configuration", new JsonObject
+        {
+            ["telemetry_interval_seconds"] = 5, ["drift_interval_seconds"] = 30, ["input_sample_rate"] = 0.5, ["execution_providers"] = new JsonArray("XNNPACK", "CPU"),
+        });
+        await AgentHost.WaitUntilAsync(
+            () => bed.Fleet.Store.GetDevice(device) is { ConfigurationPending: false, ReportedConfiguration: not null } && bed.Fleet.Store.ListCommands(device).Any(c => c.Message.Command == "configure" && c.Final),
+            TimeSpan.FromSeconds(20), "the configuration acknowledged by reply and status");
 
         var commands = bed.Fleet.Store.ListCommands(device);
         var payloads = new Dictionary<string, List<byte[]>>
@@ -33,11 +40,15 @@ public sealed class ContractTests
             ["status"] = [JsonSerializer.SerializeToUtf8Bytes(new StatusMessage
             {
                 DeviceId = device, Timestamp = DateTimeOffset.UtcNow, Models = bed.Fleet.Store.GetDevice(device)!.Models, Updates = bed.Fleet.Store.GetDevice(device)!.Updates,
+                Configuration = bed.Fleet.Store.GetDevice(device)!.ReportedConfiguration,
             }, ContractJsonContext.Default.StatusMessage)],
         };
         Assert.Contains(commands, c => c.Message.Command == "deploy");
         Assert.Contains(commands, c => c.Message.Command == "rollback");
+        Assert.Contains(commands, c => c.Message.Command == "configure");
         Assert.Contains(payloads["reply"], r => JsonNode.Parse(r)!["step"]?.GetValue<string>() == "download");
+        Assert.Contains(payloads["reply"], r => JsonNode.Parse(r)!["step"]?.GetValue<string>() == "shadow");
+        Assert.Contains(payloads["reply"], r => JsonNode.Parse(r)!["configuration"] is not null);
 
         foreach (var (kind, list) in payloads)
         {
