@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeInference.Packaging;
+using EdgeInference.Runtime.Configuration;
 using Spectre.Console;
 
 namespace EdgeInference.Fleet.Cli;
@@ -37,13 +38,14 @@ internal static class ModelsCommands
         var version = new Option<string>("--version") { Description = "Semantic version, e.g. 2.0.0", Required = true };
         var profile = new Option<string?>("--profile") { Description = "Reference drift profile (edge-agent profile)" };
         var golden = new Option<string?>("--golden") { Description = "Golden test vectors (golden.json)" };
+        var config = new Option<string?>("--config") { Description = "The version's model config (config.json: providers, batching, warm-up inputs, threads, cache)" };
         var signKey = new Option<string?>("--sign-key") { Description = "Private key (PEM) to sign the manifest with; without it the package is unsigned and devices refuse it" };
         var expires = new Option<string?>("--expires-in") { Description = "Refuse installs after this long, e.g. 30d, 12h" };
         var minAgent = new Option<string?>("--min-agent-version") { Description = "Oldest agent that may install it" };
         var rollback = new Option<bool>("--rollback") { Description = "Sign permission to replace a newer version (a deliberate downgrade)" };
         var command = new Command("push", "Build, sign and upload a model package");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { name, version, profile, golden, signKey, expires, minAgent, rollback })
+        foreach (var option in new Option[] { name, version, profile, golden, config, signKey, expires, minAgent, rollback })
         {
             command.Options.Add(option);
         }
@@ -66,6 +68,19 @@ internal static class ModelsCommands
                 catch (JsonException ex)
                 {
                     throw new FormatException($"{g} is not a golden vector file: {ex.Message}", ex);
+                }
+            }
+
+            if (parse.GetValue(config) is { } c)
+            {
+                files[PackageRoles.Config] = Existing(c);
+                try
+                {
+                    ModelConfigReader.Parse(File.ReadAllBytes(c), c);
+                }
+                catch (ModelConfigException ex)
+                {
+                    throw new FormatException($"{c} is not a model config: {ex.Message}", ex);
                 }
             }
 

@@ -74,9 +74,9 @@ public sealed class FleetTestbed : IAsyncDisposable
     /// <summary>
     /// Builds a package of <paramref name="model"/>: manifest from the files, golden vectors computed by bare ONNX
     /// Runtime on <paramref name="goldenFrom"/> (so a model that differs from it fails them), signed by
-    /// <paramref name="key"/> (null: unsigned).
+    /// <paramref name="key"/> (null: unsigned), with the version's own <paramref name="config"/> (config.json) if given.
     /// </summary>
-    public Package BuildPackage(string name, string version, byte[] model, byte[]? goldenFrom, SigningKey? key, Action<PackageManifest>? edit = null)
+    public Package BuildPackage(string name, string version, byte[] model, byte[]? goldenFrom, SigningKey? key, Action<PackageManifest>? edit = null, string? config = null)
     {
         var folder = Path.Combine(Root, "packages", $"{name}-{version}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
@@ -86,6 +86,12 @@ public sealed class FleetTestbed : IAsyncDisposable
         {
             files[PackageRoles.Golden] = Path.Combine(folder, "golden.json");
             File.WriteAllBytes(files[PackageRoles.Golden], GoldenVectors(goldenFrom, 3));
+        }
+
+        if (config is not null)
+        {
+            files[PackageRoles.Config] = Path.Combine(folder, "config.json");
+            File.WriteAllText(files[PackageRoles.Config], config);
         }
 
         var manifest = ManifestBuilder.Build(name, version, files, DateTimeOffset.UtcNow);

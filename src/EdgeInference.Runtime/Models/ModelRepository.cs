@@ -172,7 +172,8 @@ public sealed class ModelRepository : IDisposable
             if (long.TryParse(Path.GetFileName(versionDirectory), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
                 && version > 0 && Fingerprint(file) is { } fingerprint)
             {
-                onDisk[version] = (file, fingerprint + "|" + configFingerprint + "|" + _context.Providers.PreferenceKey);
+                var versionConfig = Fingerprint(Path.Combine(versionDirectory, ModelConfigReader.FileName)) ?? "none";
+                onDisk[version] = (file, $"{fingerprint}|{configFingerprint}|{versionConfig}|{_context.Providers.PreferenceKey}");
             }
         }
 
@@ -264,7 +265,23 @@ public sealed class ModelRepository : IDisposable
     private ModelVersion Load(string name, long version, string file, string fingerprint, ModelConfig config)
     {
         var started = _context.Time.GetTimestamp();
-        var loaded = ModelVersion.Load(_context, name, version, file, fingerprint, config);
+        ModelVersion loaded;
+        try
+        {
+            // A version may carry its own config (a package's config.json), which replaces the model's for it.
+            var versionDirectory = Path.GetDirectoryName(file)!;
+            if (File.Exists(Path.Combine(versionDirectory, ModelConfigReader.FileName)))
+            {
+                config = ModelConfigReader.Read(versionDirectory);
+            }
+
+            loaded = ModelVersion.Load(_context, name, version, file, fingerprint, config);
+        }
+        catch (Exception ex) when (ex is ModelConfigException or IOException)
+        {
+            loaded = ModelVersion.Failed(_context, name, version, fingerprint, ex.Message);
+        }
+
         if (loaded.State == ModelVersionState.Ready)
         {
             RuntimeLog.VersionReady(_logger, name, version, loaded.ExecutionProvider, (long)_context.Time.GetElapsedTime(started).TotalMilliseconds);
