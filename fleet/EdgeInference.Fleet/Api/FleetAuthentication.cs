@@ -6,12 +6,15 @@ using Microsoft.AspNetCore.Http;
 namespace EdgeInference.Fleet.Api;
 
 /// <summary>
-/// Bearer tokens on <c>/api/v1</c>: operators may do anything, readers may read, devices may only download
-/// package files. <c>/api/v1/health</c> and the OpenAPI document are open.
+/// Bearer tokens on <c>/api/v1</c> and <c>/metrics</c>: operators may do anything, readers may read, devices may
+/// only download package files. <c>/api/v1/health</c>, the OpenAPI document and the dashboard's static files are
+/// open (the dashboard asks for a token and sends it with every call).
 /// </summary>
 public static class FleetAuthentication
 {
     public const string SubjectKey = "edgefleet.subject";
+
+    public const string RoleKey = "edgefleet.role";
 
     public static IApplicationBuilder UseFleetAuthentication(this IApplicationBuilder app, Credentials credentials)
     {
@@ -20,7 +23,8 @@ public static class FleetAuthentication
         return app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (!path.StartsWithSegments("/api/v1", StringComparison.Ordinal) || path == "/api/v1/health" || path == "/api/v1/openapi.json")
+            var guarded = path.StartsWithSegments("/api/v1", StringComparison.Ordinal) || path == "/metrics";
+            if (!guarded || path == "/api/v1/health" || path == "/api/v1/openapi.json")
             {
                 await next(context).ConfigureAwait(false);
                 return;
@@ -49,6 +53,7 @@ public static class FleetAuthentication
             }
 
             context.Items[SubjectKey] = $"{credential.Role}:{credential.Subject}";
+            context.Items[RoleKey] = credential.Role;
             await next(context).ConfigureAwait(false);
         });
     }

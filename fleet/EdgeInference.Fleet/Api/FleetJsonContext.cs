@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using EdgeInference.Contracts;
+using EdgeInference.Fleet.Dashboard;
 using EdgeInference.Fleet.Store;
 using EdgeInference.Packaging;
 
@@ -29,6 +30,8 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(List<RolloutView>))]
 [JsonSerializable(typeof(CommandRequest))]
 [JsonSerializable(typeof(DesiredConfiguration))]
+[JsonSerializable(typeof(DeviceHistory))]
+[JsonSerializable(typeof(FleetChange))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class FleetJsonContext : JsonSerializerContext

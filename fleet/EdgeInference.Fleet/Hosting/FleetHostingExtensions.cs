@@ -1,6 +1,7 @@
 using EdgeInference.Fleet.Api;
 using EdgeInference.Fleet.Broker;
 using EdgeInference.Fleet.Commands;
+using EdgeInference.Fleet.Dashboard;
 using EdgeInference.Fleet.Packages;
 using EdgeInference.Fleet.Registry;
 using EdgeInference.Fleet.Rollouts;
@@ -77,6 +78,10 @@ public static class FleetHostingExtensions
         services.AddSingleton<RolloutEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<RolloutEngine>());
         services.AddSingleton<FleetApi>();
+        services.AddSingleton<FleetChanges>();
+        services.AddSingleton<TelemetryHistory>();
+        services.AddSingleton<FleetMetrics>();
+        services.AddSingleton<DashboardApi>();
         return builder;
     }
 
@@ -89,6 +94,7 @@ public static class FleetHostingExtensions
         app.UseFleetAuthentication(credentials);
         app.MapOpenApi("/api/v1/openapi.json");
         app.Services.GetRequiredService<FleetApi>().Map(app);
+        app.Services.GetRequiredService<DashboardApi>().Map(app);
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeInference.Contracts;
+using EdgeInference.Fleet.Dashboard;
 using EdgeInference.Fleet.Hosting;
 using EdgeInference.Fleet.Store;
 using Microsoft.Extensions.Logging;
@@ -17,9 +18,13 @@ public sealed class DeviceRegistry
     private readonly TimeProvider _time;
     private readonly ILogger<DeviceRegistry> _logger;
     private readonly Lock _lock = new();
+    private readonly FleetChanges? _changes;
+    private readonly TelemetryHistory? _history;
 
-    public DeviceRegistry(IFleetStore store, TimeProvider time, ILogger<DeviceRegistry> logger)
+    public DeviceRegistry(IFleetStore store, TimeProvider time, ILogger<DeviceRegistry> logger, FleetChanges? changes = null, TelemetryHistory? history = null)
     {
+        _changes = changes;
+        _history = history;
         _store = store;
         _time = time;
         _logger = logger;
@@ -32,13 +37,16 @@ public sealed class DeviceRegistry
     public DeviceRecord Update(string id, Action<DeviceRecord> change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        DeviceRecord device;
         lock (_lock)
         {
-            var device = _store.GetDevice(id) ?? new DeviceRecord { Id = id };
+            device = _store.GetDevice(id) ?? new DeviceRecord { Id = id };
             change(device);
             _store.SaveDevice(device);
-            return device;
         }
+
+        _changes?.Publish("device", id);
+        return device;
     }
 
     /// <summary>Takes one message from <c>edge/{id}/...</c>.</summary>
@@ -112,6 +120,7 @@ public sealed class DeviceRegistry
             return;
         }
 
+        _history?.Add(telemetry);
         Update(device, d =>
         {
             var now = _time.GetUtcNow();
@@ -144,6 +153,7 @@ public sealed class DeviceRegistry
             return;
         }
 
+        _history?.Add(drift);
         Update(device, d =>
         {
             d.LastSeen = _time.GetUtcNow();

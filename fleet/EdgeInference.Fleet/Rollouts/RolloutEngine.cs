@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EdgeInference.Contracts;
 using EdgeInference.Fleet.Commands;
+using EdgeInference.Fleet.Dashboard;
 using EdgeInference.Fleet.Hosting;
 using EdgeInference.Fleet.Store;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ namespace EdgeInference.Fleet.Rollouts;
 /// </summary>
 public sealed class RolloutEngine : BackgroundService
 {
+    private readonly FleetChanges? _changes;
     private readonly IFleetStore _store;
     private readonly CommandService _commands;
     private readonly FleetOptions _options;
@@ -24,8 +26,9 @@ public sealed class RolloutEngine : BackgroundService
     private readonly ILogger<RolloutEngine> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public RolloutEngine(IFleetStore store, CommandService commands, FleetOptions options, TimeProvider time, ILogger<RolloutEngine> logger)
+    public RolloutEngine(IFleetStore store, CommandService commands, FleetOptions options, TimeProvider time, ILogger<RolloutEngine> logger, FleetChanges? changes = null)
     {
+        _changes = changes;
         _store = store;
         _commands = commands;
         _options = options;
@@ -423,12 +426,14 @@ public sealed class RolloutEngine : BackgroundService
     {
         _store.AddEvent(new RolloutEvent { RolloutId = rollout.Id, At = _time.GetUtcNow(), Kind = kind, Stage = rollout.Stage, Message = message, By = by });
         FleetLog.RolloutEvent(_logger, rollout.Id, kind, rollout.Stage + 1, message);
+        _changes?.Publish("rollout", rollout.Id);
     }
 
     private void Save(RolloutRecord rollout)
     {
         rollout.UpdatedAt = _time.GetUtcNow();
         _store.SaveRollout(rollout);
+        _changes?.Publish("rollout", rollout.Id);
     }
 
     private string PackageUrl(RolloutRecord rollout) =>

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using EdgeInference.Testing;
+using EdgeInference.Testing.Onnx;
+using OpenQA.Selenium;
+
+namespace EdgeInference.Tests.Dashboard;
+
+/// <summary>The fleet dashboard in a real headless chromium against a real fleet with agents; screenshots land in artifacts/screenshots.</summary>
+public sealed partial class DashboardTests
+{
+    private const int Devices = 4;
+    private static readonly byte[] V1 = OnnxModelBuilder.Mlp(8, [16], seed: 1);
+    private static readonly byte[] V2 = OnnxModelBuilder.Mlp(8, [16], seed: 2);
+
+    [Fact]
+    public async Task Dashboard_ShowsTheFleet_FollowsARolloutLiveWithoutReloading_AndItsPauseButtonPausesItInTheApi()
+    {
+        Assert.Null(HeadlessBrowser.Missing());
+        await using var bed = await FleetTestbed.StartAsync();
+        await bed.PushTwoVersionsAsync("scorer", V1, V2);
+        var v1 = bed.BuildPackage("scorer", "1.0.0", V1, goldenFrom: V1, bed.Key);
+        await bed.StartAgentsAsync(Devices, v1, i => [$"ring={(i == 0 ? "canary" : "main")}"]);
+        using var browser = HeadlessBrowser.Start();
+        var page = browser.Driver;
+
+        // The overview: four devices online, all on 1.0.0 (the token comes in the link, as the demo prints it).
+        page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#token={FleetHost.OperatorToken}");
+        browser.WaitFor(d => d.FindElement(By.Id("devices-online")).Text == $"{Devices}", TimeSpan.FromSeconds(20), "four devices online");
+        Assert.Equal($"{Devices}", page.FindElement(By.Id("devices-total")).Text);
+        Assert.Equal($"{Devices}", page.FindElement(By.CssSelector("tr[data-version='scorer@1.0.0'] .count")).Text);
+        Assert.Equal(Devices, page.FindElements(By.CssSelector("#devices tr[data-device]")).Count);
+        Assert.DoesNotContain("token=", page.Url, StringComparison.Ordinal);
+        browser.Screenshot("dashboard-overview");
+
+        // A rollout starts; the overview lists it live, and its page follows it from stage to stage.
+        page.ExecuteScript("window.__samePage = 'yes';");
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,2,100%", ["soak"] = "3s" });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        browser.WaitFor(d => d.FindElements(By.CssSelector($"tr[data-rollout='{id}']")).Count == 1, TimeSpan.FromSeconds(10), "the new rollout in the overview");
+        page.FindElement(By.CssSelector($"tr[data-rollout='{id}'] a")).Click();
+        browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "1", TimeSpan.FromSeconds(10), "the rollout at stage 1");
+        browser.WaitFor(d => d.FindElements(By.CssSelector("#stages [data-stage='0'] tr[data-device]")).Count == 1, TimeSpan.FromSeconds(10), "the canary in stage 1");
+        browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "2", TimeSpan.FromSeconds(30), "the rollout advancing to stage 2");
+        browser.Screenshot("dashboard-rollout-advancing");
+        Assert.Contains(page.FindElements(By.CssSelector("#events tr[data-kind]")), e => e.GetAttribute("data-kind") == "advanced");
+
+        // Pause from the page: the API says paused, and the page shows it.
+        page.FindElement(By.CssSelector("button[data-action='pause']")).Click();
+        await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetRollout(id)!.State == "paused", TimeSpan.FromSeconds(10), "the rollout paused through the API");
+        browser.WaitFor(d => d.FindElement(By.Id("rollout-state")).Text == "paused", TimeSpan.FromSeconds(10), "the paused state");
+        Assert.StartsWith("operator:", bed.Fleet.Store.ListEvents(id).Last(e => e.Kind == "paused").By, StringComparison.Ordinal);
+        browser.Screenshot("dashboard-rollout-paused");
+        // All of it live: the page was never reloaded, and it redrew on the fleet's events.
+        Assert.Equal("yes", page.ExecuteScript("return window.__samePage;"));
+        Assert.True(Convert.ToInt64(page.ExecuteScript("return window.__dashboard.renders;"), System.Globalization.CultureInfo.InvariantCulture) > 3);
+
+        // The canary's page draws its charts from its telemetry history, and lists its update.
+        var canary = bed.Fleet.Store.GetRollout(id)!.Assignments.Single(a => a.Value.Stage == 0).Key;
+        page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#/devices/{canary}");
+        browser.WaitFor(d => d.FindElements(By.CssSelector("#charts .uplot")).Count == 6, TimeSpan.FromSeconds(10), "six charts");
+        browser.WaitFor(d => d.FindElement(By.Id("updates")).Text.Contains("deploy 2.0.0 succeeded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the update history");
+        Assert.Contains("2.0.0", page.FindElement(By.Id("device-models")).Text, StringComparison.Ordinal);
+        browser.Screenshot("dashboard-device");
+
+        // The same state for Prometheus: the paused rollout, its gates against their thresholds, versions by device.
+        var metrics = await MetricsAsync(bed.Fleet.Url, FleetHost.OperatorToken);
+        Assert.Contains($"edgefleet_rollout_info{{rollout=\"{id}\",model=\"scorer\",version=\"2.0.0\",state=\"paused\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains($"edgefleet_rollout_gate_threshold{{rollout=\"{id}\",gate=\"install_rate\",operator=\">=\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("edgefleet_devices{state=\"online\"} 4", metrics, StringComparison.Ordinal);
+        var onV2 = bed.Fleet.Store.ListDevices().Count(d => d.ServingVersion("scorer") == "2.0.0");
+        Assert.Contains($"edgefleet_model_version_devices{{model=\"scorer\",version=\"2.0.0\",provider=\"CPU\"}} {onV2}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dashboard_WithAReaderToken_ShowsRolloutsButOffersNoActions_AndABadTokenGetsTheSignInForm()
+    {
+        Assert.Null(HeadlessBrowser.Missing());
+        await using var bed = await FleetTestbed.StartAsync("--reader-token", "dashboard-reader-token");
+        await bed.PushTwoVersionsAsync("scorer", V1, V2);
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0" });
+        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        using var browser = HeadlessBrowser.Start();
+        var page = browser.Driver;
+
+        page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#token=not-a-token");
+        browser.WaitFor(d => d.FindElement(By.Id("login-error")).Text.Contains("not accepted", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the sign-in form with the refusal");
+        page.FindElement(By.Id("token")).SendKeys("dashboard-reader-token");
+        page.FindElement(By.CssSelector("#login-form button")).Click();
+        browser.WaitFor(d => d.FindElement(By.Id("who")).Text == "reader", TimeSpan.FromSeconds(10), "the reader role");
+        page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#/rollouts/{id}");
+        browser.WaitFor(d => d.FindElements(By.CssSelector("button[data-action]")).Count == 5, TimeSpan.FromSeconds(10), "the rollout page");
+        Assert.All(page.FindElements(By.CssSelector("button[data-action]")), b => Assert.False(b.Enabled));
+        browser.Screenshot("dashboard-reader");
+
+        // The API refuses readers' actions whatever a page does, and /metrics needs a token.
+        using var http = new HttpClient();
+        using var pause = new HttpRequestMessage(HttpMethod.Post, $"{bed.Fleet.Url}/api/v1/rollouts/{id}/pause");
+        pause.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "dashboard-reader-token");
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(pause)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(new Uri($"{bed.Fleet.Url}/metrics"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task GrafanaDashboard_UsesOnlyMetricsTheFleetServiceExports()
+    {
+        await using var fleet = await FleetHost.StartAsync();
+        var metrics = await MetricsAsync(fleet.Url, FleetHost.OperatorToken);
+        var exported = TypeLine().Matches(metrics).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var files = Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "fleet", "dashboards"), "*.json");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(file))!;
+            var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]?.AsArray() ?? []).Select(t => t!["expr"]!.GetValue<string>()).ToArray();
+            Assert.NotEmpty(expressions);
+            foreach (var expression in expressions)
+            {
+                var used = MetricName().Matches(expression).Select(m => m.Value).ToArray();
+                Assert.NotEmpty(used);
+                Assert.All(used, name => Assert.True(exported.Contains(name), $"{Path.GetFileName(file)}: '{expression}' uses {name}, which /metrics does not export"));
+            }
+        }
+    }
+
+    private static async Task<string> MetricsAsync(string url, string token)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{url}/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [GeneratedRegex(@"^# TYPE (\S+) ", RegexOptions.Multiline)]
+    private static partial Regex TypeLine();
+
+    [GeneratedRegex(@"edgefleet_[a-z0-9_]+")]
+    private static partial Regex MetricName();
+}
