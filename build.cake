@@ -1,5 +1,6 @@
 // EdgeInference build: ./build.sh --target=<Target>
-//   Run        fetch the sample models and run the agent serving them (the README's main command)
+//   Run        the demo (the README's main command): the fleet, three agents, a signed staged rollout, live traffic
+//   Agent      fetch the sample models and run one agent serving them
 //   Test       everything the tests need (tools, models, AOT binaries), then the tests (the README's test command)
 //   Publish    Native AOT agent for linux-x64 and linux-arm64, failing on any trim/AOT warning
 //   Benchmark  the benchmark program (figures go to docs/benchmarks.md)
@@ -106,6 +107,15 @@ Task("Test")
 });
 
 Task("Run")
+    .Description("The demo: the fleet service (embedded broker and store), three real agents, signed openWakeWord packages, a staged rollout with live audio. Ctrl+C stops it.")
+    .IsDependentOn("Models")
+    .Does(() =>
+{
+    var demo = root.CombineWithFilePath("fleet/EdgeInference.Demo/EdgeInference.Demo.csproj");
+    Run("dotnet", $"run --project \"{demo}\" -c Release -- --models \"{root}/models/repository\"" + (isCi ? " --exit-when-done" : ""));
+});
+
+Task("Agent")
     .Description("Fetches the sample models and serves them: HTTP on 127.0.0.1:8000, gRPC on 127.0.0.1:8001.")
     .IsDependentOn("Models")
     .Does(() =>

@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeInference.Fleet.Cli;
+using EdgeInference.Packaging;
+
+namespace EdgeInference.Demo;
+
+/// <summary>
+/// The main job, end to end with real processes: the fleet service (embedded broker and store), three enrolled
+/// agents with their own data and tags serving openWakeWord's models (signed 1.0.0 packages), live audio
+/// through the wake-word pipeline on each, and a staged rollout (canary, then the rest) of a signed
+/// hey_jarvis 2.0.0 with golden vectors, shadow mode and health gates.
+/// </summary>
+internal sealed class DemoRunner
+{
+    public static readonly string[] Models = ["melspectrogram", "embedding", "hey_jarvis"];
+    private const int Agents = 3;
+    private readonly DemoOptions _options;
+    private readonly List<ChildProcess> _processes = [];
+
+    public DemoRunner(DemoOptions options)
+    {
+        _options = options;
+    }
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var root = _options.Root;
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        Directory.CreateDirectory(root);
+        var configuration = AppContext.BaseDirectory.Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        var fleetDll = Path.Combine(_options.RepositoryRoot, "fleet", "EdgeInference.Fleet", "bin", configuration, "net10.0", "edge-fleet.dll");
+        var agentDll = Path.Combine(_options.RepositoryRoot, "src", "EdgeInference.Agent", "bin", configuration, "net10.0", "edge-agent.dll");
+        using var pipelines = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var traffic = new List<Task>();
+        try
+        {
+            // 1. The fleet service, with its embedded MQTT broker and store.
+            int httpPort = PortOr(_options.HttpPort), mqttPort = PortOr(_options.MqttPort);
+            var fleetUrl = $"http://127.0.0.1:{httpPort}";
+            Say($"starting the fleet service on {fleetUrl} (MQTT 127.0.0.1:{mqttPort})");
+            _processes.Add(ChildProcess.Start("fleet", fleetDll,
+                ["--urls", fleetUrl, "--mqtt-port", $"{mqttPort}", "--mqtt-bind", "127.0.0.1", "--data", Path.Combine(root, "fleet"), "--Fleet:CommandTimeout=00:00:20"],
+                Path.Combine(root, "fleet.log")));
+            await WaitAsync(async () => await HealthyAsync(fleetUrl, cancellationToken).ConfigureAwait(false), TimeSpan.FromSeconds(60), "the fleet service to start", cancellationToken).ConfigureAwait(false);
+            var token = (await File.ReadAllTextAsync(Path.Combine(root, "fleet", "operator.token"), cancellationToken).ConfigureAwait(false)).Trim();
+            using var fleet = new FleetClient(fleetUrl, token);
+
+            // 2. The operator's signing key, trusted by every device; 1.0.0 of each model, signed and pushed.
+            using var key = SigningKey.Generate();
+            var trusted = Path.Combine(root, "trusted-keys");
+            Directory.CreateDirectory(trusted);
+            await File.WriteAllTextAsync(Path.Combine(trusted, "demo-operator.pub.pem"), key.PublicKeyPem(), cancellationToken).ConfigureAwait(false);
+            var v1 = new Dictionary<string, (PackageManifest Manifest, SignedManifest Signed, Dictionary<string, string> Files)>(StringComparer.Ordinal);
+            foreach (var model in Models)
+            {
+                v1[model] = await PushAsync(fleet, key, model, "1.0.0", new() { [PackageRoles.Model] = Path.Combine(_options.Models, model, "1", "model.onnx") }, cancellationToken).ConfigureAwait(false);
+            }
+
+            Say($"pushed {string.Join(", ", Models)} 1.0.0, signed by key {key.KeyId}");
+
+            // 3. Three devices: enrolled with tags, each its own model repository (1.0.0 installed) and data folder.
+            var agentUrls = new List<string>();
+            for (var i = 0; i < Agents; i++)
+            {
+                var id = $"demo-device-{i + 1}";
+                var enrollment = await fleet.PostAsync($"devices/{id}/enroll", null, cancellationToken).ConfigureAwait(false);
+                await fleet.PatchAsync($"devices/{id}/tags", new JsonObject { ["site"] = "lab", ["ring"] = i == 0 ? "canary" : "main" }, cancellationToken).ConfigureAwait(false);
+                var models = Path.Combine(root, "agents", id, "models");
+                foreach (var model in Models)
+                {
+                    Install(v1[model], Path.Combine(models, model));
+                }
+
+                var agentPort = PortOr(0);
+                agentUrls.Add($"http://127.0.0.1:{agentPort}");
+                _processes.Add(ChildProcess.Start(id, agentDll,
+                [
+                    "--models", models, "--data", Path.Combine(root, "agents", id, "data"), "--urls", agentUrls[^1],
+                    "--mqtt", $"mqtt://127.0.0.1:{mqttPort}", "--device-id", id, "--mqtt-username", id, "--mqtt-password", enrollment!["secret"]!.GetValue<string>(),
+                    "--trusted-keys", trusted, "--telemetry-interval", "00:00:02", "--drift-interval", "00:00:10", "--Updates:ProbationPeriod=00:00:05",
+                ], Path.Combine(root, $"{id}.log")));
+            }
+
+            Say($"started {Agents} agents; waiting for them to come online");
+            await WaitAsync(async () => (await DevicesAsync(fleet, cancellationToken).ConfigureAwait(false)).Count(d => ServingVersion(d, "hey_jarvis") == "1.0.0" && d["online"]!.GetValue<bool>()) == Agents,
+                TimeSpan.FromSeconds(90), "every agent online serving 1.0.0", cancellationToken).ConfigureAwait(false);
+
+            // 4. Live audio through melspectrogram → embedding → hey_jarvis on every agent.
+            var feeds = agentUrls.Select((url, i) => new WakeWordPipeline(url, seed: i + 1)).ToArray();
+            traffic.AddRange(feeds.Select(f => f.RunAsync(pipelines.Token)));
+            Say("synthetic audio is flowing through the wake-word pipeline on every agent");
+
+            // 5. hey_jarvis 2.0.0: the same network with its own config (prediction cache, longer warm-up), and
+            //    golden vectors recorded from what 1.0.0 answers.
+            var golden = await GoldenAsync(feeds[0], cancellationToken).ConfigureAwait(false);
+            var v2Folder = Path.Combine(root, "packages", "hey_jarvis-2.0.0");
+            Directory.CreateDirectory(v2Folder);
+            await File.WriteAllBytesAsync(Path.Combine(v2Folder, "golden.json"), golden, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(v2Folder, "config.json"), """{"cache": {"enabled": true}, "warmup": {"iterations": 3}}""", cancellationToken).ConfigureAwait(false);
+            await PushAsync(fleet, key, "hey_jarvis", "2.0.0", new()
+            {
+                [PackageRoles.Model] = Path.Combine(_options.Models, "hey_jarvis", "1", "model.onnx"),
+                [PackageRoles.Golden] = Path.Combine(v2Folder, "golden.json"),
+                [PackageRoles.Config] = Path.Combine(v2Folder, "config.json"),
+            }, cancellationToken).ConfigureAwait(false);
+            Say("pushed hey_jarvis 2.0.0 (golden vectors, its own config), signed");
+
+            // 6. The staged rollout: the canary, then the rest, each stage gated.
+            var started = await fleet.PostAsync("rollouts", new JsonObject
+            {
+                ["model"] = "hey_jarvis", ["version"] = "2.0.0", ["target"] = "site=lab", ["stages"] = "1,100%", ["soak"] = "8s",
+                // No p95 gate here: hey_jarvis runs in well under a millisecond, and on a small shared machine running
+                // three agents the ratio of two sub-millisecond p95s is noise (the tests gate p95 on a model slow enough to measure).
+                ["gates"] = new JsonArray("install_rate>=1", "golden_rate>=1", "error_rate<=0.01", "agreement>=0.9"),
+                ["on_failure"] = "rollback", ["shadow_requests"] = 5, ["shadow_timeout"] = "30s",
+            }, cancellationToken).ConfigureAwait(false);
+            var rolloutId = started!["rollout"]!["id"]!.GetValue<string>();
+            Say($"rollout {rolloutId}: hey_jarvis 2.0.0 to site=lab in stages 1, 100% (gates: install, golden, errors, shadow agreement)");
+            Say($"dashboard: {fleetUrl}/dashboard/#token={token}");
+
+            var deadline = DateTime.UtcNow + _options.Timeout;
+            string? last = null;
+            var lastSaid = DateTime.UtcNow;
+            while (true)
+            {
+                var view = await fleet.GetAsync($"rollouts/{rolloutId}", cancellationToken).ConfigureAwait(false);
+                var devices = await DevicesAsync(fleet, cancellationToken).ConfigureAwait(false);
+                var rollout = view!["rollout"]!;
+                var line = $"rollout {rollout["state"]}, stage {rollout["stage"]!.GetValue<int>() + 1} of {rollout["stages"]!.AsArray().Count}; " +
+                    string.Join(", ", devices.Select(d => $"{d["id"]} on hey_jarvis {ServingVersion(d, "hey_jarvis") ?? "?"}"));
+                if (line != last || DateTime.UtcNow - lastSaid > TimeSpan.FromSeconds(10))
+                {
+                    Say($"{line}; {string.Join(", ", feeds.Select(f => $"{f.Requests} requests"))}");
+                    (last, lastSaid) = (line, DateTime.UtcNow);
+                }
+
+                var state = rollout["state"]!.GetValue<string>();
+                if (state is "rolled_back" or "aborted" or "paused")
+                {
+                    Say($"the rollout stopped: {rollout["reason"]}");
+                    return await FinishAsync(fleet, devices, rolloutId, state, success: false, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (state == "completed" && devices.All(d => ServingVersion(d, "hey_jarvis") == "2.0.0" && TelemetryRequests(d, "hey_jarvis", "2.0.0") > 0))
+                {
+                    Say("done: every agent serves hey_jarvis 2.0.0 and reports its telemetry");
+                    var code = await FinishAsync(fleet, devices, rolloutId, state, success: true, cancellationToken).ConfigureAwait(false);
+                    if (_options.ExitWhenDone)
+                    {
+                        return code;
+                    }
+
+                    Say($"still running, with live traffic: watch it on {fleetUrl}/dashboard/#token={token} — Ctrl+C stops everything");
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    Say($"gave up after {_options.Timeout.TotalSeconds:0} s");
+                    return await FinishAsync(fleet, devices, rolloutId, state, success: false, cancellationToken).ConfigureAwait(false);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Say("stopping");
+            return 0;
+        }
+        finally
+        {
+            await pipelines.CancelAsync().ConfigureAwait(false);
+            foreach (var task in traffic)
+            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            // Agents first (they say offline through the broker), then the fleet.
+            for (var i = _processes.Count - 1; i >= 0; i--)
+            {
+                await _processes[i].DisposeAsync().ConfigureAwait(false);
+            }
+
+            Say($"stopped every process; logs and data are in {root}");
+        }
+    }
+
+    private static void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
+
+    private static int PortOr(int preferred)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, preferred);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        catch (SocketException) when (preferred != 0)
+        {
+            return PortOr(0);
+        }
+    }
+
+    private static async Task<bool> HealthyAsync(string url, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            return (await http.GetAsync(new Uri($"{url}/api/v1/health"), cancellationToken).ConfigureAwait(false)).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (DateTime.UtcNow > deadline || _processes.FirstOrDefault(p => p.HasExited) is { } exited)
+            {
+                var why = _processes.FirstOrDefault(p => p.HasExited) is { } gone ? $"{gone.Name} exited (see {_options.Root}/{gone.Name}.log)" : $"not within {timeout.TotalSeconds:0} s";
+                throw new InvalidOperationException($"waited for {what}: {why}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(PackageManifest, SignedManifest, Dictionary<string, string>)> PushAsync(
+        FleetClient fleet, SigningKey key, string name, string version, Dictionary<string, string> files, CancellationToken cancellationToken)
+    {
+        var manifest = ManifestBuilder.Build(name, version, files, DateTimeOffset.UtcNow);
+        var signed = key.Sign(manifest);
+        foreach (var (role, path) in files)
+        {
+            using var content = new ByteArrayContent(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            await fleet.PutAsync($"packages/{name}/{version}/files/{PackageRoles.FileNames[role]}", content, cancellationToken).ConfigureAwait(false);
+        }
+
+        await fleet.PostAsync($"packages/{name}/{version}", JsonNode.Parse(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedManifest)), cancellationToken).ConfigureAwait(false);
+        return (manifest, signed, files);
+    }
+
+    /// <summary>Installs a package as version 1 of a device's repository, as a device image would ship it.</summary>
+    private void Install((PackageManifest Manifest, SignedManifest Signed, Dictionary<string, string> Files) package, string modelFolder)
+    {
+        var version = Path.Combine(modelFolder, "1");
+        Directory.CreateDirectory(version);
+        foreach (var (role, path) in package.Files)
+        {
+            File.Copy(path, Path.Combine(version, PackageRoles.FileNames[role]));
+        }
+
+        File.WriteAllBytes(Path.Combine(version, "manifest.json"), Convert.FromBase64String(package.Signed.Manifest));
+        var config = Path.Combine(_options.Models, package.Manifest.Name, "config.json");
+        if (File.Exists(config))
+        {
+            File.Copy(config, Path.Combine(modelFolder, "config.json"));
+        }
+    }
+
+    private static async Task<byte[]> GoldenAsync(WakeWordPipeline agent, CancellationToken cancellationToken)
+    {
+        var random = new Random(42);
+        var set = new GoldenSet { AbsoluteTolerance = 1e-5, RelativeTolerance = 1e-4 };
+        for (var i = 0; i < 3; i++)
+        {
+            var data = Enumerable.Range(0, 16 * 96).Select(_ => (float)(random.NextDouble() * 2)).ToArray();
+            var (output, shape) = await agent.InferAsync("hey_jarvis", "x.1", [1, 16, 96], data, cancellationToken).ConfigureAwait(false);
+            set.Cases.Add(new GoldenCase
+            {
+                Name = $"recorded from 1.0.0, case {i + 1}",
+                Inputs = [new GoldenTensor { Name = "x.1", Shape = [1, 16, 96], Data = data.Select(v => (double)v).ToList() }],
+                Expected = [new GoldenTensor { Name = "53", Shape = [.. shape], Data = output.Select(v => (double)v).ToList() }],
+            });
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(set, PackageJsonContext.Default.GoldenSet);
+    }
+
+    private static async Task<JsonNode[]> DevicesAsync(FleetClient fleet, CancellationToken cancellationToken) =>
+        (await fleet.GetAsync("devices", cancellationToken).ConfigureAwait(false))!.AsArray().OfType<JsonNode>().ToArray();
+
+    private static string? ServingVersion(JsonNode device, string model) =>
+        device["models"]?.AsArray().Where(m => m?["model"]?.GetValue<string>() == model && m["state"]?.GetValue<string>() == "READY")
+            .Select(m => m!["package_version"]?.GetValue<string>()).FirstOrDefault();
+
+    private static long TelemetryRequests(JsonNode device, string model, string version) =>
+        device["stats"]?[$"{model}@{version}"]?["requests"]?.GetValue<long>() ?? 0;
+
+    /// <summary>Writes <c>summary.json</c> (what the demo's test asserts) and says how it ended.</summary>
+    private async Task<int> FinishAsync(FleetClient fleet, JsonNode[] devices, string rolloutId, string state, bool success, CancellationToken cancellationToken)
+    {
+        var view = await fleet.GetAsync($"rollouts/{rolloutId}", cancellationToken).ConfigureAwait(false);
+        var summary = new JsonObject
+        {
+            ["succeeded"] = success,
+            ["rollout"] = rolloutId,
+            ["rollout_state"] = state,
+            ["events"] = new JsonArray(view!["events"]!.AsArray().Select(e => (JsonNode?)JsonValue.Create(e!["kind"]!.GetValue<string>())).ToArray()),
+            ["devices"] = new JsonArray(devices.Select(d => (JsonNode?)new JsonObject
+            {
+                ["id"] = d["id"]!.GetValue<string>(),
+                ["hey_jarvis"] = ServingVersion(d, "hey_jarvis"),
+                ["requests_on_2.0.0"] = TelemetryRequests(d, "hey_jarvis", "2.0.0"),
+                ["models"] = new JsonArray(Models.Select(m => (JsonNode?)JsonValue.Create($"{m} {ServingVersion(d, m)}")).ToArray()),
+            }).ToArray()),
+        };
+        await File.WriteAllTextAsync(Path.Combine(_options.Root, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
+        return success ? 0 : 1;
+    }
+}
