@@ -238,10 +238,14 @@ internal sealed class DemoRunner
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition().ConfigureAwait(false))
         {
-            if (DateTime.UtcNow > deadline || _processes.FirstOrDefault(p => p.HasExited) is { } exited)
+            if (_processes.FirstOrDefault(p => p.HasExited) is { } exited)
             {
-                var why = _processes.FirstOrDefault(p => p.HasExited) is { } gone ? $"{gone.Name} exited (see {_options.Root}/{gone.Name}.log)" : $"not within {timeout.TotalSeconds:0} s";
-                throw new InvalidOperationException($"waited for {what}: {why}");
+                throw new InvalidOperationException($"waited for {what}: {exited.Name} exited (see {_options.Root}/{exited.Name}.log)");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"waited for {what}: not within {timeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);

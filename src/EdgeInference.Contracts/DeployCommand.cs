@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeInference.Packaging;
 
 namespace EdgeInference.Contracts;
@@ -21,4 +22,10 @@ public sealed class DeployCommand
     /// <c>tolerance × (1 + |served|)</c>. Outputs with several classes agree when the top class is the same.
     /// </summary>
     public double ShadowTolerance { get; set; } = 0.05;
+
+    /// <summary>What is out of range in the shadow-mode settings, or null (the fleet and the device check the same rule).</summary>
+    public string? ShadowProblem() =>
+        ShadowRequests is < 0 or > 100_000 || !(ShadowSeconds is > 0 and <= 86_400) || !(ShadowTolerance >= 0)
+            ? string.Create(CultureInfo.InvariantCulture, $"shadow mode takes 0–100000 requests, more than 0 and up to 86400 seconds, and a tolerance ≥ 0 (got {ShadowRequests}, {ShadowSeconds}, {ShadowTolerance})")
+            : null;
 }

@@ -276,9 +276,9 @@ public sealed class FleetApi
                 Stages = RolloutParser.ParseStages(request.Stages ?? "1,10%,50%,100%"),
                 Soak = RolloutParser.ParseDuration(request.Soak ?? "5m", "soak"),
                 Gates = (request.Gates is { Count: > 0 } gates ? gates : DefaultGates(request)).Select(RolloutParser.ParseGate).ToList(),
-                Shadow = request.ShadowRequests is > 0 ? new RolloutShadow
+                Shadow = request.ShadowRequests is { } shadowRequests and not 0 ? new RolloutShadow
                 {
-                    Requests = request.ShadowRequests.Value,
+                    Requests = shadowRequests,
                     Timeout = RolloutParser.ParseDuration(request.ShadowTimeout ?? "1m", "shadow timeout"),
                     Tolerance = request.ShadowTolerance ?? 0.05,
                 } : null,
@@ -294,9 +294,9 @@ public sealed class FleetApi
             return Error(400, ex.Message);
         }
 
-        if (request.ShadowRequests is < 0 or > 100_000 || rollout.Shadow is { } shadow && (shadow.Timeout > TimeSpan.FromDays(1) || !(shadow.Tolerance >= 0)))
+        if (rollout.Shadow?.ApplyTo(new DeployCommand()).ShadowProblem() is { } shadowProblem)
         {
-            return Error(400, "shadow mode takes 0–100000 requests, a timeout up to 1d and a tolerance ≥ 0");
+            return Error(400, shadowProblem);
         }
 
         if (rollout.OnFailure is not ("pause" or "rollback"))

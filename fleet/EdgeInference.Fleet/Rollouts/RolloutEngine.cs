@@ -302,19 +302,8 @@ public sealed class RolloutEngine : BackgroundService
             var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = serving, AssignedAt = _time.GetUtcNow() };
             if (serving != rollout.Version)
             {
-                var message = new CommandMessage
-                {
-                    Command = CommandNames.Deploy,
-                    Model = rollout.Model,
-                    Deploy = new DeployCommand
-                    {
-                        PackageUrl = PackageUrl(rollout),
-                        Package = package.Signed,
-                        ShadowRequests = rollout.Shadow?.Requests ?? 0,
-                        ShadowSeconds = rollout.Shadow?.Timeout.TotalSeconds ?? 60,
-                        ShadowTolerance = rollout.Shadow?.Tolerance ?? 0.05,
-                    },
-                };
+                var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed };
+                var message = new CommandMessage { Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
                 // Saved before it is sent: a restart between the two finds the assignment and its command.
                 message.Id = $"deploy-{Guid.NewGuid():N}";
                 assignment.CommandId = message.Id;

@@ -1,3 +1,5 @@
+using EdgeInference.Contracts;
+
 namespace EdgeInference.Fleet.Store;
 
 /// <summary>
@@ -13,4 +15,14 @@ public sealed class RolloutShadow
 
     /// <summary>Single-value outputs agree within <c>tolerance × (1 + |served|)</c>; class outputs on the top class.</summary>
     public double Tolerance { get; set; } = 0.05;
+
+    /// <summary>Sets these shadow-mode settings on <paramref name="deploy"/>.</summary>
+    public DeployCommand ApplyTo(DeployCommand deploy)
+    {
+        ArgumentNullException.ThrowIfNull(deploy);
+        deploy.ShadowRequests = Requests;
+        deploy.ShadowSeconds = Timeout.TotalSeconds;
+        deploy.ShadowTolerance = Tolerance;
+        return deploy;
+    }
 }

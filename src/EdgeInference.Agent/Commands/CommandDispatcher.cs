@@ -101,13 +101,13 @@ internal sealed class CommandDispatcher : IHostedService
                     new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Lines = _logs.Last(MaxLogLines), Final = true }, cancellationToken).ConfigureAwait(false);
                 break;
             case CommandNames.Configure:
-                if (command.Configuration is not { } change || DeviceSettings.Problem(change) is { } invalid)
+                if ((command.Configuration is { } change ? DeviceSettings.Problem(change) : "a configure command needs 'configuration'") is { } invalid)
                 {
-                    await RejectAsync(command, "invalid_configuration", command.Configuration is null ? "a configure command needs 'configuration'" : DeviceSettings.Problem(command.Configuration)!, cancellationToken).ConfigureAwait(false);
+                    await RejectAsync(command, "invalid_configuration", invalid, cancellationToken).ConfigureAwait(false);
                     break;
                 }
 
-                var applied = _settings.Apply(change);
+                var applied = _settings.Apply(command.Configuration!);
                 UpdateLog.Configured(_logger, command.Id, JsonSerializer.Serialize(applied, ContractJsonContext.Default.DesiredConfiguration));
                 await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Configuration = applied, Final = true }, cancellationToken).ConfigureAwait(false);
                 break;

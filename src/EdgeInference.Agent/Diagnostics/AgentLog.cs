@@ -18,4 +18,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(104, LogLevel.Error, "The {Log} writer failed; records stay queued and are retried")]
     public static partial void DurableLogWriteFailed(ILogger logger, string log, Exception exception);
+
+    [LoggerMessage(105, LogLevel.Warning, "The fleet's settings in {Path} are ignored ({Error}); the agent's own configuration applies until the fleet sends them again")]
+    public static partial void SettingsIgnored(ILogger logger, string path, string error);
 }

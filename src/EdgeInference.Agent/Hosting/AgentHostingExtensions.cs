@@ -91,7 +91,8 @@ public static class AgentHostingExtensions
 
         services.AddSingleton<PinnedBufferPool>();
         services.AddSingleton<OnnxRuntimeEnvironment>(_ => new());
-        services.AddSingleton(sp => new DeviceSettings(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data));
+        services.AddSingleton(sp => new DeviceSettings(
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.Settings")));
         services.AddSingleton(sp =>
         {
             // The fleet's provider preference (configure) applies from the first load, and reloads the models when it changes.

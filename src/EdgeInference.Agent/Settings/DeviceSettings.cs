@@ -1,7 +1,9 @@
 using System.Text.Json;
+using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Contracts;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeInference.Agent.Settings;
 
@@ -20,7 +22,7 @@ public sealed class DeviceSettings
     private readonly object _gate = new();
     private DesiredConfiguration _current = new();
 
-    public DeviceSettings(string dataDirectory)
+    public DeviceSettings(string dataDirectory, ILogger logger)
     {
         _path = Path.Combine(dataDirectory, FileName);
         if (File.Exists(_path))
@@ -35,9 +37,9 @@ public sealed class DeviceSettings
 
                 _current = saved;
             }
-            catch (JsonException ex)
+            catch (Exception ex) when (ex is JsonException or IOException)
             {
-                LoadProblem = $"{_path} is ignored: {ex.Message}";
+                AgentLog.SettingsIgnored(logger, _path, ex.Message);
             }
         }
     }
@@ -51,9 +53,6 @@ public sealed class DeviceSettings
     /// <summary>Counts applied changes (the status is published again when it moves).</summary>
     public int Revision { get; private set; }
 
-    /// <summary>Why the saved settings could not be used at start, if they could not.</summary>
-    public string? LoadProblem { get; }
-
     public TimeSpan TelemetryInterval(TimeSpan configured) => Current.TelemetryIntervalSeconds is { } s ? TimeSpan.FromSeconds(s) : configured;
 
     public TimeSpan DriftInterval(TimeSpan configured) => Current.DriftIntervalSeconds is { } s ? TimeSpan.FromSeconds(s) : configured;
@@ -64,20 +63,9 @@ public sealed class DeviceSettings
     public static string? Problem(DesiredConfiguration change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (change.Problem() is { } problem)
-        {
-            return problem;
-        }
-
-        if (change.ExecutionProviders is { } providers)
-        {
-            if (providers.FirstOrDefault(p => !ExecutionProviderSelector.DefaultPreference.Contains(p, StringComparer.OrdinalIgnoreCase)) is { } unknown)
-            {
-                return $"execution_providers has unknown provider '{unknown}' (known: {string.Join(", ", ExecutionProviderSelector.DefaultPreference)})";
-            }
-        }
-
-        return null;
+        var unknown = change.ExecutionProviders?.FirstOrDefault(p => !ExecutionProviderSelector.DefaultPreference.Contains(p, StringComparer.OrdinalIgnoreCase));
+        return change.Problem()
+            ?? (unknown is null ? null : $"execution_providers has unknown provider '{unknown}' (known: {string.Join(", ", ExecutionProviderSelector.DefaultPreference)})");
     }
 
     /// <summary>

@@ -67,7 +67,8 @@ public static class ShadowRunner
                 return $"the new version needs input '{name}', which live requests do not carry";
             }
 
-            request.Inputs[i] = TensorBuffer.Copy(input.Name, input.DataType, input.Shape, input.Span);
+            // The sample's own copy moves into the request (disposing a buffer twice is harmless).
+            request.Inputs[i] = input;
         }
 
         InferenceResponse response;

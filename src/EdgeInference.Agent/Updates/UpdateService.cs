@@ -20,9 +20,6 @@ namespace EdgeInference.Agent.Updates;
 /// </summary>
 public sealed class UpdateService : BackgroundService
 {
-    private const int MaxShadowRequests = 100_000;
-    private const double MaxShadowSeconds = 86_400;
-
     /// <summary>Live requests copied ahead of the shadowing version; more are skipped rather than queued.</summary>
     private const int ShadowBacklog = 16;
 
@@ -222,11 +219,9 @@ public sealed class UpdateService : BackgroundService
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is not an http(s) URL");
             }
 
-            if (deploy.ShadowRequests is < 0 or > MaxShadowRequests || !(deploy.ShadowSeconds is > 0 and <= MaxShadowSeconds) || !(deploy.ShadowTolerance >= 0))
+            if (deploy.ShadowProblem() is { } shadowProblem)
             {
-                throw new PackageRejectedException(
-                    RejectionReasons.Malformed,
-                    $"shadow mode needs 0–{MaxShadowRequests} requests, 0–{MaxShadowSeconds} seconds and a tolerance ≥ 0 (got {deploy.ShadowRequests}, {deploy.ShadowSeconds}, {deploy.ShadowTolerance})");
+                throw new PackageRejectedException(RejectionReasons.Malformed, shadowProblem);
             }
 
             var installed = _installer.Installed.ServingVersion(manifest.Name);

@@ -166,6 +166,7 @@ public sealed class ModelRepository : IDisposable
         var entry = _models.GetOrAdd(name, static n => new ModelEntry(n));
         var configFingerprint = Fingerprint(Path.Combine(directory, ModelConfigReader.FileName)) ?? "none";
         var onDisk = new Dictionary<long, (string File, string Fingerprint)>();
+        var preference = _context.Providers.PreferenceKey;
         foreach (var versionDirectory in Directory.EnumerateDirectories(directory))
         {
             var file = Path.Combine(versionDirectory, ModelFileName);
@@ -173,7 +174,7 @@ public sealed class ModelRepository : IDisposable
                 && version > 0 && Fingerprint(file) is { } fingerprint)
             {
                 var versionConfig = Fingerprint(Path.Combine(versionDirectory, ModelConfigReader.FileName)) ?? "none";
-                onDisk[version] = (file, $"{fingerprint}|{configFingerprint}|{versionConfig}|{_context.Providers.PreferenceKey}");
+                onDisk[version] = (file, $"{fingerprint}|{configFingerprint}|{versionConfig}|{preference}");
             }
         }
 

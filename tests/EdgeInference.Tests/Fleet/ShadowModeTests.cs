@@ -19,6 +19,11 @@ public sealed class ShadowModeTests
         var (v1, _) = await bed.PushTwoVersionsAsync("scorer", V1, V1);
         await bed.StartAgentsAsync(Devices, v1, i => []);
         await using var traffic = Traffic.Start(bed);
+        foreach (var bad in new[] { new JsonObject { ["shadow_requests"] = -1 }, new JsonObject { ["shadow_requests"] = 5, ["shadow_timeout"] = "25h" }, new JsonObject { ["shadow_requests"] = 5, ["shadow_tolerance"] = -0.1 } })
+        {
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => StartAsync(bed, "2.0.0", bad));
+            Assert.Contains("shadow mode takes", refused.Message, StringComparison.Ordinal);
+        }
 
         var id = await StartAsync(bed, "2.0.0", new JsonObject { ["shadow_requests"] = 5, ["shadow_timeout"] = "30s" });
         var done = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(90), "completed", "paused", "rolled_back");
