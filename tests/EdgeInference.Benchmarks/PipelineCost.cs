@@ -55,6 +55,14 @@ internal static class PipelineCost
             }
         }
 
+        // Parsing alone, over 64 different bodies in turn (the same body every time lets the processor learn its
+        // branches): the floats as this benchmark's client writes them (shortest form, up to 9 digits), and as
+        // Python's json and JavaScript's JSON.stringify write them (widened to doubles: up to 17 digits).
+        var shortest = Bodies(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var widened = Bodies(v => ((double)v).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var (parseShortest, parseShortestBytes) = ParseOnly(model, pool, shortest, iterations);
+        var (parseWide, parseWideBytes) = ParseOnly(model, pool, widened, iterations);
+
         model.Release();
         Console.WriteLine("| stage (hey_jarvis, 1 536 floats in, 1 out) | mean µs | managed bytes |");
         Console.WriteLine("| --- | ---: | ---: |");
@@ -62,5 +70,33 @@ internal static class PipelineCost
         Console.WriteLine($"| validate and run (`ModelVersion.InferAsync`) | {run / iterations:0.0} | {runBytes / iterations} |");
         Console.WriteLine($"| write the JSON response, return buffers | {write / iterations:0.0} | {writeBytes / iterations} |");
         Console.WriteLine($"| total | {(parse + run + write) / iterations:0.0} | {(parseBytes + runBytes + writeBytes) / iterations} |");
+        Console.WriteLine($"| parse alone, 64 bodies in turn, floats in shortest form ({shortest[0].Length / 1024} KiB) | {parseShortest:0.0} | {parseShortestBytes} |");
+        Console.WriteLine($"| parse alone, 64 bodies in turn, floats as Python and JavaScript write them ({widened[0].Length / 1024} KiB) | {parseWide:0.0} | {parseWideBytes} |");
+    }
+
+    private static byte[][] Bodies(Func<float, string> format) =>
+        Enumerable.Range(0, 64).Select(seed => System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"inputs":[{"name":"x.1","datatype":"FP32","shape":[1,16,96],"data":[{{string.Join(",", NamedTensor.RandomFloats(1536, seed).Select(format))}}]}]}""")).ToArray();
+
+    private static (double Micros, long Bytes) ParseOnly(ModelVersion model, PinnedBufferPool pool, byte[][] bodies, int iterations)
+    {
+        double micros = 0;
+        long bytes = 0;
+        for (var i = 0; i < iterations + 1000; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var a0 = GC.GetAllocatedBytesForCurrentThread();
+            var request = V2InferRequestReader.Read(bodies[i % bodies.Length], [], model, pool, out _);
+            var t1 = Stopwatch.GetTimestamp();
+            var a1 = GC.GetAllocatedBytesForCurrentThread();
+            request.Dispose();
+            if (i >= 1000)
+            {
+                micros += Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds;
+                bytes += a1 - a0;
+            }
+        }
+
+        return (micros / iterations, bytes / iterations);
     }
 }

@@ -50,6 +50,38 @@ if (args.Contains("--pipeline"))
     return;
 }
 
+if (args.Contains("--latency"))
+{
+    // Only hey_jarvis's per-request latency, in interleaved rounds (for iterating on the request path).
+    // --agent-env NAME=VALUE passes an environment variable to the agent.
+    var environment = new Dictionary<string, string>();
+    string? only = null;
+    for (var i = 0; i + 1 < args.Length; i++)
+    {
+        if (args[i] == "--agent-env" && args[i + 1].Split('=', 2) is [var name, var value])
+        {
+            environment[name] = value;
+        }
+
+        if (args[i] == "--only")
+        {
+            only = args[i + 1];
+        }
+    }
+
+    var latencyWork = TestPaths.NewTempDirectory("bench-latency");
+    try
+    {
+        await RequestLatency.PrintAsync(TestPaths.AotAgent("linux-x64"), latencyWork, 5, quick ? 1000 : 3000, environment, only);
+    }
+    finally
+    {
+        Directory.Delete(latencyWork, recursive: true);
+    }
+
+    return;
+}
+
 var latencyCount = quick ? 300 : 3000;
 var throughputSeconds = quick ? 2 : 6;
 var binary = TestPaths.AotAgent("linux-x64");

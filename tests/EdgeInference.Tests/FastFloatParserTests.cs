@@ -25,6 +25,21 @@ public sealed class FastFloatParserTests
                 AssertSame(value.ToString(format, CultureInfo.InvariantCulture));
             }
 
+            // The float widened to a double, as Python's json and JavaScript's JSON.stringify write it (17 digits).
+            AssertSame(((double)value).ToString("R", CultureInfo.InvariantCulture));
+            AssertSame(((double)value).ToString("E16", CultureInfo.InvariantCulture));
+
+            // Halfway between this float and the next, and the doubles just either side: the hardest roundings.
+            var halfway = ((double)value + (double)MathF.BitIncrement(value)) / 2;
+            if (double.IsFinite(halfway))
+            {
+                foreach (var near in new[] { halfway, Math.BitDecrement(halfway), Math.BitIncrement(halfway) })
+                {
+                    AssertSame(near.ToString("R", CultureInfo.InvariantCulture));
+                    AssertSame(near.ToString("G19", CultureInfo.InvariantCulture));
+                }
+            }
+
             // Random decimals, including ones far from any float and ones with many digits.
             AssertSame(((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-30, 30))).ToString("R", CultureInfo.InvariantCulture));
         }
@@ -39,6 +54,13 @@ public sealed class FastFloatParserTests
     [InlineData("16777217")]
     [InlineData("0.000000000000000000001")]
     [InlineData("123456789012345678901234567890")]
+    [InlineData("0.8327173590660095")]
+    [InlineData("-1.2345678901234567e-05")]
+    [InlineData("9999999999999999999")]
+    [InlineData("1.0000000596046448")]
+    [InlineData("3.4028235677973366e38")]
+    [InlineData("1e-64")]
+    [InlineData("1e64")]
     public void Parse_EdgeCases_EqualsTheBclParser(string text) => AssertSame(text);
 
     [Theory]
@@ -46,6 +68,10 @@ public sealed class FastFloatParserTests
     [InlineData("-12345678.5]", 11, -12345678.5f)]
     [InlineData("1e3 ", 3, 1000f)]
     [InlineData("0.1234567890123456789012,", 24, 0.12345679f)]
+    [InlineData("-0.8327173590660095]", 19, -0.83271736f)]
+    [InlineData("7,", 1, 7f)]
+    [InlineData("12345678", 8, 12345678f)]
+    [InlineData("1.5e-3}", 6, 0.0015f)]
     public void ParsePrefix_StopsAtTheEndOfTheNumber(string text, int expectedConsumed, float expected)
     {
         Assert.True(FastFloatParser.TryParsePrefix(Encoding.ASCII.GetBytes(text), out var value, out var consumed));

@@ -4,17 +4,30 @@ using System.Buffers.Text;
 namespace EdgeInference.Agent.Protocols;
 
 /// <summary>
-/// Parses JSON numbers as floats several times faster than the general parser for the common case (a decimal
-/// mantissa of at most 2^53 and a power of ten within ±22): the decimal is made an exact double and rounded once
-/// (Clinger's fast path). It falls back to <see cref="Utf8Parser"/> whenever that could round differently,
-/// so the result is always the correctly rounded float. Only JSON's number grammar is accepted.
+/// Parses JSON numbers as floats several times faster than the general parser, and always to the correctly
+/// rounded float. Digits are read eight at a time (SWAR, as fast_float does).
+/// A number of at most 19 digits with a power of ten within ±64 becomes a double in at most three roundings:
+/// exactly once when the mantissa is at most 2^53 and the power within ±22 (Clinger's fast path), otherwise within
+/// a few units in the last place. Doubles carry 29 more bits than floats, so rounding that double to a float gives
+/// the float of the decimal itself unless the double lies at (exact path) or within 8 units of (otherwise) a
+/// halfway point between two floats; those, and everything else, go to <see cref="Utf8Parser"/>. This covers
+/// what clients write: floats' shortest forms (9 digits) and floats widened to doubles by Python's json and
+/// JavaScript's JSON.stringify (17 digits). Only JSON's number grammar is accepted.
 /// </summary>
 internal static class FastFloatParser
 {
     private const ulong MaxExactMantissa = 1UL << 53;
+    private const int MaxExactPower = 22;
+    private const int MaxPower = 64;
+    private const ulong AsciiZeros = 0x3030303030303030;
 
     private static ReadOnlySpan<double> PowersOfTen =>
-        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32, 1e33, 1e34, 1e35, 1e36, 1e37,
+        1e38, 1e39, 1e40, 1e41, 1e42, 1e43, 1e44, 1e45, 1e46, 1e47, 1e48, 1e49, 1e50, 1e51, 1e52, 1e53, 1e54, 1e55,
+        1e56, 1e57, 1e58, 1e59, 1e60, 1e61, 1e62, 1e63, 1e64,
+    ];
 
     /// <summary>Parses the whole of <paramref name="text"/> as one number.</summary>
     public static bool TryParse(ReadOnlySpan<byte> text, out float value) =>
@@ -26,19 +39,14 @@ internal static class FastFloatParser
     /// </summary>
     public static bool TryParsePrefix(ReadOnlySpan<byte> text, out float value, out int consumed)
     {
-        var i = 0;
         var negative = !text.IsEmpty && text[0] == '-';
-        if (negative)
-        {
-            i++;
-        }
-
+        var start = negative ? 1 : 0;
         ulong mantissa = 0;
-        var start = i;
+        var i = start;
         uint digit;
         while (i < text.Length && (digit = (uint)(text[i] - '0')) <= 9)
         {
-            mantissa = (mantissa * 10) + digit;
+            mantissa = (mantissa * 10) + digit; // mostly one digit: the loop beats reading eight
             i++;
         }
 
@@ -98,17 +106,15 @@ internal static class FastFloatParser
             exponent += negativeExponent ? -e : e;
         }
 
-        // More than 19 digits may have overflowed the mantissa; bigger mantissas or powers are not exact doubles.
-        if (digits > 19 || mantissa > MaxExactMantissa || exponent is < -22 or > 22)
+        if (digits > 19 || mantissa > MaxExactMantissa || exponent is < -MaxExactPower or > MaxExactPower)
         {
-            return Fallback(text, out value, out consumed);
+            return TryApproximate(text, negative, mantissa, exponent, digits, i, out value, out consumed);
         }
 
+        // Clinger's fast path: the mantissa and the power are exact doubles, so their quotient or product is the
+        // correctly rounded double. Exactly halfway between two floats, the decimal may be on either side.
         var exact = exponent < 0 ? mantissa / PowersOfTen[-exponent] : mantissa * PowersOfTen[exponent];
-        // A double exactly halfway between two floats may come from a decimal on either side: let the slow path decide.
-        // Subnormal and out-of-range floats also take the slow path.
-        if ((BitConverter.DoubleToUInt64Bits(exact) & 0x1FFFFFFF) == 0x10000000
-            || (exact != 0 && (exact < 1.1754943508222875e-38 /* smallest normal float */ || exact > float.MaxValue)))
+        if ((BitConverter.DoubleToUInt64Bits(exact) & 0x1FFFFFFF) == 0x10000000 || !IsNormalFloat(exact))
         {
             return Fallback(text, out value, out consumed);
         }
@@ -118,7 +124,35 @@ internal static class FastFloatParser
         return true;
     }
 
-    /// <summary>Reads eight ASCII digits at once (SWAR), as fast_float does; false if any byte is not a digit.</summary>
+    /// <summary>
+    /// Longer mantissas (up to 19 digits, such as floats widened to doubles) and powers up to ±64: the double is
+    /// within a few units in its last place of the decimal, so it rounds to the decimal's float unless it lies within
+    /// 8 units of a halfway point between two floats.
+    /// </summary>
+    private static bool TryApproximate(ReadOnlySpan<byte> text, bool negative, ulong mantissa, int exponent, int digits, int end, out float value, out int consumed)
+    {
+        if (digits > 19 || exponent is < -MaxPower or > MaxPower)
+        {
+            return Fallback(text, out value, out consumed); // more than 19 digits may have overflowed the mantissa
+        }
+
+        var approximate = exponent < 0 ? mantissa / PowersOfTen[-exponent] : mantissa * PowersOfTen[exponent];
+        var fromHalfway = (long)(BitConverter.DoubleToUInt64Bits(approximate) & 0x1FFFFFFF) - 0x10000000;
+        if ((ulong)(fromHalfway + 8) <= 16 || !IsNormalFloat(approximate))
+        {
+            return Fallback(text, out value, out consumed);
+        }
+
+        value = negative ? -(float)approximate : (float)approximate;
+        consumed = end;
+        return true;
+    }
+
+    /// <summary>Zero or within the normal floats; subnormal and out-of-range floats take the slow path.</summary>
+    private static bool IsNormalFloat(double value) =>
+        value == 0 || (value >= 1.1754943508222875e-38 /* smallest normal float */ && value <= float.MaxValue);
+
+    /// <summary>Reads eight ASCII digits at once (SWAR, as fast_float does); false if any byte is not a digit.</summary>
     private static bool TryReadEightDigits(ReadOnlySpan<byte> text, out uint value)
     {
         var word = BinaryPrimitives.ReadUInt64LittleEndian(text);
@@ -128,7 +162,7 @@ internal static class FastFloatParser
             return false;
         }
 
-        word -= 0x3030303030303030;
+        word -= AsciiZeros;
         word = (word * 10) + (word >> 8); // pairs of digits
         value = (uint)((((word & 0x000000FF000000FF) * (100 + (1000000UL << 32))) + (((word >> 16) & 0x000000FF000000FF) * (1 + (10000UL << 32)))) >> 32);
         return true;

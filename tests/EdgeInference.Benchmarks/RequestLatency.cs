@@ -1,0 +1,88 @@
+using System.Net.Http.Headers;
+using EdgeInference.Agent.Grpc.V2;
+using EdgeInference.Testing;
+using Google.Protobuf;
+using Grpc.Net.Client;
+
+namespace EdgeInference.Benchmarks;
+
+/// <summary>
+/// hey_jarvis per-request latency only, in several rounds that interleave bare ORT, the HTTP floor, HTTP JSON
+/// and gRPC raw, so a change to the request path can be judged against this VM's drift between runs.
+/// </summary>
+internal static class RequestLatency
+{
+    public static async Task PrintAsync(string binary, string work, int rounds, int count, IDictionary<string, string> environment, string? only = null)
+    {
+        var repository = Path.Combine(work, "models");
+        Directory.CreateDirectory(Path.Combine(repository, "hey_jarvis", "1"));
+        File.Copy(Path.Combine(TestPaths.SampleModels, "hey_jarvis", "1", "model.onnx"), Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
+        var httpPort = FreePort.Next();
+        var grpcPort = FreePort.Next();
+        using var agent = AgentProcess.Start(binary,
+            ["--models", repository, "--data", Path.Combine(work, "data"), "--urls", $"http://127.0.0.1:{httpPort}", "--grpc", $"127.0.0.1:{grpcPort}"], httpPort, environment);
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        using var bare = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
+        var input = NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1));
+        var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
+        var grpcRequest = new ModelInferRequest { ModelName = "hey_jarvis" };
+        var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input.Name, Datatype = "FP32" };
+        tensor.Shape.Add(input.Shape);
+        grpcRequest.Inputs.Add(tensor);
+        grpcRequest.RawInputContents.Add(ByteString.CopyFrom(input.Data));
+
+        var paths = new (string Name, Func<Task> Call)[]
+        {
+            ("bare session.Run", () => { bare.Run([input]); return Task.CompletedTask; }),
+            ("HTTP floor (POST to a 405)", async () =>
+            {
+                using var content = new ByteArrayContent(json);
+                using var response = await http.PostAsync("/v2/health/live", content);
+                await response.Content.ReadAsByteArrayAsync();
+            }),
+            ("HTTP JSON", async () =>
+            {
+                using var content = new ByteArrayContent(json);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/v2/models/hey_jarvis/infer", content);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+            }),
+            ("gRPC raw", async () => await grpc.ModelInferAsync(grpcRequest)),
+        };
+        if (only is not null)
+        {
+            paths = paths.Where(p => p.Name == only || p.Name.StartsWith("bare", StringComparison.Ordinal)).ToArray();
+        }
+
+        var p50 = new double[paths.Length, rounds];
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var p = 0; p < paths.Length; p++)
+            {
+                p50[p, round] = (await LatencyStats.MeasureAsync(300, count, paths[p].Call)).P50;
+            }
+        }
+
+        Console.WriteLine($"| hey_jarvis, p50 µs, {count} requests a round | {string.Join(" | ", Enumerable.Range(1, rounds).Select(r => $"round {r}"))} | median | median over bare |");
+        Console.WriteLine($"| --- |{string.Concat(Enumerable.Repeat(" ---: |", rounds + 2))}");
+        var bareMedian = Median(p50, 0, rounds);
+        for (var p = 0; p < paths.Length; p++)
+        {
+            var median = Median(p50, p, rounds);
+            var over = p == 0 ? "" : $"{median - bareMedian:+0;-0}";
+            Console.WriteLine($"| {paths[p].Name} | {string.Join(" | ", Enumerable.Range(0, rounds).Select(r => $"{p50[p, r]:0}"))} | {median:0} | {over} |");
+        }
+
+        await agent.TerminateAsync(TimeSpan.FromSeconds(20));
+    }
+
+    private static double Median(double[,] values, int row, int count)
+    {
+        var sorted = Enumerable.Range(0, count).Select(c => values[row, c]).Order().ToArray();
+        return sorted[count / 2];
+    }
+}
