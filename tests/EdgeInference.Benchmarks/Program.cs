@@ -8,7 +8,6 @@ using EdgeInference.Agent.Grpc.V2;
 using EdgeInference.Benchmarks;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;
-using Google.Protobuf;
 using Grpc.Net.Client;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -135,7 +134,7 @@ try
             : NamedTensor.Floats("input_1", [1, 76, 32, 1], NamedTensor.RandomFloats(2432, 1));
         var bareStats = await LatencyStats.MeasureAsync(500, latencyCount, () => { bare.Run([input]); return Task.CompletedTask; });
         var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
-        var grpcRequest = RawRequest(model, input);
+        var grpcRequest = RawInferRequest.For(model, input);
 
         async Task Json()
         {
@@ -185,8 +184,8 @@ try
         ("embedding", NamedTensor.Floats("input_1", [1, 76, 32, 1], NamedTensor.RandomFloats(2432, 3))),
     })
     {
-        var plain = await ThroughputAsync(grpc, RawRequest(model, input), throughputSeconds);
-        var batched = await ThroughputAsync(grpc, RawRequest(model + "_batched", input), throughputSeconds);
+        var plain = await ThroughputAsync(grpc, RawInferRequest.For(model, input), throughputSeconds);
+        var batched = await ThroughputAsync(grpc, RawInferRequest.For(model + "_batched", input), throughputSeconds);
         var metrics = await http.GetStringAsync("/metrics");
         var runs = Metric(metrics, $"edge_model_batch_size_count{{model=\"{model}_batched\",version=\"1\"}}");
         var rows = Metric(metrics, $"edge_model_batch_size_sum{{model=\"{model}_batched\",version=\"1\"}}");
@@ -229,16 +228,6 @@ try
 finally
 {
     Directory.Delete(work, recursive: true);
-}
-
-static ModelInferRequest RawRequest(string model, NamedTensor input)
-{
-    var request = new ModelInferRequest { ModelName = model };
-    var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input.Name, Datatype = "FP32" };
-    tensor.Shape.Add(input.Shape);
-    request.Inputs.Add(tensor);
-    request.RawInputContents.Add(ByteString.CopyFrom(input.Data));
-    return request;
 }
 
 static async Task<double> ThroughputAsync(GRPCInferenceService.GRPCInferenceServiceClient grpc, ModelInferRequest request, int seconds)

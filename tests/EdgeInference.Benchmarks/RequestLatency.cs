@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using EdgeInference.Agent.Grpc.V2;
 using EdgeInference.Testing;
-using Google.Protobuf;
 using Grpc.Net.Client;
 
 namespace EdgeInference.Benchmarks;
@@ -28,11 +27,7 @@ internal static class RequestLatency
         using var bare = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
         var input = NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1));
         var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
-        var grpcRequest = new ModelInferRequest { ModelName = "hey_jarvis" };
-        var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input.Name, Datatype = "FP32" };
-        tensor.Shape.Add(input.Shape);
-        grpcRequest.Inputs.Add(tensor);
-        grpcRequest.RawInputContents.Add(ByteString.CopyFrom(input.Data));
+        var grpcRequest = RawInferRequest.For("hey_jarvis", input);
 
         var paths = new (string Name, Func<Task> Call)[]
         {
