@@ -52,11 +52,18 @@ if (args.Contains("--pipeline"))
 if (args.Contains("--latency"))
 {
     // Only hey_jarvis's per-request latency, in interleaved rounds (for iterating on the request path).
-    // --agent-env NAME=VALUE passes an environment variable to the agent.
+    // --agent-env NAME=VALUE passes an environment variable to the agent; --model-config JSON is hey_jarvis's config.json;
+    // --only NAME measures one path (and bare ORT).
     var environment = new Dictionary<string, string>();
     string? only = null;
+    string? modelConfig = null;
     for (var i = 0; i + 1 < args.Length; i++)
     {
+        if (args[i] == "--model-config")
+        {
+            modelConfig = args[i + 1];
+        }
+
         if (args[i] == "--agent-env" && args[i + 1].Split('=', 2) is [var name, var value])
         {
             environment[name] = value;
@@ -71,7 +78,7 @@ if (args.Contains("--latency"))
     var latencyWork = TestPaths.NewTempDirectory("bench-latency");
     try
     {
-        await RequestLatency.PrintAsync(TestPaths.AotAgent("linux-x64"), latencyWork, 5, quick ? 1000 : 3000, environment, only);
+        await RequestLatency.PrintAsync(TestPaths.AotAgent("linux-x64"), latencyWork, 5, quick ? 1000 : 3000, environment, only, modelConfig);
     }
     finally
     {

@@ -7,15 +7,22 @@ namespace EdgeInference.Benchmarks;
 
 /// <summary>
 /// hey_jarvis per-request latency only, in several rounds that interleave bare ORT, the HTTP floor, HTTP JSON
-/// and gRPC raw, so a change to the request path can be judged against this VM's drift between runs.
+/// and gRPC raw, so a change to the request path can be judged against this VM's drift between runs. Also the CPU
+/// time the agent and this client spend a request (means). Under <c>taskset -c 0</c> both share one core: no hand-off
+/// wakes a halted virtual CPU, and the figures repeat within a few microseconds.
 /// </summary>
 internal static class RequestLatency
 {
-    public static async Task PrintAsync(string binary, string work, int rounds, int count, IDictionary<string, string> environment, string? only = null)
+    public static async Task PrintAsync(string binary, string work, int rounds, int count, IDictionary<string, string> environment, string? only = null, string? modelConfig = null)
     {
         var repository = Path.Combine(work, "models");
         Directory.CreateDirectory(Path.Combine(repository, "hey_jarvis", "1"));
         File.Copy(Path.Combine(TestPaths.SampleModels, "hey_jarvis", "1", "model.onnx"), Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
+        if (modelConfig is not null)
+        {
+            File.WriteAllText(Path.Combine(repository, "hey_jarvis", "config.json"), modelConfig);
+        }
+
         var httpPort = FreePort.Next();
         var grpcPort = FreePort.Next();
         using var agent = AgentProcess.Start(binary,
@@ -25,6 +32,7 @@ internal static class RequestLatency
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
         using var bare = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
+        using var bareOne = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"), o => o.IntraOpNumThreads = 1);
         var input = NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1));
         var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
         var grpcRequest = RawInferRequest.For("hey_jarvis", input);
@@ -32,6 +40,7 @@ internal static class RequestLatency
         var paths = new (string Name, Func<Task> Call)[]
         {
             ("bare session.Run", () => { bare.Run([input]); return Task.CompletedTask; }),
+            ("bare, one thread (how the agent runs it)", () => { bareOne.Run([input]); return Task.CompletedTask; }),
             ("HTTP floor (POST to a 405)", async () =>
             {
                 using var content = new ByteArrayContent(json);
@@ -46,6 +55,7 @@ internal static class RequestLatency
                 response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync();
             }),
+            ("gRPC floor (ServerLive)", async () => await grpc.ServerLiveAsync(new ServerLiveRequest())),
             ("gRPC raw", async () => await grpc.ModelInferAsync(grpcRequest)),
         };
         if (only is not null)
@@ -54,11 +64,22 @@ internal static class RequestLatency
         }
 
         var p50 = new double[paths.Length, rounds];
+        var agentCpu = new double[paths.Length, rounds];
+        var clientCpu = new double[paths.Length, rounds];
+        using var agentProcess = System.Diagnostics.Process.GetProcessById(agent.Id);
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
         for (var round = 0; round < rounds; round++)
         {
             for (var p = 0; p < paths.Length; p++)
             {
+                agentProcess.Refresh();
+                self.Refresh();
+                var (agentBefore, clientBefore) = (agentProcess.TotalProcessorTime, self.TotalProcessorTime);
                 p50[p, round] = (await LatencyStats.MeasureAsync(300, count, paths[p].Call)).P50;
+                agentProcess.Refresh();
+                self.Refresh();
+                agentCpu[p, round] = (agentProcess.TotalProcessorTime - agentBefore).TotalMicroseconds / (300 + count);
+                clientCpu[p, round] = (self.TotalProcessorTime - clientBefore).TotalMicroseconds / (300 + count);
             }
         }
 
@@ -70,6 +91,14 @@ internal static class RequestLatency
             var median = Median(p50, p, rounds);
             var over = p == 0 ? "" : $"{median - bareMedian:+0;-0}";
             Console.WriteLine($"| {paths[p].Name} | {string.Join(" | ", Enumerable.Range(0, rounds).Select(r => $"{p50[p, r]:0}"))} | {median:0} | {over} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| CPU µs a request (median of rounds) | agent | client |");
+        Console.WriteLine("| --- | ---: | ---: |");
+        for (var p = 0; p < paths.Length; p++)
+        {
+            Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} |");
         }
 
         await agent.TerminateAsync(TimeSpan.FromSeconds(20));

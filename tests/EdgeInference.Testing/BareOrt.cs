@@ -9,9 +9,12 @@ public sealed class BareOrt : IDisposable
 {
     private readonly InferenceSession _session;
 
-    public BareOrt(string modelPath)
+    /// <param name="modelPath">The model file.</param>
+    /// <param name="configure">Changes to ONNX Runtime's default session options (threads, spinning), if any.</param>
+    public BareOrt(string modelPath, Action<SessionOptions>? configure = null)
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        configure?.Invoke(options);
         _session = new InferenceSession(modelPath, options);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 
 namespace EdgeInference.Agent.Protocols;
 
@@ -149,10 +150,12 @@ internal static class FastFloatParser
     }
 
     /// <summary>Zero or within the normal floats; subnormal and out-of-range floats take the slow path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsNormalFloat(double value) =>
         value == 0 || (value >= 1.1754943508222875e-38 /* smallest normal float */ && value <= float.MaxValue);
 
     /// <summary>Reads eight ASCII digits at once (SWAR, as fast_float does); false if any byte is not a digit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // once per number: the AOT compiler left it a call
     private static bool TryReadEightDigits(ReadOnlySpan<byte> text, out uint value)
     {
         var word = BinaryPrimitives.ReadUInt64LittleEndian(text);

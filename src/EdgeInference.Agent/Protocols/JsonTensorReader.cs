@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using EdgeInference.Runtime.Inference;
@@ -80,6 +81,7 @@ internal static class JsonTensorReader
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // twice per number: the AOT compiler left it a call
     private static int SkipWhitespace(ReadOnlySpan<byte> json, int position)
     {
         while (position < json.Length && json[position] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
