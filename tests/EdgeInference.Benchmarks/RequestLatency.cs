@@ -68,18 +68,23 @@ internal static class RequestLatency
         var clientCpu = new double[paths.Length, rounds];
         using var agentProcess = System.Diagnostics.Process.GetProcessById(agent.Id);
         using var self = System.Diagnostics.Process.GetCurrentProcess();
+        (TimeSpan Agent, TimeSpan Client) CpuTimes()
+        {
+            agentProcess.Refresh();
+            self.Refresh();
+            return (agentProcess.TotalProcessorTime, self.TotalProcessorTime);
+        }
+
+        const int Warmup = 300;
         for (var round = 0; round < rounds; round++)
         {
             for (var p = 0; p < paths.Length; p++)
             {
-                agentProcess.Refresh();
-                self.Refresh();
-                var (agentBefore, clientBefore) = (agentProcess.TotalProcessorTime, self.TotalProcessorTime);
-                p50[p, round] = (await LatencyStats.MeasureAsync(300, count, paths[p].Call)).P50;
-                agentProcess.Refresh();
-                self.Refresh();
-                agentCpu[p, round] = (agentProcess.TotalProcessorTime - agentBefore).TotalMicroseconds / (300 + count);
-                clientCpu[p, round] = (self.TotalProcessorTime - clientBefore).TotalMicroseconds / (300 + count);
+                var before = CpuTimes();
+                p50[p, round] = (await LatencyStats.MeasureAsync(Warmup, count, paths[p].Call)).P50;
+                var after = CpuTimes();
+                agentCpu[p, round] = (after.Agent - before.Agent).TotalMicroseconds / (Warmup + count);
+                clientCpu[p, round] = (after.Client - before.Client).TotalMicroseconds / (Warmup + count);
             }
         }
 
@@ -94,7 +99,7 @@ internal static class RequestLatency
         }
 
         Console.WriteLine();
-        Console.WriteLine("| CPU µs a request (median of rounds) | agent | client |");
+        Console.WriteLine("| CPU µs a request (mean; median of rounds) | agent | client |");
         Console.WriteLine("| --- | ---: | ---: |");
         for (var p = 0; p < paths.Length; p++)
         {
