@@ -66,6 +66,12 @@ internal static class RequestLatency
         var p50 = new double[paths.Length, rounds];
         var agentCpu = new double[paths.Length, rounds];
         var clientCpu = new double[paths.Length, rounds];
+        var clientBytes = new double[paths.Length, rounds];
+        var agentBytes = new double[paths.Length, rounds];
+        async Task<double> AgentAllocatedAsync() =>
+            double.Parse(
+                (await http.GetStringAsync("/metrics")).Split('\n').First(l => l.StartsWith("dotnet_gc_allocated_bytes_total ", StringComparison.Ordinal)).Split(' ')[1],
+                System.Globalization.CultureInfo.InvariantCulture);
         using var agentProcess = System.Diagnostics.Process.GetProcessById(agent.Id);
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         (TimeSpan Agent, TimeSpan Client) CpuTimes()
@@ -80,11 +86,15 @@ internal static class RequestLatency
         {
             for (var p = 0; p < paths.Length; p++)
             {
+                var agentAllocatedBefore = await AgentAllocatedAsync();
                 var before = CpuTimes();
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 p50[p, round] = (await LatencyStats.MeasureAsync(Warmup, count, paths[p].Call)).P50;
                 var after = CpuTimes();
                 agentCpu[p, round] = (after.Agent - before.Agent).TotalMicroseconds / (Warmup + count);
                 clientCpu[p, round] = (after.Client - before.Client).TotalMicroseconds / (Warmup + count);
+                clientBytes[p, round] = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(Warmup + count);
+                agentBytes[p, round] = (await AgentAllocatedAsync() - agentAllocatedBefore) / (Warmup + count);
             }
         }
 
@@ -99,11 +109,11 @@ internal static class RequestLatency
         }
 
         Console.WriteLine();
-        Console.WriteLine("| CPU µs a request (mean; median of rounds) | agent | client |");
-        Console.WriteLine("| --- | ---: | ---: |");
+        Console.WriteLine("| CPU µs a request (mean; median of rounds) | agent | client | agent bytes allocated | client bytes allocated |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         for (var p = 0; p < paths.Length; p++)
         {
-            Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} |");
+            Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} | {Median(agentBytes, p, rounds):0} | {Median(clientBytes, p, rounds):0} |");
         }
 
         await agent.TerminateAsync(TimeSpan.FromSeconds(20));

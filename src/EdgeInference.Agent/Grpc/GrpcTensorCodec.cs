@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using EdgeInference.Agent.Grpc.V2;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
@@ -7,50 +8,124 @@ using Google.Protobuf;
 
 namespace EdgeInference.Agent.Grpc;
 
-/// <summary>Converts v2 gRPC tensors (typed contents or raw_input_contents) to and from pinned tensor buffers.</summary>
+/// <summary>
+/// Converts v2 gRPC ModelInfer messages to and from pinned tensor buffers: raw_input_contents straight from the wire
+/// format, typed contents through the generated protobuf classes.
+/// </summary>
 internal static class GrpcTensorCodec
 {
+    /// <summary>
+    /// Reads which model a ModelInfer request is for, when its inputs come in raw_input_contents; false for a request
+    /// with typed contents, which goes through the generated protobuf parser instead.
+    /// </summary>
+    public static bool TryReadRawTarget(ReadOnlySpan<byte> message, out string modelName, out string modelVersion)
+    {
+        ReadOnlySpan<byte> name = default, version = default;
+        var raw = false;
+        var reader = new ProtoWireReader(message);
+        while (reader.TryReadTag(out var field, out var wireType))
+        {
+            switch (field, wireType)
+            {
+                case (1, ProtoWireReader.LengthDelimited): name = reader.ReadLengthDelimited(); break;
+                case (2, ProtoWireReader.LengthDelimited): version = reader.ReadLengthDelimited(); break;
+                case (7, ProtoWireReader.LengthDelimited): raw = true; reader.Skip(wireType); break;
+                default: reader.Skip(wireType); break;
+            }
+        }
+
+        modelName = Encoding.UTF8.GetString(name);
+        modelVersion = Encoding.UTF8.GetString(version);
+        return raw;
+    }
+
+    /// <summary>
+    /// Reads a serialized ModelInfer request with raw_input_contents straight into pinned tensor buffers: names are
+    /// matched as UTF-8 and each input's bytes are copied once, from the received message.
+    /// </summary>
+    public static InferenceRequest ReadRawRequest(ReadOnlySpan<byte> message, ModelVersion model, PinnedBufferPool pool)
+    {
+        int inputCount = 0, rawCount = 0;
+        var reader = new ProtoWireReader(message);
+        while (reader.TryReadTag(out var field, out var wireType))
+        {
+            switch (field, wireType)
+            {
+                case (5, ProtoWireReader.LengthDelimited): inputCount++; break;
+                case (7, ProtoWireReader.LengthDelimited): rawCount++; break;
+            }
+
+            reader.Skip(wireType);
+        }
+
+        if (rawCount != inputCount)
+        {
+            throw Invalid($"raw_input_contents has {rawCount} entries but there are {inputCount} inputs");
+        }
+
+        // Where each raw content lies in the message, in order, so the i-th input finds its bytes.
+        Span<Range> raws = rawCount <= 16 ? stackalloc Range[16] : new Range[rawCount];
+        reader = new ProtoWireReader(message);
+        for (var i = 0; reader.TryReadTag(out var field, out var wireType);)
+        {
+            if (field == 7 && wireType == ProtoWireReader.LengthDelimited)
+            {
+                raws[i++] = reader.ReadLengthDelimitedRange();
+            }
+            else
+            {
+                reader.Skip(wireType);
+            }
+        }
+
+        var request = new InferenceRequest(model.Inputs.Count);
+        try
+        {
+            bool[]? requested = null;
+            reader = new ProtoWireReader(message);
+            for (var input = 0; reader.TryReadTag(out var field, out var wireType);)
+            {
+                switch (field, wireType)
+                {
+                    case (3, ProtoWireReader.LengthDelimited):
+                        var id = reader.ReadLengthDelimited();
+                        request.Id = id.IsEmpty ? null : Encoding.UTF8.GetString(id);
+                        break;
+                    case (5, ProtoWireReader.LengthDelimited):
+                        ReadRawInput(reader.ReadLengthDelimited(), message[raws[input++]], model, request, pool);
+                        break;
+                    case (6, ProtoWireReader.LengthDelimited):
+                        requested ??= new bool[model.Outputs.Count];
+                        requested[OutputSpec(model, ReadName(reader.ReadLengthDelimited())).Index] = true;
+                        break;
+                    default:
+                        reader.Skip(wireType);
+                        break;
+                }
+            }
+
+            request.RequestedOutputs = requested;
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a ModelInfer request with typed contents, parsed into protobuf objects.</summary>
     public static InferenceRequest ReadRequest(ModelInferRequest message, ModelVersion model, PinnedBufferPool pool)
     {
         var request = new InferenceRequest(model.Inputs.Count) { Id = string.IsNullOrEmpty(message.Id) ? null : message.Id };
         try
         {
-            var raw = message.RawInputContents;
-            if (raw.Count > 0 && raw.Count != message.Inputs.Count)
+            foreach (var input in message.Inputs)
             {
-                throw Invalid($"raw_input_contents has {raw.Count} entries but there are {message.Inputs.Count} inputs");
-            }
-
-            for (var i = 0; i < message.Inputs.Count; i++)
-            {
-                var input = message.Inputs[i];
-                var spec = model.Inputs.FirstOrDefault(s => s.Name == input.Name)
-                    ?? throw Invalid($"model '{model.ModelName}' has no input '{input.Name}'; its inputs are {string.Join(", ", model.Inputs.Select(s => s.Name))}");
-                if (request.Inputs[spec.Index] is not null)
-                {
-                    throw Invalid($"input '{spec.Name}' is given twice");
-                }
-
-                if (!TensorDataTypes.TryParse(input.Datatype, out var datatype))
-                {
-                    throw Invalid($"input '{spec.Name}' has datatype '{input.Datatype}', which is not a v2 datatype");
-                }
-
-                if (datatype != spec.DataType)
-                {
-                    throw Invalid($"input '{spec.Name}' has datatype {input.Datatype} but the model expects {spec.DataType.ToProtocolName()}");
-                }
-
+                var spec = InputSpec(model, request, Encoding.UTF8.GetBytes(input.Name));
+                CheckDataType(spec, Encoding.UTF8.GetBytes(input.Datatype));
                 var shape = input.Shape.ToArray();
-                var elements = TensorShape.ElementCount(shape);
-                if (elements < 0)
-                {
-                    throw Invalid($"input '{spec.Name}' has an invalid or too large shape {TensorShape.Format(shape)}");
-                }
-
-                request.Inputs[spec.Index] = raw.Count > 0
-                    ? FromRaw(raw[i].Span, spec, shape, elements, pool)
-                    : FromContents(input.Contents, spec, shape, elements, pool);
+                request.Inputs[spec.Index] = FromContents(input.Contents, spec, shape, ElementCount(spec, shape), pool);
             }
 
             if (message.Outputs.Count > 0)
@@ -58,9 +133,7 @@ internal static class GrpcTensorCodec
                 var requested = new bool[model.Outputs.Count];
                 foreach (var output in message.Outputs)
                 {
-                    var spec = model.Outputs.FirstOrDefault(s => s.Name == output.Name)
-                        ?? throw Invalid($"model '{model.ModelName}' has no output '{output.Name}'; its outputs are {string.Join(", ", model.Outputs.Select(s => s.Name))}");
-                    requested[spec.Index] = true;
+                    requested[OutputSpec(model, Encoding.UTF8.GetBytes(output.Name)).Index] = true;
                 }
 
                 request.RequestedOutputs = requested;
@@ -75,7 +148,49 @@ internal static class GrpcTensorCodec
         }
     }
 
-    public static ModelInferResponse WriteResponse(InferenceResponse response, bool raw)
+    /// <summary>Writes a ModelInfer reply with the outputs in raw_output_contents, straight from the output tensors.</summary>
+    public static SerializedMessage WriteRawResponse(InferenceResponse response)
+    {
+        var model = response.Model;
+        var id = response.Id ?? "";
+        var size = ProtoWireWriter.StringSize(model.ModelName) + ProtoWireWriter.StringSize(model.VersionText) + ProtoWireWriter.StringSize(id);
+        foreach (var output in response.Outputs)
+        {
+            if (output is not null)
+            {
+                size += ProtoWireWriter.LengthDelimitedSize(OutputTensorSize(output)) + ProtoWireWriter.LengthDelimitedSize(output.Length);
+            }
+        }
+
+        var message = SerializedMessage.Rent(size);
+        var writer = new ProtoWireWriter(message.Span);
+        writer.WriteString(1, model.ModelName);
+        writer.WriteString(2, model.VersionText);
+        writer.WriteString(3, id);
+        foreach (var output in response.Outputs)
+        {
+            if (output is not null)
+            {
+                writer.WriteLengthDelimitedHeader(5, OutputTensorSize(output));
+                writer.WriteString(1, output.Name);
+                writer.WriteBytes(2, output.DataType.ToProtocolNameUtf8());
+                writer.WritePackedInt64(3, output.Shape);
+            }
+        }
+
+        foreach (var output in response.Outputs)
+        {
+            if (output is not null)
+            {
+                writer.WriteBytes(6, output.Span);
+            }
+        }
+
+        return message;
+    }
+
+    /// <summary>Writes a ModelInfer reply with typed contents, for requests that sent typed contents.</summary>
+    public static SerializedMessage WriteResponse(InferenceResponse response)
     {
         var message = new ModelInferResponse
         {
@@ -85,26 +200,143 @@ internal static class GrpcTensorCodec
         };
         foreach (var output in response.Outputs)
         {
-            if (output is null)
+            if (output is not null)
             {
-                continue;
+                var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = output.DataType.ToProtocolName(), Contents = ToContents(output) };
+                tensor.Shape.Add(output.Shape);
+                message.Outputs.Add(tensor);
             }
+        }
 
-            var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = output.DataType.ToProtocolName() };
-            tensor.Shape.Add(output.Shape);
-            if (raw)
+        var serialized = SerializedMessage.Rent(message.CalculateSize());
+        message.WriteTo(serialized.Span);
+        return serialized;
+    }
+
+    private static int OutputTensorSize(TensorBuffer output) =>
+        ProtoWireWriter.StringSize(output.Name) + ProtoWireWriter.LengthDelimitedSize(output.DataType.ToProtocolNameUtf8().Length) + ProtoWireWriter.PackedInt64Size(output.Shape);
+
+    private static void ReadRawInput(ReadOnlySpan<byte> tensor, ReadOnlySpan<byte> bytes, ModelVersion model, InferenceRequest request, PinnedBufferPool pool)
+    {
+        ReadOnlySpan<byte> name = default, datatype = default;
+        var rank = 0;
+        var reader = new ProtoWireReader(tensor);
+        while (reader.TryReadTag(out var field, out var wireType))
+        {
+            switch (field, wireType)
             {
-                message.RawOutputContents.Add(ByteString.CopyFrom(output.Span));
+                case (1, ProtoWireReader.LengthDelimited): name = reader.ReadLengthDelimited(); break;
+                case (2, ProtoWireReader.LengthDelimited): datatype = reader.ReadLengthDelimited(); break;
+                case (3, ProtoWireReader.Varint): reader.ReadVarint(); rank++; break;
+                case (3, ProtoWireReader.LengthDelimited): rank += CountVarints(reader.ReadLengthDelimited()); break;
+                default: reader.Skip(wireType); break;
+            }
+        }
+
+        var spec = InputSpec(model, request, name);
+        CheckDataType(spec, datatype);
+        var shape = new long[rank];
+        reader = new ProtoWireReader(tensor);
+        for (var d = 0; reader.TryReadTag(out var field, out var wireType);)
+        {
+            switch (field, wireType)
+            {
+                case (3, ProtoWireReader.Varint):
+                    shape[d++] = (long)reader.ReadVarint();
+                    break;
+                case (3, ProtoWireReader.LengthDelimited):
+                    var packed = new ProtoWireReader(reader.ReadLengthDelimited());
+                    while (packed.Remaining > 0)
+                    {
+                        shape[d++] = (long)packed.ReadVarint();
+                    }
+
+                    break;
+                default:
+                    reader.Skip(wireType);
+                    break;
+            }
+        }
+
+        request.Inputs[spec.Index] = FromRaw(bytes, spec, shape, ElementCount(spec, shape), pool);
+    }
+
+    private static int CountVarints(ReadOnlySpan<byte> packed)
+    {
+        var count = 0;
+        foreach (var b in packed)
+        {
+            count += b < 0x80 ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static ReadOnlySpan<byte> ReadName(ReadOnlySpan<byte> tensor)
+    {
+        ReadOnlySpan<byte> name = default;
+        var reader = new ProtoWireReader(tensor);
+        while (reader.TryReadTag(out var field, out var wireType))
+        {
+            if (field == 1 && wireType == ProtoWireReader.LengthDelimited)
+            {
+                name = reader.ReadLengthDelimited();
             }
             else
             {
-                tensor.Contents = ToContents(output);
+                reader.Skip(wireType);
             }
-
-            message.Outputs.Add(tensor);
         }
 
-        return message;
+        return name;
+    }
+
+    private static TensorSpec InputSpec(ModelVersion model, InferenceRequest request, ReadOnlySpan<byte> name)
+    {
+        var spec = Find(model.Inputs, name)
+            ?? throw Invalid($"model '{model.ModelName}' has no input '{Encoding.UTF8.GetString(name)}'; its inputs are {string.Join(", ", model.Inputs.Select(s => s.Name))}");
+        if (request.Inputs[spec.Index] is not null)
+        {
+            throw Invalid($"input '{spec.Name}' is given twice");
+        }
+
+        return spec;
+    }
+
+    private static TensorSpec OutputSpec(ModelVersion model, ReadOnlySpan<byte> name) =>
+        Find(model.Outputs, name)
+            ?? throw Invalid($"model '{model.ModelName}' has no output '{Encoding.UTF8.GetString(name)}'; its outputs are {string.Join(", ", model.Outputs.Select(s => s.Name))}");
+
+    private static TensorSpec? Find(IReadOnlyList<TensorSpec> specs, ReadOnlySpan<byte> name)
+    {
+        foreach (var spec in specs)
+        {
+            if (name.SequenceEqual(spec.NameUtf8))
+            {
+                return spec;
+            }
+        }
+
+        return null;
+    }
+
+    private static void CheckDataType(TensorSpec spec, ReadOnlySpan<byte> datatype)
+    {
+        if (!TensorDataTypes.TryParse(datatype, out var parsed))
+        {
+            throw Invalid($"input '{spec.Name}' has datatype '{Encoding.UTF8.GetString(datatype)}', which is not a v2 datatype");
+        }
+
+        if (parsed != spec.DataType)
+        {
+            throw Invalid($"input '{spec.Name}' has datatype {Encoding.UTF8.GetString(datatype)} but the model expects {spec.DataType.ToProtocolName()}");
+        }
+    }
+
+    private static long ElementCount(TensorSpec spec, long[] shape)
+    {
+        var elements = TensorShape.ElementCount(shape);
+        return elements >= 0 ? elements : throw Invalid($"input '{spec.Name}' has an invalid or too large shape {TensorShape.Format(shape)}");
     }
 
     private static TensorBuffer FromRaw(ReadOnlySpan<byte> bytes, TensorSpec spec, long[] shape, long elements, PinnedBufferPool pool)

@@ -4,13 +4,23 @@ using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace EdgeInference.Agent.Grpc;
 
-/// <summary>The Open Inference Protocol v2 gRPC service, <c>inference.GRPCInferenceService</c>.</summary>
-internal sealed class InferenceGrpcService : GRPCInferenceService.GRPCInferenceServiceBase
+/// <summary>
+/// The Open Inference Protocol v2 gRPC service, <c>inference.GRPCInferenceService</c>. It binds its own methods
+/// (<see cref="BindService"/>) so that ModelInfer takes and gives serialized messages: raw tensors are read from and
+/// written to the wire format directly, and only typed contents go through protobuf objects. Grpc.AspNetCore finds
+/// each handler by name as a public virtual method declared here.
+/// </summary>
+[BindServiceMethod(typeof(InferenceGrpcService), nameof(BindService))]
+internal class InferenceGrpcService
 {
+    private static readonly Method<SerializedMessage, SerializedMessage> ModelInferMethod = new(
+        MethodType.Unary, GRPCInferenceService.Descriptor.FullName, "ModelInfer", SerializedMessage.Marshaller, SerializedMessage.Marshaller);
+
     private readonly ModelRepository _models;
     private readonly PinnedBufferPool _pool;
     private readonly PredictionRecorder _recorder;
@@ -26,13 +36,24 @@ internal sealed class InferenceGrpcService : GRPCInferenceService.GRPCInferenceS
         _time = time;
     }
 
-    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+    public static void BindService(ServiceBinderBase binder, InferenceGrpcService? service)
+    {
+        ArgumentNullException.ThrowIfNull(binder);
+        binder.AddMethod(GRPCInferenceService.ServerLiveMethod, service is null ? null : service.ServerLive);
+        binder.AddMethod(GRPCInferenceService.ServerReadyMethod, service is null ? null : service.ServerReady);
+        binder.AddMethod(GRPCInferenceService.ModelReadyMethod, service is null ? null : service.ModelReady);
+        binder.AddMethod(GRPCInferenceService.ServerMetadataMethod, service is null ? null : service.ServerMetadata);
+        binder.AddMethod(GRPCInferenceService.ModelMetadataMethod, service is null ? null : service.ModelMetadata);
+        binder.AddMethod(ModelInferMethod, service is null ? null : service.ModelInfer);
+    }
+
+    public virtual Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+    public virtual Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerReadyResponse { Ready = _models.IsInitialized });
 
-    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    public virtual Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
         if (_models.Find(request.Name) is null)
         {
@@ -54,10 +75,10 @@ internal sealed class InferenceGrpcService : GRPCInferenceService.GRPCInferenceS
         }
     }
 
-    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+    public virtual Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerMetadataResponse { Name = _info.Name, Version = _info.Version, Extensions = { "binary_tensor_data" } });
 
-    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    public virtual Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
         var entry = _models.Find(request.Name) ?? throw new RpcException(new Status(StatusCode.NotFound, $"model '{request.Name}' is not in the repository"));
         var version = string.IsNullOrEmpty(request.Version)
@@ -79,20 +100,37 @@ internal sealed class InferenceGrpcService : GRPCInferenceService.GRPCInferenceS
         return Task.FromResult(response);
     }
 
-    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public virtual async Task<SerializedMessage> ModelInfer(SerializedMessage request, ServerCallContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
         var started = _time.GetTimestamp();
         ModelVersion? model = null;
+        InferenceRequest? inference = null;
         try
         {
-            model = _models.Acquire(request.ModelName, request.ModelVersion);
-            using var inference = GrpcTensorCodec.ReadRequest(request, model, _pool);
+            bool raw;
+            if (GrpcTensorCodec.TryReadRawTarget(request.Span, out var name, out var version))
+            {
+                model = _models.Acquire(name, version);
+                inference = GrpcTensorCodec.ReadRawRequest(request.Span, model, _pool);
+                raw = true;
+            }
+            else
+            {
+                var typed = ModelInferRequest.Parser.ParseFrom(request.Span);
+                model = _models.Acquire(typed.ModelName, typed.ModelVersion);
+                inference = GrpcTensorCodec.ReadRequest(typed, model, _pool);
+                raw = typed.Inputs.Count == 0;
+            }
+
+            request.Dispose();
             using var response = await model.InferAsync(inference, context.CancellationToken).ConfigureAwait(false);
-            var raw = request.RawInputContents.Count > 0 || request.Inputs.Count == 0
-                || response.Outputs.Any(o => o?.DataType is TensorDataType.Fp16 or TensorDataType.Bf16);
-            var message = GrpcTensorCodec.WriteResponse(response, raw);
+            var reply = raw || response.Outputs.Any(o => o?.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
+                ? GrpcTensorCodec.WriteRawResponse(response)
+                : GrpcTensorCodec.WriteResponse(response);
             _recorder.Record(inference, response, "v2-grpc", started);
-            return message;
+            return reply;
         }
         catch (InferenceException ex)
         {
@@ -102,9 +140,15 @@ internal sealed class InferenceGrpcService : GRPCInferenceService.GRPCInferenceS
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "an input value does not fit the input's datatype"));
         }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"the request is not a valid ModelInferRequest: {ex.Message}"));
+        }
         finally
         {
+            inference?.Dispose();
             model?.Release();
+            request.Dispose();
         }
     }
 
