@@ -194,8 +194,8 @@ try
         var plain = await ThroughputAsync(grpc, RawInferRequest.For(model, input), throughputSeconds);
         var batched = await ThroughputAsync(grpc, RawInferRequest.For(model + "_batched", input), throughputSeconds);
         var metrics = await http.GetStringAsync("/metrics");
-        var runs = Metric(metrics, $"edge_model_batch_size_count{{model=\"{model}_batched\",version=\"1\"}}");
-        var rows = Metric(metrics, $"edge_model_batch_size_sum{{model=\"{model}_batched\",version=\"1\"}}");
+        var runs = AgentMetrics.Value(metrics, $"edge_model_batch_size_count{{model=\"{model}_batched\",version=\"1\"}}");
+        var rows = AgentMetrics.Value(metrics, $"edge_model_batch_size_sum{{model=\"{model}_batched\",version=\"1\"}}");
         Console.WriteLine($"| {model} | {plain:0} | {batched:0} | {batched / plain:0.00}× | {rows / runs:0.0} |");
     }
 
@@ -258,20 +258,10 @@ static async Task<double> ThroughputAsync(GRPCInferenceService.GRPCInferenceServ
     return done / clock.Elapsed.TotalSeconds;
 }
 
-static async Task<(double Sum, double Count)> ServerLatencyAsync(HttpClient http, string model)
-{
-    var metrics = await http.GetStringAsync("/metrics");
-    return (Metric(metrics, $"edge_model_request_duration_seconds_sum{{model=\"{model}\",version=\"1\"}}"),
-        Metric(metrics, $"edge_model_request_duration_seconds_count{{model=\"{model}\",version=\"1\"}}"));
-}
+static async Task<(double Sum, double Count)> ServerLatencyAsync(HttpClient http, string model) =>
+    AgentMetrics.RequestDuration(await http.GetStringAsync("/metrics"), model);
 
-static async Task<double> AllocatedAsync(HttpClient http) => Metric(await http.GetStringAsync("/metrics"), "dotnet_gc_allocated_bytes_total");
-
-static double Metric(string metrics, string series)
-{
-    var line = metrics.Split('\n').First(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-    return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-}
+static async Task<double> AllocatedAsync(HttpClient http) => AgentMetrics.AllocatedBytes(await http.GetStringAsync("/metrics"));
 
 static long ResidentBytes(int pid)
 {

@@ -68,10 +68,7 @@ internal static class RequestLatency
         var clientCpu = new double[paths.Length, rounds];
         var clientBytes = new double[paths.Length, rounds];
         var agentBytes = new double[paths.Length, rounds];
-        async Task<double> AgentAllocatedAsync() =>
-            double.Parse(
-                (await http.GetStringAsync("/metrics")).Split('\n').First(l => l.StartsWith("dotnet_gc_allocated_bytes_total ", StringComparison.Ordinal)).Split(' ')[1],
-                System.Globalization.CultureInfo.InvariantCulture);
+        var agentTime = new double[paths.Length, rounds];
         using var agentProcess = System.Diagnostics.Process.GetProcessById(agent.Id);
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         (TimeSpan Agent, TimeSpan Client) CpuTimes()
@@ -86,7 +83,7 @@ internal static class RequestLatency
         {
             for (var p = 0; p < paths.Length; p++)
             {
-                var agentAllocatedBefore = await AgentAllocatedAsync();
+                var metricsBefore = await http.GetStringAsync("/metrics");
                 var before = CpuTimes();
                 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 p50[p, round] = (await LatencyStats.MeasureAsync(Warmup, count, paths[p].Call)).P50;
@@ -94,7 +91,11 @@ internal static class RequestLatency
                 agentCpu[p, round] = (after.Agent - before.Agent).TotalMicroseconds / (Warmup + count);
                 clientCpu[p, round] = (after.Client - before.Client).TotalMicroseconds / (Warmup + count);
                 clientBytes[p, round] = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(Warmup + count);
-                agentBytes[p, round] = (await AgentAllocatedAsync() - agentAllocatedBefore) / (Warmup + count);
+                var metricsAfter = await http.GetStringAsync("/metrics");
+                agentBytes[p, round] = (AgentMetrics.AllocatedBytes(metricsAfter) - AgentMetrics.AllocatedBytes(metricsBefore)) / (Warmup + count);
+                var (sumBefore, countBefore) = AgentMetrics.RequestDuration(metricsBefore, "hey_jarvis");
+                var (sumAfter, countAfter) = AgentMetrics.RequestDuration(metricsAfter, "hey_jarvis");
+                agentTime[p, round] = countAfter > countBefore ? (sumAfter - sumBefore) / (countAfter - countBefore) * 1e6 : double.NaN;
             }
         }
 
@@ -109,11 +110,11 @@ internal static class RequestLatency
         }
 
         Console.WriteLine();
-        Console.WriteLine("| CPU µs a request (mean; median of rounds) | agent | client | agent bytes allocated | client bytes allocated |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| CPU µs a request (mean; median of rounds) | agent | client | agent bytes allocated | client bytes allocated | agent's own request time (µs, mean) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         for (var p = 0; p < paths.Length; p++)
         {
-            Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} | {Median(agentBytes, p, rounds):0} | {Median(clientBytes, p, rounds):0} |");
+            Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} | {Median(agentBytes, p, rounds):0} | {Median(clientBytes, p, rounds):0} | {Median(agentTime, p, rounds):0} |");
         }
 
         await agent.TerminateAsync(TimeSpan.FromSeconds(20));

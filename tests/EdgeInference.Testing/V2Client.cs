@@ -124,7 +124,13 @@ public static class V2Client
             request.Inputs.Add(tensor);
         }
 
-        var response = await client.ModelInferAsync(request);
+        return OutputsOf(await client.ModelInferAsync(request));
+    }
+
+    /// <summary>The outputs of a v2 gRPC ModelInfer reply, from raw_output_contents or typed FP32 contents.</summary>
+    public static IReadOnlyList<NamedTensor> OutputsOf(ModelInferResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
         var outputs = new List<NamedTensor>();
         for (var i = 0; i < response.Outputs.Count; i++)
         {

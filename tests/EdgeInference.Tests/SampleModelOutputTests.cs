@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using EdgeInference.Agent.Grpc.V2;
 using EdgeInference.Runtime.Tensors;
 using EdgeInference.Testing;
+using Google.Protobuf;
+using Grpc.Core;
 
 namespace EdgeInference.Tests;
 
@@ -32,6 +35,67 @@ public sealed class SampleModelOutputTests : IClassFixture<SampleModelAgentFixtu
             AssertSame(expected, await V2Client.InferBinaryAsync(_agent.Http, model, inputs), $"{model} binary");
             AssertSame(expected, await V2Client.InferGrpcAsync(_agent.Grpc, model, inputs), $"{model} gRPC");
         }
+    }
+
+    [Fact]
+    public async Task ModelInfer_HandEncodedWithUnpackedShapeFieldsOutOfOrderAndUnknownFields_EqualsBareOnnxRuntime()
+    {
+        // Encoded field by field with Google.Protobuf's CodedOutputStream, in ways the generated C# client never
+        // writes but the protocol allows: raw contents before the inputs, the shape unpacked, an unknown field, the
+        // model name last.
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var input = SampleInputs.For("hey_jarvis", reference, 3)[0];
+        var expected = reference.Run([input]);
+        var tensor = Encode(o =>
+        {
+            o.WriteTag(3, WireFormat.WireType.Varint);
+            o.WriteInt64(input.Shape[0]);
+            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
+            o.WriteString(input.Name);
+            o.WriteTag(3, WireFormat.WireType.Varint);
+            o.WriteInt64(input.Shape[1]);
+            o.WriteTag(3, WireFormat.WireType.Varint);
+            o.WriteInt64(input.Shape[2]);
+            o.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            o.WriteString("FP32");
+        });
+        var requested = Encode(o =>
+        {
+            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
+            o.WriteString(expected[0].Name);
+        });
+        var request = Encode(o =>
+        {
+            o.WriteTag(7, WireFormat.WireType.LengthDelimited);
+            o.WriteBytes(ByteString.CopyFrom(input.Data));
+            o.WriteTag(99, WireFormat.WireType.Varint);
+            o.WriteUInt64(42);
+            o.WriteTag(5, WireFormat.WireType.LengthDelimited);
+            o.WriteBytes(ByteString.CopyFrom(tensor));
+            o.WriteTag(3, WireFormat.WireType.LengthDelimited);
+            o.WriteString("hand-encoded");
+            o.WriteTag(6, WireFormat.WireType.LengthDelimited);
+            o.WriteBytes(ByteString.CopyFrom(requested));
+            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
+            o.WriteString("hey_jarvis");
+        });
+
+        var reply = ModelInferResponse.Parser.ParseFrom(await CallModelInferAsync(request));
+
+        Assert.Equal("hey_jarvis", reply.ModelName);
+        Assert.Equal("1", reply.ModelVersion);
+        Assert.Equal("hand-encoded", reply.Id);
+        AssertSame(expected, V2Client.OutputsOf(reply), "hand-encoded gRPC");
+    }
+
+    [Fact]
+    public async Task ModelInfer_WithMalformedProtobuf_ReturnsInvalidArgumentNamingTheProblem()
+    {
+        // Field 1 (the model name) says 200 bytes follow, and 2 do.
+        var error = await Assert.ThrowsAsync<RpcException>(() => CallModelInferAsync([0x0A, 200, 1, (byte)'h', (byte)'e', 0x3A, 0]));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("the request is not a valid ModelInferRequest: it has a length-delimited field longer than the message", error.Status.Detail);
     }
 
     [Fact]
@@ -134,6 +198,24 @@ public sealed class SampleModelOutputTests : IClassFixture<SampleModelAgentFixtu
         Assert.Contains("binary_tensor_data", server["extensions"]!.AsArray().Select(e => e!.GetValue<string>()));
         Assert.True((await _agent.Grpc.ServerReadyAsync(new())).Ready);
         Assert.True((await _agent.Grpc.ModelReadyAsync(new() { Name = "embedding" })).Ready);
+    }
+
+    private static byte[] Encode(Action<CodedOutputStream> write)
+    {
+        using var stream = new MemoryStream();
+        using (var output = new CodedOutputStream(stream, leaveOpen: true))
+        {
+            write(output);
+        }
+
+        return stream.ToArray();
+    }
+
+    private async Task<byte[]> CallModelInferAsync(byte[] request)
+    {
+        var bytes = Marshallers.Create(static (byte[] b) => b, static b => b);
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "inference.GRPCInferenceService", "ModelInfer", bytes, bytes);
+        return await _agent.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), request);
     }
 
     internal static void AssertSame(IReadOnlyList<NamedTensor> expected, IReadOnlyList<NamedTensor> actual, string what)
