@@ -1,7 +1,9 @@
 using EdgeInference.Fleet.Hosting;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// Without reloading, the host does not watch its working directory recursively for appsettings.json (from "/", as
+// systemd starts services, that is every directory of the machine).
+var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddFleet(args);
 try
 {

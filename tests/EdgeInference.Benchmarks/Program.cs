@@ -49,6 +49,22 @@ if (args.Contains("--pipeline"))
     return;
 }
 
+if (args.Contains("--sizes"))
+{
+    // Only HTTP JSON against gRPC raw on identity models of growing input size: where gRPC starts to pay off.
+    var sizesWork = TestPaths.NewTempDirectory("bench-sizes");
+    try
+    {
+        await InputSizeLatency.PrintAsync(TestPaths.AotAgent("linux-x64"), sizesWork, 3, quick ? 500 : 2000);
+    }
+    finally
+    {
+        Directory.Delete(sizesWork, recursive: true);
+    }
+
+    return;
+}
+
 if (args.Contains("--latency"))
 {
     // Only hey_jarvis's per-request latency, in interleaved rounds (for iterating on the request path).

@@ -43,10 +43,13 @@ public sealed partial class AgentProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="fileName"/> with <paramref name="arguments"/>; the HTTP port must be among them.</summary>
-    public static AgentProcess Start(string fileName, IEnumerable<string> arguments, int httpPort, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <paramref name="fileName"/> with <paramref name="arguments"/>; the HTTP port must be among them. The working
+    /// directory is this process's unless given (systemd starts services in <c>/</c>).
+    /// </summary>
+    public static AgentProcess Start(string fileName, IEnumerable<string> arguments, int httpPort, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -59,6 +62,10 @@ public sealed partial class AgentProcess : IDisposable
 
         return new AgentProcess(Process.Start(info)!, httpPort);
     }
+
+    /// <summary>How many inotify instances (file system watchers) the process holds, from its open descriptors.</summary>
+    public int InotifyInstances() =>
+        new DirectoryInfo($"/proc/{Id}/fd").EnumerateFileSystemInfos().Count(fd => fd.LinkTarget == "anon_inode:inotify");
 
     /// <summary>Polls /v2/health/ready until it answers 200; returns how long that took from now.</summary>
     public async Task<TimeSpan> WaitUntilReadyAsync(TimeSpan timeout)

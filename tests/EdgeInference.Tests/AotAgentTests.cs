@@ -51,6 +51,19 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64Binary_StartedInTheRootDirectoryAsSystemdDoes_WatchesNoDirectories()
+    {
+        // The host's appsettings.json reloading watches the working directory recursively: from "/" that was every
+        // directory of the machine (44 700 inotify watches here) and seconds before the agent was ready.
+        var port = FreePort.Next();
+        using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}"], port, workingDirectory: "/");
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, agent.InotifyInstances());
+        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+    }
+
+    [Fact]
     public async Task X64Binary_OnSigtermWithARequestInFlight_FinishesItBeforeExiting()
     {
         var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 8), null));

@@ -125,11 +125,23 @@ internal class InferenceGrpcService
             }
 
             request.Dispose();
-            using var response = await model.InferAsync(inference, context.CancellationToken).ConfigureAwait(false);
-            var reply = raw || response.Outputs.Any(o => o?.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
-                ? GrpcTensorCodec.WriteRawResponse(response)
-                : GrpcTensorCodec.WriteResponse(response);
-            _recorder.Record(inference, response, "v2-grpc", started);
+            var response = await model.InferAsync(inference, context.CancellationToken).ConfigureAwait(false);
+            SerializedMessage reply;
+            try
+            {
+                reply = raw || response.Outputs.Any(o => o?.DataType is TensorDataType.Fp16 or TensorDataType.Bf16)
+                    ? GrpcTensorCodec.WriteRawResponse(response)
+                    : GrpcTensorCodec.WriteResponse(response);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+
+            // Recorded once the reply is on its way, as the HTTP APIs do; the recorder now owns request and response.
+            _recorder.RecordWhenCompleted(context.GetHttpContext().Response, inference, response, "v2-grpc", started);
+            inference = null;
             return reply;
         }
         catch (InferenceException ex)

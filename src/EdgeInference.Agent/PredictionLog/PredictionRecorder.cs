@@ -34,6 +34,27 @@ public sealed class PredictionRecorder
         }
     }
 
+    /// <summary>
+    /// Records a request once its HTTP response has completed, off the path the caller waits on, and then disposes the
+    /// request and response, which it now owns. For protocols whose reply the framework writes after the handler
+    /// returns (gRPC).
+    /// </summary>
+    public void RecordWhenCompleted(Microsoft.AspNetCore.Http.HttpResponse httpResponse, InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
+    {
+        ArgumentNullException.ThrowIfNull(httpResponse);
+        httpResponse.OnCompleted(static state =>
+        {
+            var (recorder, request, response, protocol, started) = ((PredictionRecorder, InferenceRequest, InferenceResponse, string, long))state;
+            using (request)
+            using (response)
+            {
+                recorder.Record(request, response, protocol, started);
+            }
+
+            return Task.CompletedTask;
+        }, (this, request, response, protocol, startedTimestamp));
+    }
+
     private static long SampleEvery(double rate) => rate <= 0 ? 0 : (long)Math.Round(1 / rate);
 
     public void Record(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
