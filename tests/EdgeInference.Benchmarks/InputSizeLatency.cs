@@ -22,14 +22,8 @@ internal static class InputSizeLatency
             OnnxModelBuilder.Write(Path.Combine(repository, $"identity_{size}", "1"), OnnxModelBuilder.Identity(TensorDataType.Fp32, [1, size]));
         }
 
-        var httpPort = FreePort.Next();
-        var grpcPort = FreePort.Next();
-        using var agent = AgentProcess.Start(binary,
-            ["--models", repository, "--data", Path.Combine(work, "data"), "--urls", $"http://127.0.0.1:{httpPort}", "--grpc", $"127.0.0.1:{grpcPort}"], httpPort);
-        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        using var served = await BenchmarkAgent.StartAsync(binary, repository, Path.Combine(work, "data"));
+        var (agent, http, grpc) = (served.Process, served.Http, served.Grpc);
 
         Console.WriteLine($"| FP32 identity, floats in and out | HTTP JSON p50 µs | gRPC raw p50 µs | gRPC raw / HTTP JSON |");
         Console.WriteLine("| ---: | ---: | ---: | ---: |");

@@ -125,14 +125,8 @@ try
     TestPaths.CopyDirectory(Path.Combine(repository, "embedding"), Path.Combine(repository, "embedding_batched"));
     File.WriteAllText(Path.Combine(repository, "embedding_batched", "config.json"), Batching);
 
-    var httpPort = FreePort.Next();
-    var grpcPort = FreePort.Next();
-    using var agent = AgentProcess.Start(binary,
-        ["--models", repository, "--data", Path.Combine(work, "data"), "--urls", $"http://127.0.0.1:{httpPort}", "--grpc", $"127.0.0.1:{grpcPort}"], httpPort);
-    await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-    var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+    using var served = await BenchmarkAgent.StartAsync(binary, repository, Path.Combine(work, "data"));
+    var (agent, http, grpc) = (served.Process, served.Http, served.Grpc);
 
     Console.WriteLine($"# EdgeInference benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
     Console.WriteLine();

@@ -23,14 +23,8 @@ internal static class RequestLatency
             File.WriteAllText(Path.Combine(repository, "hey_jarvis", "config.json"), modelConfig);
         }
 
-        var httpPort = FreePort.Next();
-        var grpcPort = FreePort.Next();
-        using var agent = AgentProcess.Start(binary,
-            ["--models", repository, "--data", Path.Combine(work, "data"), "--urls", $"http://127.0.0.1:{httpPort}", "--grpc", $"127.0.0.1:{grpcPort}"], httpPort, environment);
-        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        using var served = await BenchmarkAgent.StartAsync(binary, repository, Path.Combine(work, "data"), environment);
+        var (agent, http, grpc) = (served.Process, served.Http, served.Grpc);
         using var bare = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"));
         using var bareOne = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"), o => o.IntraOpNumThreads = 1);
         var input = NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1));
