@@ -1,9 +1,7 @@
 using EdgeInference.Fleet.Hosting;
 using Microsoft.Extensions.Options;
 
-// Without reloading, the host does not watch its working directory recursively for appsettings.json (from "/", as
-// systemd starts services, that is every directory of the machine).
-var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
+var builder = WebApplication.CreateSlimBuilder(FleetHostingExtensions.HostArguments(args));
 builder.AddFleet(args);
 try
 {

@@ -63,7 +63,7 @@ public sealed class FleetHost : IAsyncDisposable
             "--data", data, "--operator-token", OperatorToken, "--Fleet:RolloutInterval=00:00:00.200", "--Fleet:CommandTimeout=00:00:05",
             .. extraArgs,
         ];
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(EdgeInference.Fleet.Hosting.FleetHostingExtensions.HostArguments(args));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddFleet(args);
         var app = builder.Build();

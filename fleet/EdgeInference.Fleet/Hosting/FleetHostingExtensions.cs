@@ -30,6 +30,13 @@ public static class FleetHostingExtensions
         ["--reader-token"] = "Fleet:ReaderToken",
     };
 
+    /// <summary>
+    /// The arguments for <c>WebApplication.CreateSlimBuilder</c>: <paramref name="args"/> with the host's reloading of
+    /// appsettings.json off. It watches the working directory recursively, and from <c>/</c>, where systemd starts
+    /// services, that is every directory of the machine.
+    /// </summary>
+    public static string[] HostArguments(string[] args) => ["--hostBuilder:reloadConfigOnChange=false", .. args];
+
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);

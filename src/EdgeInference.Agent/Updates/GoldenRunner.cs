@@ -93,7 +93,7 @@ public static class GoldenRunner
     {
         if (expected.Shape.Count > 0 && !actual.Shape.AsSpan().SequenceEqual(expected.Shape.ToArray()))
         {
-            return $"output '{expected.Name}' has shape [{string.Join(",", actual.Shape)}], expected [{string.Join(",", expected.Shape)}]";
+            return $"output '{expected.Name}' has shape {TensorShape.Format(actual.Shape)}, expected {TensorShape.Format(expected.Shape.ToArray())}";
         }
 
         if (actual.ElementCount != expected.Data.Count)

@@ -1,0 +1,40 @@
+using EdgeInference.Testing;
+using Microsoft.Extensions.Configuration;
+
+namespace EdgeInference.Tests;
+
+/// <summary>
+/// Agent and fleet read appsettings.json once: reloading would put a recursive watcher on the working directory, which
+/// under systemd is <c>/</c>.
+/// </summary>
+public sealed class HostConfigurationTests
+{
+    [Fact]
+    public async Task FleetHost_ReadsItsSettingsFilesWithoutWatchingThem()
+    {
+        await using var fleet = await FleetHost.StartAsync();
+        AssertReadWithoutWatching(fleet.App.Configuration);
+    }
+
+    [Fact]
+    public async Task AgentHost_ReadsItsSettingsFilesWithoutWatchingThem()
+    {
+        var models = TestPaths.NewTempDirectory("models");
+        try
+        {
+            await using var agent = await AgentHost.StartAsync(models);
+            AssertReadWithoutWatching(agent.App.Configuration);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    private static void AssertReadWithoutWatching(IConfiguration configuration)
+    {
+        var files = ((IConfigurationRoot)configuration).Providers.OfType<FileConfigurationProvider>().ToList();
+        Assert.Contains(files, f => f.Source.Path == "appsettings.json");
+        Assert.All(files, f => Assert.False(f.Source.ReloadOnChange, $"{f.Source.Path} is watched for changes"));
+    }
+}
