@@ -34,6 +34,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
 
         File.WriteAllText(ConfigFile, config.ToString());
+
+        // Started as root, mosquitto 2 drops to its own user: without write access here it cannot save its database,
+        // so persistent sessions were silently lost over a restart.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(_directory, (UnixFileMode)0b111_111_111);
+        }
     }
 
     public int Port { get; }
@@ -120,6 +127,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token);
         _process.Dispose();
         _process = null;
+        if (!File.Exists(Path.Combine(_directory, "mosquitto.db")))
+        {
+            throw new InvalidOperationException($"mosquitto saved no database on SIGTERM, so its sessions will not survive a restart:\n{Output}");
+        }
     }
 
     public async ValueTask DisposeAsync()
