@@ -29,6 +29,7 @@ internal static class RequestLatency
         using var bareOne = new BareOrt(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"), o => o.IntraOpNumThreads = 1);
         var input = NamedTensor.Floats("x.1", [1, 16, 96], NamedTensor.RandomFloats(1536, 1));
         var json = System.Text.Encoding.UTF8.GetBytes(V2Client.JsonRequest([input]));
+        var (binaryBody, binaryHeaderLength) = V2Client.BinaryRequest([input]);
         var grpcRequest = RawInferRequest.For("hey_jarvis", input);
 
         var paths = new (string Name, Func<Task> Call)[]
@@ -45,6 +46,15 @@ internal static class RequestLatency
             {
                 using var content = new ByteArrayContent(json);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/v2/models/hey_jarvis/infer", content);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+            }),
+            ("HTTP binary", async () =>
+            {
+                using var content = new ByteArrayContent(binaryBody);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                content.Headers.Add("Inference-Header-Content-Length", binaryHeaderLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 using var response = await http.PostAsync("/v2/models/hey_jarvis/infer", content);
                 response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync();
@@ -109,6 +119,14 @@ internal static class RequestLatency
         for (var p = 0; p < paths.Length; p++)
         {
             Console.WriteLine($"| {paths[p].Name} | {Median(agentCpu, p, rounds):0} | {Median(clientCpu, p, rounds):0} | {Median(agentBytes, p, rounds):0} | {Median(clientBytes, p, rounds):0} | {Median(agentTime, p, rounds):0} |");
+        }
+
+        if (only is null)
+        {
+            Console.WriteLine();
+            Console.WriteLine(NativeClientLatency.Available()
+                ? await NativeClientLatency.TableAsync(served, bare, input, work, rounds, count)
+                : "(h2load not found: apt-get install nghttp2-client for the same requests from a native client)");
         }
 
         await agent.TerminateAsync(TimeSpan.FromSeconds(20));

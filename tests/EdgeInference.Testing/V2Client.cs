@@ -63,8 +63,11 @@ public static class V2Client
         return ParseJsonOutputs(JsonNode.Parse(body)!);
     }
 
-    /// <summary>Sends every input and asks for every output in the binary tensor data extension.</summary>
-    public static async Task<IReadOnlyList<NamedTensor>> InferBinaryAsync(HttpClient http, string model, IReadOnlyList<NamedTensor> inputs)
+    /// <summary>
+    /// A request body in the binary tensor data extension carrying every input and asking for every output in binary:
+    /// the JSON header, then the inputs' bytes; <c>HeaderLength</c> goes in Inference-Header-Content-Length.
+    /// </summary>
+    public static (byte[] Body, int HeaderLength) BinaryRequest(IReadOnlyList<NamedTensor> inputs)
     {
         var header = new JsonObject
         {
@@ -78,10 +81,16 @@ public static class V2Client
             ["parameters"] = new JsonObject { ["binary_data_output"] = true },
         };
         var headerBytes = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
-        var body = headerBytes.Concat(inputs.SelectMany(i => i.Data)).ToArray();
+        return (headerBytes.Concat(inputs.SelectMany(i => i.Data)).ToArray(), headerBytes.Length);
+    }
+
+    /// <summary>Sends every input and asks for every output in the binary tensor data extension.</summary>
+    public static async Task<IReadOnlyList<NamedTensor>> InferBinaryAsync(HttpClient http, string model, IReadOnlyList<NamedTensor> inputs)
+    {
+        var (body, headerLength) = BinaryRequest(inputs);
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Headers.Add("Inference-Header-Content-Length", headerBytes.Length.ToString(CultureInfo.InvariantCulture));
+        content.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
         using var response = await http.PostAsync(InferPath(model, null), content);
         var bytes = await response.Content.ReadAsByteArrayAsync();
         if (!response.IsSuccessStatusCode)

@@ -1,0 +1,126 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using EdgeInference.Testing;
+using Google.Protobuf;
+
+namespace EdgeInference.Benchmarks;
+
+/// <summary>
+/// The same hey_jarvis requests from a native client: nghttp2's <c>h2load</c> (Debian's <c>nghttp2-client</c>), one
+/// connection, one request at a time, HTTP/1.1 for JSON and HTTP/2 for gRPC. It separates what the agent costs from
+/// what the .NET clients cost: .NET's HTTP/2 client spends more CPU a call than its HTTP/1.1 client, which a C, C++,
+/// Go or Rust app on the device does not pay. p50 and p99 come from h2load's per-request log; the agent's
+/// <c>/metrics</c> must show every request served and none failed (h2load counts a gRPC error as HTTP 200).
+/// </summary>
+internal static class NativeClientLatency
+{
+    private const string Tool = "h2load";
+
+    public static bool Available() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, Tool)));
+
+    public static async Task<string> TableAsync(BenchmarkAgent served, BareOrt bare, NamedTensor input, string work, int rounds, int count)
+    {
+        const int Warmup = 300;
+        var json = Path.Combine(work, "hey_jarvis.json");
+        await File.WriteAllTextAsync(json, V2Client.JsonRequest([input]));
+        var binary = Path.Combine(work, "hey_jarvis.bin");
+        var (binaryBody, binaryHeaderLength) = V2Client.BinaryRequest([input]);
+        await File.WriteAllBytesAsync(binary, binaryBody);
+        var grpc = Path.Combine(work, "hey_jarvis.grpc");
+        await File.WriteAllBytesAsync(grpc, GrpcFrame(RawInferRequest.For("hey_jarvis", input).ToByteArray()));
+        var empty = Path.Combine(work, "empty.grpc");
+        await File.WriteAllBytesAsync(empty, GrpcFrame([]));
+        var http = served.Http.BaseAddress!;
+        var grpcAddress = $"http://{served.Channel.Target}/inference.GRPCInferenceService";
+        var paths = new (string Name, string[] Arguments, string Status, int Served)[]
+        {
+            ("HTTP floor (POST to a 405)", ["--h1", "-d", json, $"{http}v2/health/live"], "4xx", 0),
+            ("HTTP JSON", ["--h1", "-d", json, "-H", "content-type: application/json", $"{http}v2/models/hey_jarvis/infer"], "2xx", 1),
+            ("HTTP binary", ["--h1", "-d", binary, "-H", "content-type: application/octet-stream", "-H", $"inference-header-content-length: {binaryHeaderLength}", $"{http}v2/models/hey_jarvis/infer"], "2xx", 1),
+            ("gRPC floor (ServerLive)", ["-d", empty, "-H", "content-type: application/grpc", "-H", "te: trailers", $"{grpcAddress}/ServerLive"], "2xx", 0),
+            ("gRPC raw", ["-d", grpc, "-H", "content-type: application/grpc", "-H", "te: trailers", $"{grpcAddress}/ModelInfer"], "2xx", 1),
+        };
+
+        var bareP50 = new double[rounds];
+        var p50 = new double[paths.Length, rounds];
+        var p99 = new double[paths.Length, rounds];
+        for (var round = 0; round < rounds; round++)
+        {
+            bareP50[round] = (await LatencyStats.MeasureAsync(Warmup, count, () => { bare.Run([input]); return Task.CompletedTask; })).P50;
+            for (var p = 0; p < paths.Length; p++)
+            {
+                var before = await served.Http.GetStringAsync("/metrics");
+                var micros = await RunAsync(paths[p].Arguments, paths[p].Status, Warmup, count, work);
+                var after = await served.Http.GetStringAsync("/metrics");
+                var servedCount = Counter(after, "edge_model_requests_total") - Counter(before, "edge_model_requests_total");
+                var failed = Counter(after, "edge_model_errors_total") - Counter(before, "edge_model_errors_total");
+                if (failed != 0 || servedCount != paths[p].Served * (Warmup + count))
+                {
+                    throw new InvalidOperationException($"{paths[p].Name}: the agent served {servedCount} hey_jarvis requests and failed {failed}; expected {paths[p].Served * (Warmup + count)} and none.");
+                }
+
+                Array.Sort(micros);
+                p50[p, round] = micros[micros.Length / 2];
+                p99[p, round] = micros[(int)(micros.Length * 0.99)];
+            }
+        }
+
+        var bareMedian = bareP50.Order().ElementAt(rounds / 2);
+        var table = new System.Text.StringBuilder();
+        table.AppendLine($"| hey_jarvis, native client (h2load), µs, {count} requests a round | {string.Join(" | ", Enumerable.Range(1, rounds).Select(r => $"round {r} p50"))} | median p50 | median p99 | p50 over bare |");
+        table.AppendLine($"| --- |{string.Concat(Enumerable.Repeat(" ---: |", rounds + 3))}");
+        table.AppendLine($"| bare session.Run | {string.Join(" | ", bareP50.Select(v => $"{v:0}"))} | {bareMedian:0} | | |");
+        for (var p = 0; p < paths.Length; p++)
+        {
+            var median = Median(p50, p, rounds);
+            table.AppendLine($"| {paths[p].Name} | {string.Join(" | ", Enumerable.Range(0, rounds).Select(r => $"{p50[p, r]:0}"))} | {median:0} | {Median(p99, p, rounds):0} | {median - bareMedian:+0;-0} |");
+        }
+
+        return table.ToString();
+    }
+
+    /// <summary>
+    /// Runs h2load for <paramref name="warmup"/> + <paramref name="count"/> sequential requests, which must all get an
+    /// HTTP status of the class <paramref name="status"/> ("2xx"); the latencies of the last <paramref name="count"/>.
+    /// </summary>
+    private static async Task<double[]> RunAsync(string[] arguments, string status, int warmup, int count, string work)
+    {
+        var log = Path.Combine(work, "h2load.log");
+        File.Delete(log);
+        var start = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-n", (warmup + count).ToString(CultureInfo.InvariantCulture), "-c", "1", "-m", "1", $"--log-file={log}" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Tool} did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0 || !(await output).Contains($" {warmup + count} {status}", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{Tool} {string.Join(' ', start.ArgumentList)} failed: {await output}{await errors}");
+        }
+
+        // Each line: start time (µs since the epoch), HTTP status, µs to the end of the response; in completion order.
+        var lines = await File.ReadAllLinesAsync(log);
+        return lines.Where(l => l.Length > 0).Skip(warmup)
+            .Select(l => double.Parse(l.Split('\t')[2], CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private static byte[] GrpcFrame(byte[] message)
+    {
+        var frame = new byte[message.Length + 5];
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
+        message.CopyTo(frame, 5);
+        return frame;
+    }
+
+    private static double Counter(string metrics, string name) => AgentMetrics.Value(metrics, $"{name}{{model=\"hey_jarvis\",version=\"1\"}}");
+
+    private static double Median(double[,] values, int row, int count) =>
+        Enumerable.Range(0, count).Select(c => values[row, c]).Order().ElementAt(count / 2);
+}
