@@ -16,6 +16,7 @@ public class DurableLog<TRecord> : IDisposable
     where TRecord : IDurableRecord<TRecord>
 {
     private const string CheckpointCollection = "checkpoints";
+    private const int MaxRetainedBatchBytes = 1 << 20;
 
     private readonly DurableLogOptions _options;
     private readonly TimeProvider _time;
@@ -24,11 +25,13 @@ public class DurableLog<TRecord> : IDisposable
     private readonly ILiteCollection<BsonDocument> _records;
     private readonly ILiteCollection<BsonDocument> _checkpoints;
     private readonly Dictionary<string, long> _checkpointCache = [];
+    private readonly MemoryStream _batchBytes = new(); // the single writer's, reused from commit to commit
     private long _lastSequence;
     private long _acknowledged;
     private long _count;
     private long _droppedQueueFull;
     private long _droppedByPolicy;
+    private long _commits;
 
     /// <param name="options">Size bound and group commit.</param>
     /// <param name="open">Opens the database; production passes <see cref="DurableLiteDatabase.Open"/>.</param>
@@ -74,6 +77,9 @@ public class DurableLog<TRecord> : IDisposable
     public long DroppedByPolicy => Interlocked.Read(ref _droppedByPolicy);
 
     public long Pending => _queue.Reader.Count;
+
+    /// <summary>Durable commits so far (each one LiteDB checkpoint: a journaled flush, three fsyncs).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     /// <summary>Queues a record without waiting; false (and counted) when the queue is full.</summary>
     public bool TryAppend(TRecord record)
@@ -154,7 +160,9 @@ public class DurableLog<TRecord> : IDisposable
                     await Task.Delay(_options.CommitInterval, _time, cancellationToken).ConfigureAwait(false);
                 }
 
-                WriteQueued(batch);
+                // One batch, then wait again: draining the queue here would, under a steady stream, commit the few
+                // records that arrived during each commit straight away, one tiny commit after another.
+                WriteBatch(batch);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -184,25 +192,33 @@ public class DurableLog<TRecord> : IDisposable
         {
             _database.Dispose();
         }
+
+        _batchBytes.Dispose();
     }
 
+    /// <summary>Writes everything queued (on stopping).</summary>
     private void WriteQueued(List<Entry> batch)
     {
-        while (true)
+        while (WriteBatch(batch))
         {
-            batch.Clear();
-            while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var entry))
-            {
-                batch.Add(entry);
-            }
+        }
+    }
 
-            if (batch.Count == 0)
-            {
-                return;
-            }
+    /// <summary>Commits up to <see cref="DurableLogOptions.BatchSize"/> queued records; false if none were queued.</summary>
+    private bool WriteBatch(List<Entry> batch)
+    {
+        batch.Clear();
+        while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var entry))
+        {
+            batch.Add(entry);
+        }
 
+        if (batch.Count > 0)
+        {
             Commit(batch);
         }
+
+        return batch.Count > 0;
     }
 
     private void Commit(List<Entry> batch)
@@ -210,8 +226,8 @@ public class DurableLog<TRecord> : IDisposable
         var sequences = new long[batch.Count];
         var first = _lastSequence + 1;
         var count = 0;
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        _batchBytes.SetLength(0);
+        using (var writer = new BinaryWriter(_batchBytes, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             for (var i = 0; i < batch.Count; i++)
             {
@@ -231,7 +247,13 @@ public class DurableLog<TRecord> : IDisposable
         {
             if (count > 0)
             {
-                _records.Insert(Document(first, count, buffer.ToArray()));
+                _records.Insert(Document(first, count, _batchBytes.ToArray()));
+                if (_batchBytes.Capacity > MaxRetainedBatchBytes)
+                {
+                    _batchBytes.SetLength(0);
+                    _batchBytes.Capacity = 0; // a batch of large sampled inputs: do not keep its buffer
+                }
+
                 Interlocked.Add(ref _count, count);
             }
 
@@ -243,6 +265,7 @@ public class DurableLog<TRecord> : IDisposable
             DurableLiteDatabase.Commit(_database);
         }
 
+        Interlocked.Increment(ref _commits);
         Interlocked.Exchange(ref _acknowledged, _lastSequence);
         for (var i = 0; i < batch.Count; i++)
         {

@@ -11,6 +11,8 @@ namespace EdgeInference.Storage;
 /// Opening replays a sealed journal and discards a torn one. Both streams must fsync on Flush
 /// (<see cref="DurableFileStream"/> does). LiteDB runs over this for its data file and its log, so every
 /// state a crash can leave is a prefix of LiteDB's own flushes, which is what its recovery expects.
+/// Blocks are reused from flush to flush (up to <see cref="MaxFreeBlocks"/> kept), so a steady stream of
+/// commits does not allocate them again each time.
 /// </summary>
 public sealed class JournaledStream : Stream
 {
@@ -19,7 +21,10 @@ public sealed class JournaledStream : Stream
     private const long Magic = 0x4C4E524A49444745; // "EDGIJRNL"
     private readonly Stream _file;
     private readonly Stream _journal;
-    private readonly SortedDictionary<long, byte[]> _dirty = [];
+    private const int MaxFreeBlocks = 64;
+    private readonly Dictionary<long, byte[]> _dirty = [];
+    private readonly List<long> _order = []; // dirty block indexes in file order, while flushing
+    private readonly Stack<byte[]> _free = new();
     private readonly Lock _lock = new(); // LiteDB reads and writes from several threads
     private long _length;
     private long _position;
@@ -123,7 +128,7 @@ public sealed class JournaledStream : Stream
             var chunk = Math.Min(buffer.Length, BlockSize - within);
             if (!_dirty.TryGetValue(block, out var bytes))
             {
-                bytes = new byte[BlockSize];
+                bytes = _free.TryPop(out var reused) ? reused : new byte[BlockSize];
                 if (chunk < BlockSize)
                 {
                     ReadFromFile(block * BlockSize, bytes);
@@ -165,9 +170,19 @@ public sealed class JournaledStream : Stream
         _length = value;
         _fileLimit = Math.Min(_fileLimit, value);
         var lastBlock = value / BlockSize;
-        foreach (var block in _dirty.Keys.Where(b => b > lastBlock || (b == lastBlock && value % BlockSize == 0)).ToArray())
+        _order.Clear();
+        foreach (var block in _dirty.Keys)
         {
-            _dirty.Remove(block);
+            if (block > lastBlock || (block == lastBlock && value % BlockSize == 0))
+            {
+                _order.Add(block);
+            }
+        }
+
+        foreach (var block in _order)
+        {
+            _dirty.Remove(block, out var bytes);
+            Release(bytes!);
         }
 
         if (_dirty.TryGetValue(lastBlock, out var partial))
@@ -192,8 +207,16 @@ public sealed class JournaledStream : Stream
             return;
         }
 
+        _order.Clear();
+        _order.AddRange(_dirty.Keys);
+        _order.Sort();
         WriteJournal();
-        Apply(_dirty.Select(d => (d.Key, d.Value)), _length);
+        ApplyDirty(_length);
+        foreach (var bytes in _dirty.Values)
+        {
+            Release(bytes);
+        }
+
         _dirty.Clear();
         _fileLimit = _length;
         _journal.SetLength(0);
@@ -209,6 +232,14 @@ public sealed class JournaledStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private void Release(byte[] block)
+    {
+        if (_free.Count < MaxFreeBlocks)
+        {
+            _free.Push(block);
+        }
     }
 
     private void ReadFromFile(long offset, Span<byte> target)
@@ -242,8 +273,9 @@ public sealed class JournaledStream : Stream
         _journal.Write(header);
         hash.Append(header);
         Span<byte> index = stackalloc byte[8];
-        foreach (var (block, bytes) in _dirty)
+        foreach (var block in _order)
         {
+            var bytes = _dirty[block];
             BinaryPrimitives.WriteInt64LittleEndian(index, block);
             _journal.Write(index);
             _journal.Write(bytes);
@@ -255,10 +287,12 @@ public sealed class JournaledStream : Stream
         _journal.Flush();
     }
 
-    private void Apply(IEnumerable<(long Block, byte[] Bytes)> blocks, long length)
+    /// <summary>Writes the dirty blocks, in <see cref="_order"/>, and the new length to the file, and fsyncs it.</summary>
+    private void ApplyDirty(long length)
     {
-        foreach (var (block, bytes) in blocks)
+        foreach (var block in _order)
         {
+            var bytes = _dirty[block];
             var offset = block * BlockSize;
             var count = (int)Math.Min(BlockSize, Math.Max(0, length - offset));
             if (count > 0)
@@ -285,7 +319,15 @@ public sealed class JournaledStream : Stream
         _journal.ReadExactly(content);
         if (TryParseJournal(content, out var length, out var blocks))
         {
-            Apply(blocks, length);
+            _order.Clear();
+            foreach (var (block, bytes) in blocks)
+            {
+                _dirty[block] = bytes;
+                _order.Add(block);
+            }
+
+            ApplyDirty(length);
+            _dirty.Clear();
         }
 
         _journal.SetLength(0);

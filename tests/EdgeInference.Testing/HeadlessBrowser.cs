@@ -51,6 +51,17 @@ public sealed class HeadlessBrowser : IDisposable
         }
     }
 
+    /// <summary>
+    /// Clicks the element <paramref name="by"/> finds, finding it again if the page redrew it in between (the
+    /// dashboard redraws live on the fleet's events, which makes an element found a moment ago stale).
+    /// </summary>
+    public void Click(By by, string what) =>
+        WaitFor(d =>
+        {
+            d.FindElement(by).Click();
+            return true;
+        }, TimeSpan.FromSeconds(10), what);
+
     public string Screenshot(string name)
     {
         Directory.CreateDirectory(ScreenshotFolder);

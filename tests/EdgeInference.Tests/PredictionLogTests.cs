@@ -18,10 +18,10 @@ public sealed class PredictionLogTests
         {
             var random = new Random(seed);
             var disk = new CrashableDisk(seed, crashAtWrite: random.Next(5, 600));
-            string[] names = ["predictions.db", "predictions.db.journal", "predictions-log.db", "predictions-log.db.journal"];
+            string[] names = ["predictions.db", "predictions.db.journal"];
             var files = names.Select(name => disk.Open(name)).ToArray();
             var options = new PredictionLogOptions { BatchSize = random.Next(1, 32), MaxRecords = 1_000_000, CommitInterval = TimeSpan.FromMilliseconds(random.Next(0, 3)) };
-            var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(new JournaledStream(files[0], files[1]), new JournaledStream(files[2], files[3])));
+            var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(new JournaledStream(files[0], files[1])));
             using var stop = new CancellationTokenSource();
             var writer = Task.Run(() => store.RunAsync(stop.Token));
 
@@ -52,12 +52,12 @@ public sealed class PredictionLogTests
             await stop.CancelAsync();
             await writer.WaitAsync(TimeSpan.FromSeconds(30));
 
-            // Reopen what survived on the disk: the journals are replayed or discarded, then LiteDB recovers its log.
+            // Reopen what survived on the disk: the journal is replayed or discarded; LiteDB's log was in memory and is gone.
             var after = new CrashableDisk(seed, long.MaxValue);
             var survived = files.Select(f => after.Open(f.Name, f.DurableBytes)).ToArray();
             using var reopened = new PredictionLogStore(
                 new PredictionLogOptions { CommitInterval = TimeSpan.Zero },
-                () => DurableLiteDatabase.Open(new JournaledStream(survived[0], survived[1]), new JournaledStream(survived[2], survived[3])));
+                () => DurableLiteDatabase.Open(new JournaledStream(survived[0], survived[1])));
             var all = reopened.Read(0, int.MaxValue).ToDictionary(r => r.Sequence);
             Assert.Equal(all.Count, reopened.Count);
             foreach (var (sequence, id) in acknowledged)
@@ -116,6 +116,43 @@ public sealed class PredictionLogTests
             Assert.Equal(50, store.Count);
             Assert.Equal(30, store.DroppedByPolicy);
             Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), store.Read(0, 1000).Select(r => r.Sequence));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Log_UnderASteadyStream_CommitsOncePerIntervalNotOncePerFewRecords()
+    {
+        var directory = TestPaths.NewTempDirectory("log");
+        try
+        {
+            var interval = TimeSpan.FromMilliseconds(100);
+            using var store = new PredictionLogStore(new PredictionLogOptions { CommitInterval = interval }, () => DurableLiteDatabase.Open(Path.Combine(directory, "predictions.db")));
+            using var stop = new CancellationTokenSource();
+            var writer = Task.Run(() => store.RunAsync(stop.Token));
+
+            // A record about every millisecond for 1.5 s, as a busy model's predictions arrive.
+            var streamed = System.Diagnostics.Stopwatch.StartNew();
+            var records = 0;
+            while (streamed.Elapsed < TimeSpan.FromSeconds(1.5))
+            {
+                Assert.True(store.TryAppend(Record($"r{records}")));
+                records++;
+                await Task.Delay(1);
+            }
+
+            await AgentHost.WaitUntilAsync(() => store.Acknowledged == records, TimeSpan.FromSeconds(10), "every record acknowledged");
+            var commits = store.Commits;
+            await stop.CancelAsync();
+            await writer;
+
+            // Group commit: one commit per interval (and one for the tail), whatever the rate.
+            Assert.True(records > 300, $"only {records} records streamed");
+            var most = (int)(streamed.Elapsed / interval) + 3;
+            Assert.True(commits <= most, $"{commits} commits for {records} records over {streamed.Elapsed.TotalSeconds:0.0} s; one per {interval.TotalMilliseconds} ms is at most {most}");
         }
         finally
         {

@@ -92,6 +92,8 @@ internal sealed class PrometheusExporter
             text.Append(CultureInfo.InvariantCulture, $"edge_prediction_log_acknowledged_sequence {_log.Acknowledged}\n");
             Help(text, "edge_prediction_log_pending", "gauge", "Records waiting to be written.");
             text.Append(CultureInfo.InvariantCulture, $"edge_prediction_log_pending {_log.Pending}\n");
+            Help(text, "edge_prediction_log_commits_total", "counter", "Durable commits of the prediction log (group commits).");
+            text.Append(CultureInfo.InvariantCulture, $"edge_prediction_log_commits_total {_log.Commits}\n");
             Help(text, "edge_prediction_log_dropped_total", "counter", "Records dropped, by reason.");
             text.Append(CultureInfo.InvariantCulture, $"edge_prediction_log_dropped_total{{reason=\"queue_full\"}} {_log.DroppedQueueFull}\n");
             text.Append(CultureInfo.InvariantCulture, $"edge_prediction_log_dropped_total{{reason=\"policy\"}} {_log.DroppedByPolicy}\n");

@@ -67,10 +67,17 @@ public static class AgentHostingExtensions
     public static WebApplicationBuilder AddEdgeAgent(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        // Defaults under every other source: ASP.NET Core's per-request logs are off unless configured.
+        // Defaults under every other source: ASP.NET Core's per-request logs are off unless configured. With its hosting
+        // category enabled at any level, ASP.NET Core starts an Activity and a logging scope for every request
+        // (about 800 bytes and two execution-context copies a request) only so that its logs could carry a trace id.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+            InitialData =
+            [
+                new("Logging:LogLevel:Default", "Information"),
+                new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"),
+                new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "None"),
+            ],
         });
         var configFile = ConfigFileOf(args);
         if (configFile is not null)
@@ -229,11 +236,6 @@ public static class AgentHostingExtensions
         {
             var moved = $"{path}.corrupt-{services.GetRequiredService<TimeProvider>().GetUtcNow():yyyyMMddHHmmss}";
             File.Move(path, moved);
-            var log = DurableLiteDatabase.LogPathOf(path);
-            if (File.Exists(log))
-            {
-                File.Move(log, DurableLiteDatabase.LogPathOf(moved));
-            }
 
             AgentLog.PredictionLogMovedAside(services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.PredictionLog"), path, ex.Message, moved);
             return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>());

@@ -40,9 +40,11 @@ public sealed class PredictionRecord : IDurableRecord<PredictionRecord>
         writer.Write(Timestamp.UtcTicks);
         writer.Write(LatencyMicroseconds);
         writer.Write(Protocol);
+        // Indexed loops: foreach over the interfaces boxes an enumerator per record.
         writer.Write7BitEncodedInt(Outputs.Count);
-        foreach (var output in Outputs)
+        for (var o = 0; o < Outputs.Count; o++)
         {
+            var output = Outputs[o];
             writer.Write(output.Name);
             WriteShape(writer, output.Shape);
             writer.Write7BitEncodedInt(output.Values.Length);
@@ -53,8 +55,9 @@ public sealed class PredictionRecord : IDurableRecord<PredictionRecord>
         }
 
         writer.Write7BitEncodedInt(Inputs is null ? 0 : Inputs.Count + 1);
-        foreach (var input in Inputs ?? [])
+        for (var i = 0; i < (Inputs?.Count ?? 0); i++)
         {
+            var input = Inputs![i];
             writer.Write(input.Name);
             writer.Write(input.DataType);
             WriteShape(writer, input.Shape);

@@ -40,7 +40,7 @@ public sealed partial class DashboardTests
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,2,100%", ["soak"] = "3s" });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
         browser.WaitFor(d => d.FindElements(By.CssSelector($"tr[data-rollout='{id}']")).Count == 1, TimeSpan.FromSeconds(10), "the new rollout in the overview");
-        page.FindElement(By.CssSelector($"tr[data-rollout='{id}'] a")).Click();
+        browser.Click(By.CssSelector($"tr[data-rollout='{id}'] a"), "the new rollout's link");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "1", TimeSpan.FromSeconds(10), "the rollout at stage 1");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#stages [data-stage='0'] tr[data-device]")).Count == 1, TimeSpan.FromSeconds(10), "the canary in stage 1");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "2", TimeSpan.FromSeconds(30), "the rollout advancing to stage 2");
@@ -48,7 +48,7 @@ public sealed partial class DashboardTests
         Assert.Contains(page.FindElements(By.CssSelector("#events tr[data-kind]")), e => e.GetAttribute("data-kind") == "advanced");
 
         // Pause from the page: the API says paused, and the page shows it.
-        page.FindElement(By.CssSelector("button[data-action='pause']")).Click();
+        browser.Click(By.CssSelector("button[data-action='pause']"), "the pause button");
         await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetRollout(id)!.State == "paused", TimeSpan.FromSeconds(10), "the rollout paused through the API");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-state")).Text == "paused", TimeSpan.FromSeconds(10), "the paused state");
         Assert.StartsWith("operator:", bed.Fleet.Store.ListEvents(id).Last(e => e.Kind == "paused").By, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed partial class DashboardTests
         page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#token=not-a-token");
         browser.WaitFor(d => d.FindElement(By.Id("login-error")).Text.Contains("not accepted", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the sign-in form with the refusal");
         page.FindElement(By.Id("token")).SendKeys("dashboard-reader-token");
-        page.FindElement(By.CssSelector("#login-form button")).Click();
+        browser.Click(By.CssSelector("#login-form button"), "the sign-in button");
         browser.WaitFor(d => d.FindElement(By.Id("who")).Text == "reader", TimeSpan.FromSeconds(10), "the reader role");
         page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#/rollouts/{id}");
         browser.WaitFor(d => d.FindElements(By.CssSelector("button[data-action]")).Count == 5, TimeSpan.FromSeconds(10), "the rollout page");
