@@ -124,8 +124,8 @@ internal static class RequestLatency
         if (only is null)
         {
             Console.WriteLine();
-            Console.WriteLine(NativeClientLatency.Available()
-                ? await NativeClientLatency.TableAsync(served, bare, input, work, rounds, count)
+            Console.WriteLine(NativeClient.Available()
+                ? await NativeClient.LatencyTableAsync(served, bare, input, work, rounds, count)
                 : "(h2load not found: apt-get install nghttp2-client for the same requests from a native client)");
         }
 

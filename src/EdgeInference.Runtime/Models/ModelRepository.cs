@@ -68,8 +68,22 @@ public sealed class ModelRepository : IDisposable
             throw new InferenceException(InferenceErrorKind.NotFound, $"model '{name}' has no version '{version}': versions are positive integers");
         }
 
-        var match = Array.Find(versions, v => v.Version == number)
-            ?? throw new InferenceException(InferenceErrorKind.NotFound, $"model '{name}' has no version {number}");
+        // A loop, not Array.Find: a lambda capturing the number would allocate its closure on every call, this path or not.
+        ModelVersion? match = null;
+        foreach (var candidate in versions)
+        {
+            if (candidate.Version == number)
+            {
+                match = candidate;
+                break;
+            }
+        }
+
+        if (match is null)
+        {
+            throw new InferenceException(InferenceErrorKind.NotFound, $"model '{name}' has no version {number}");
+        }
+
         if (!match.TryAcquire())
         {
             throw new InferenceException(InferenceErrorKind.Unavailable, $"model '{name}' version {number} is not ready{Reasons([match])}");

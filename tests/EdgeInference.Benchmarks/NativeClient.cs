@@ -7,20 +7,20 @@ using Google.Protobuf;
 namespace EdgeInference.Benchmarks;
 
 /// <summary>
-/// The same hey_jarvis requests from a native client: nghttp2's <c>h2load</c> (Debian's <c>nghttp2-client</c>), one
-/// connection, one request at a time, HTTP/1.1 for JSON and HTTP/2 for gRPC. It separates what the agent costs from
+/// The benchmark's requests from a native client: nghttp2's <c>h2load</c> (Debian's <c>nghttp2-client</c>), HTTP/1.1
+/// for JSON and HTTP/2 for gRPC. Latency: hey_jarvis, one connection, one request at a time. It separates what the agent costs from
 /// what the .NET clients cost: .NET's HTTP/2 client spends more CPU a call than its HTTP/1.1 client, which a C, C++,
 /// Go or Rust app on the device does not pay. p50 and p99 come from h2load's per-request log; the agent's
 /// <c>/metrics</c> must show every request served and none failed (h2load counts a gRPC error as HTTP 200).
 /// </summary>
-internal static class NativeClientLatency
+internal static class NativeClient
 {
     private const string Tool = "h2load";
 
     public static bool Available() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, Tool)));
 
-    public static async Task<string> TableAsync(BenchmarkAgent served, BareOrt bare, NamedTensor input, string work, int rounds, int count)
+    public static async Task<string> LatencyTableAsync(BenchmarkAgent served, BareOrt bare, NamedTensor input, string work, int rounds, int count)
     {
         const int Warmup = 300;
         var json = Path.Combine(work, "hey_jarvis.json");
@@ -82,6 +82,29 @@ internal static class NativeClientLatency
     }
 
     /// <summary>
+    /// Requests a second from <paramref name="streams"/> concurrent gRPC ModelInfer calls on one HTTP/2 connection (as the
+    /// .NET throughput clients share one channel) for <paramref name="seconds"/>, after a second's warm-up; every call
+    /// must succeed (HTTP status and the model's error counter).
+    /// </summary>
+    public static async Task<double> ThroughputAsync(BenchmarkAgent served, string model, byte[] request, int streams, int seconds, string work)
+    {
+        var body = Path.Combine(work, model + ".grpc");
+        await File.WriteAllBytesAsync(body, GrpcFrame(request));
+        var errors = $"edge_model_errors_total{{model=\"{model}\",version=\"1\"}}";
+        var before = AgentMetrics.Value(await served.Http.GetStringAsync("/metrics"), errors);
+        var output = await RunAsync(["-c", "1", "-m", streams.ToString(CultureInfo.InvariantCulture), "-D", seconds.ToString(CultureInfo.InvariantCulture), "--warm-up-time=1",
+            "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers", $"http://{served.Channel.Target}/inference.GRPCInferenceService/ModelInfer"]);
+        var failed = AgentMetrics.Value(await served.Http.GetStringAsync("/metrics"), errors) - before;
+        var rate = System.Text.RegularExpressions.Regex.Match(output, @"finished in [0-9.]+m?s, ([0-9.]+) req/s");
+        if (failed != 0 || !output.Contains(" 0 failed, 0 errored", StringComparison.Ordinal) || !rate.Success)
+        {
+            throw new InvalidOperationException($"{Tool} on {model}: {failed} requests failed in the agent; {output}");
+        }
+
+        return double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
     /// Runs h2load for <paramref name="warmup"/> + <paramref name="count"/> sequential requests, which must all get an
     /// HTTP status of the class <paramref name="status"/> ("2xx"); the latencies of the last <paramref name="count"/>.
     /// </summary>
@@ -89,8 +112,23 @@ internal static class NativeClientLatency
     {
         var log = Path.Combine(work, "h2load.log");
         File.Delete(log);
+        var output = await RunAsync(["-n", (warmup + count).ToString(CultureInfo.InvariantCulture), "-c", "1", "-m", "1", $"--log-file={log}", .. arguments]);
+        if (!output.Contains($" {warmup + count} {status}", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{Tool} {string.Join(' ', arguments)}: not every request got {status}: {output}");
+        }
+
+        // Each line: start time (µs since the epoch), HTTP status, µs to the end of the response; in completion order.
+        var lines = await File.ReadAllLinesAsync(log);
+        return lines.Where(l => l.Length > 0).Skip(warmup)
+            .Select(l => double.Parse(l.Split('\t')[2], CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>Runs h2load to its end (two minutes at most); its report.</summary>
+    private static async Task<string> RunAsync(IEnumerable<string> arguments)
+    {
         var start = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-n", (warmup + count).ToString(CultureInfo.InvariantCulture), "-c", "1", "-m", "1", $"--log-file={log}" }.Concat(arguments))
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -100,15 +138,12 @@ internal static class NativeClientLatency
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0 || !(await output).Contains($" {warmup + count} {status}", StringComparison.Ordinal))
+        if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{Tool} {string.Join(' ', start.ArgumentList)} failed: {await output}{await errors}");
         }
 
-        // Each line: start time (µs since the epoch), HTTP status, µs to the end of the response; in completion order.
-        var lines = await File.ReadAllLinesAsync(log);
-        return lines.Where(l => l.Length > 0).Skip(warmup)
-            .Select(l => double.Parse(l.Split('\t')[2], CultureInfo.InvariantCulture)).ToArray();
+        return await output;
     }
 
     private static byte[] GrpcFrame(byte[] message)
