@@ -9,8 +9,8 @@ namespace EdgeInference.Storage;
 /// Writes stay in memory (in 8 KiB blocks) until a flush, which first writes them to a journal file with a
 /// XxHash128 seal and fsyncs it, then applies them to the file and fsyncs it, then empties the journal.
 /// Opening replays a sealed journal and discards a torn one. Both streams must fsync on Flush
-/// (<see cref="DurableFileStream"/> does). LiteDB runs over this for its data file and its log, so every
-/// state a crash can leave is a prefix of LiteDB's own flushes, which is what its recovery expects.
+/// (<see cref="DurableFileStream"/> does). LiteDB's data file runs over this (<see cref="DurableLiteDatabase"/>),
+/// so every state a crash can leave is one of LiteDB's own flushes of it.
 /// Blocks are reused from flush to flush (up to <see cref="MaxFreeBlocks"/> kept), so a steady stream of
 /// commits does not allocate them again each time.
 /// </summary>
@@ -19,11 +19,11 @@ public sealed class JournaledStream : Stream
     private const int BlockSize = 8192;
     private const int SealLength = 16;
     private const long Magic = 0x4C4E524A49444745; // "EDGIJRNL"
+    private const int MaxFreeBlocks = 64;
     private readonly Stream _file;
     private readonly Stream _journal;
-    private const int MaxFreeBlocks = 64;
     private readonly Dictionary<long, byte[]> _dirty = [];
-    private readonly List<long> _order = []; // dirty block indexes in file order, while flushing
+    private readonly List<long> _order = []; // scratch: the dirty blocks to flush, in file order, or to truncate away
     private readonly Stack<byte[]> _free = new();
     private readonly Lock _lock = new(); // LiteDB reads and writes from several threads
     private long _length;
