@@ -1,11 +1,13 @@
 using EdgeInference.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeInference.Tests;
 
 /// <summary>
-/// Agent and fleet read appsettings.json once: reloading would put a recursive watcher on the working directory, which
-/// under systemd is <c>/</c>.
+/// The hosts' own settings. Agent and fleet read appsettings.json once: reloading would put a recursive watcher on the
+/// working directory, which under systemd is <c>/</c>.
 /// </summary>
 public sealed class HostConfigurationTests
 {
@@ -24,6 +26,26 @@ public sealed class HostConfigurationTests
         {
             await using var agent = await AgentHost.StartAsync(models);
             AssertReadWithoutWatching(agent.App.Configuration);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AgentHost_ByDefault_LeavesAspNetCoresPerRequestActivityAndLogScopeOff()
+    {
+        var models = TestPaths.NewTempDirectory("models");
+        try
+        {
+            await using var agent = await AgentHost.StartAsync(models);
+
+            // ASP.NET Core starts an Activity and a logging scope for every request when its hosting category logs at
+            // any level (about 800 bytes a request); the agent's defaults turn the category off.
+            var hosting = agent.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+            Assert.False(hosting.IsEnabled(LogLevel.Critical));
+            Assert.True(agent.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Warning));
         }
         finally
         {

@@ -66,11 +66,26 @@ public sealed partial class DashboardTests
         browser.Screenshot("dashboard-device");
 
         // The same state for Prometheus: the paused rollout, its gates against their thresholds, versions by device.
-        var metrics = await MetricsAsync(bed.Fleet.Url, FleetHost.OperatorToken);
+        // A device of the paused stage may still be finishing its install, so the count of devices on 2.0.0 is read
+        // from the store before and after the metrics, until it held still in between.
+        string metrics;
+        int onV2;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            onV2 = bed.Fleet.Store.ListDevices().Count(d => d.ServingVersion("scorer") == "2.0.0");
+            metrics = await MetricsAsync(bed.Fleet.Url, FleetHost.OperatorToken);
+            if (onV2 == bed.Fleet.Store.ListDevices().Count(d => d.ServingVersion("scorer") == "2.0.0") || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
         Assert.Contains($"edgefleet_rollout_info{{rollout=\"{id}\",model=\"scorer\",version=\"2.0.0\",state=\"paused\"}} 1", metrics, StringComparison.Ordinal);
         Assert.Contains($"edgefleet_rollout_gate_threshold{{rollout=\"{id}\",gate=\"install_rate\",operator=\">=\"}} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("edgefleet_devices{state=\"online\"} 4", metrics, StringComparison.Ordinal);
-        var onV2 = bed.Fleet.Store.ListDevices().Count(d => d.ServingVersion("scorer") == "2.0.0");
         Assert.Contains($"edgefleet_model_version_devices{{model=\"scorer\",version=\"2.0.0\",provider=\"CPU\"}} {onV2}", metrics, StringComparison.Ordinal);
     }
 
