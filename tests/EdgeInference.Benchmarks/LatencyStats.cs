@@ -17,6 +17,9 @@ internal sealed class LatencyStats
 
     public double P99 => Percentile(0.99);
 
+    /// <summary>Latencies measured elsewhere (an external client's log), in microseconds.</summary>
+    public static LatencyStats Of(double[] micros) => new(micros);
+
     public static async Task<LatencyStats> MeasureAsync(int warmup, int count, Func<Task> call)
     {
         for (var i = 0; i < warmup; i++)

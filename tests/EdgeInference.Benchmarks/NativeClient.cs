@@ -61,9 +61,9 @@ internal static class NativeClient
                     throw new InvalidOperationException($"{paths[p].Name}: the agent served {servedCount} hey_jarvis requests and failed {failed}; expected {paths[p].Served * (Warmup + count)} and none.");
                 }
 
-                Array.Sort(micros);
-                p50[p, round] = micros[micros.Length / 2];
-                p99[p, round] = micros[(int)(micros.Length * 0.99)];
+                var stats = LatencyStats.Of(micros);
+                p50[p, round] = stats.P50;
+                p99[p, round] = stats.P99;
             }
         }
 
@@ -74,8 +74,8 @@ internal static class NativeClient
         table.AppendLine($"| bare session.Run | {string.Join(" | ", bareP50.Select(v => $"{v:0}"))} | {bareMedian:0} | | |");
         for (var p = 0; p < paths.Length; p++)
         {
-            var median = Median(p50, p, rounds);
-            table.AppendLine($"| {paths[p].Name} | {string.Join(" | ", Enumerable.Range(0, rounds).Select(r => $"{p50[p, r]:0}"))} | {median:0} | {Median(p99, p, rounds):0} | {median - bareMedian:+0;-0} |");
+            var median = RequestLatency.Median(p50, p, rounds);
+            table.AppendLine($"| {paths[p].Name} | {string.Join(" | ", Enumerable.Range(0, rounds).Select(r => $"{p50[p, r]:0}"))} | {median:0} | {RequestLatency.Median(p99, p, rounds):0} | {median - bareMedian:+0;-0} |");
         }
 
         return table.ToString();
@@ -155,7 +155,4 @@ internal static class NativeClient
     }
 
     private static double Counter(string metrics, string name) => AgentMetrics.Value(metrics, $"{name}{{model=\"hey_jarvis\",version=\"1\"}}");
-
-    private static double Median(double[,] values, int row, int count) =>
-        Enumerable.Range(0, count).Select(c => values[row, c]).Order().ElementAt(count / 2);
 }

@@ -132,7 +132,8 @@ internal static class RequestLatency
         await agent.TerminateAsync(TimeSpan.FromSeconds(20));
     }
 
-    private static double Median(double[,] values, int row, int count)
+    /// <summary>The median of a row of per-round figures.</summary>
+    internal static double Median(double[,] values, int row, int count)
     {
         var sorted = Enumerable.Range(0, count).Select(c => values[row, c]).Order().ToArray();
         return sorted[count / 2];

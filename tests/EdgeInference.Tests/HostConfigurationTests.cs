@@ -19,33 +19,28 @@ public sealed class HostConfigurationTests
     }
 
     [Fact]
-    public async Task AgentHost_ReadsItsSettingsFilesWithoutWatchingThem()
-    {
-        var models = TestPaths.NewTempDirectory("models");
-        try
-        {
-            await using var agent = await AgentHost.StartAsync(models);
-            AssertReadWithoutWatching(agent.App.Configuration);
-        }
-        finally
-        {
-            Directory.Delete(models, recursive: true);
-        }
-    }
+    public Task AgentHost_ReadsItsSettingsFilesWithoutWatchingThem() =>
+        WithAgentAsync(agent => AssertReadWithoutWatching(agent.App.Configuration));
 
     [Fact]
-    public async Task AgentHost_ByDefault_LeavesAspNetCoresPerRequestActivityAndLogScopeOff()
+    public Task AgentHost_ByDefault_LeavesAspNetCoresPerRequestActivityAndLogScopeOff() =>
+        WithAgentAsync(agent =>
+        {
+            // ASP.NET Core starts an Activity and a logging scope for every request when its hosting category logs at
+            // any level (about 800 bytes a request); the agent's defaults turn the category off.
+            var loggers = agent.App.Services.GetRequiredService<ILoggerFactory>();
+            Assert.False(loggers.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Critical));
+            Assert.True(loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Warning));
+        });
+
+    /// <summary>Runs <paramref name="check"/> on an agent started in this process over an empty model repository.</summary>
+    private static async Task WithAgentAsync(Action<AgentHost> check)
     {
         var models = TestPaths.NewTempDirectory("models");
         try
         {
             await using var agent = await AgentHost.StartAsync(models);
-
-            // ASP.NET Core starts an Activity and a logging scope for every request when its hosting category logs at
-            // any level (about 800 bytes a request); the agent's defaults turn the category off.
-            var hosting = agent.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
-            Assert.False(hosting.IsEnabled(LogLevel.Critical));
-            Assert.True(agent.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Warning));
+            check(agent);
         }
         finally
         {

@@ -160,6 +160,37 @@ public sealed class PredictionLogTests
         }
     }
 
+    [Fact]
+    public async Task Agent_LogsEveryPrediction_InGroupCommits_AndSaysSoInItsMetrics()
+    {
+        var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 3), null));
+        try
+        {
+            await using var agent = await AgentHost.StartAsync(models);
+            var served = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 40; i++)
+            {
+                await V2Client.InferJsonAsync(agent.Http, "mlp", [GeneratedModels.Features(i)]);
+            }
+
+            // Acknowledged once committed: within a commit interval or two of the last prediction.
+            var metrics = "";
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (SampleModelOutputTests.MetricValue(metrics = await agent.Http.GetStringAsync("/metrics", timeout.Token), "edge_prediction_log_acknowledged_sequence") < 40)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+
+            var commits = SampleModelOutputTests.MetricValue(metrics, "edge_prediction_log_commits_total");
+            Assert.Equal(40, SampleModelOutputTests.MetricValue(metrics, "edge_prediction_log_records"));
+            Assert.InRange(commits, 1, (int)(served.Elapsed / new PredictionLogOptions().CommitInterval) + 2);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
     private static async Task<PredictionLogStore> FillAsync(string directory, PredictionLogOptions options, int records)
     {
         var store = new PredictionLogStore(options, () => DurableLiteDatabase.Open(Path.Combine(directory, "predictions.db")));
