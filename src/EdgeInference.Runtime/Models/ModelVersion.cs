@@ -22,6 +22,7 @@ public sealed class ModelVersion
     private readonly string[] _outputNames = [];
     private readonly ModelRuntimeContext _context;
     private MicroBatcher? _batcher;
+    private BoundRuns? _bound;
     private PredictionCache? _cache;
     private int _references = 1;
     private int _retired;
@@ -279,8 +280,45 @@ public sealed class ModelVersion
     internal TensorBuffer?[] Run(ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested)
     {
         var session = _session ?? throw new InferenceException(InferenceErrorKind.Unavailable, $"model '{ModelName}' version {VersionText} is not loaded");
-        var values = new OrtValue[_inputNames.Length];
         var outputs = new TensorBuffer?[Outputs.Count];
+        var bound = _bound;
+        OnnxRuntimeException? boundFailure = null;
+        try
+        {
+            if (bound is not null && bound.TryRun(inputs, requested, outputs, _context.Pool))
+            {
+                ObserveBatch(inputs);
+                return outputs;
+            }
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            DisposeAll(outputs);
+            boundFailure = ex;
+        }
+
+        RunPlainly(session, inputs, requested, outputs);
+        if (boundFailure is not null)
+        {
+            // The same inputs ran without the binding: it was the binding that failed, e.g. an output whose
+            // shape depends on the data.
+            bound!.Forget(inputs);
+        }
+        else if (requested is null)
+        {
+            bound?.Learn(inputs, outputs);
+        }
+
+        ObserveBatch(inputs);
+        return outputs;
+    }
+
+    private void ObserveBatch(ReadOnlySpan<TensorBuffer?> inputs) =>
+        Metrics.BatchSize.Observe(inputs.Length > 0 && inputs[0]!.Shape.Length > 0 ? inputs[0]!.Shape[0] : 1);
+
+    private void RunPlainly(InferenceSession session, ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested, TensorBuffer?[] outputs)
+    {
+        var values = new OrtValue[_inputNames.Length];
         try
         {
             for (var i = 0; i < values.Length; i++)
@@ -297,17 +335,10 @@ public sealed class ModelVersion
                 outputs[spec.Index] = CopyOutput(result, spec);
                 j++;
             }
-
-            Metrics.BatchSize.Observe(inputs.Length > 0 && inputs[0]!.Shape.Length > 0 ? inputs[0]!.Shape[0] : 1);
-            return outputs;
         }
         catch (OnnxRuntimeException ex)
         {
-            foreach (var output in outputs)
-            {
-                output?.Dispose();
-            }
-
+            DisposeAll(outputs);
             var kind = ex.Message.Contains("InvalidArgument", StringComparison.Ordinal) ? InferenceErrorKind.InvalidInput : InferenceErrorKind.Internal;
             throw new InferenceException(kind, $"ONNX Runtime could not run model '{ModelName}' version {VersionText}: {ex.Message}", ex);
         }
@@ -317,6 +348,15 @@ public sealed class ModelVersion
             {
                 value?.Dispose();
             }
+        }
+    }
+
+    private static void DisposeAll(TensorBuffer?[] tensors)
+    {
+        for (var i = 0; i < tensors.Length; i++)
+        {
+            tensors[i]?.Dispose();
+            tensors[i] = null;
         }
     }
 
@@ -418,6 +458,7 @@ public sealed class ModelVersion
         try
         {
             WarmUp();
+            _bound ??= BoundRuns.TryCreate(_session!, _runOptions!, Inputs, Outputs);
             _state = ModelVersionState.Ready;
         }
         catch (InferenceException ex)
@@ -458,6 +499,13 @@ public sealed class ModelVersion
             }
 
             ChooseThreading(request, warmup.Iterations);
+            _bound = BoundRuns.TryCreate(_session!, _runOptions!, Inputs, Outputs);
+            if (_bound is not null)
+            {
+                // The first run learns the shapes, the second binds them.
+                RunAndDiscard(request);
+                RunAndDiscard(request);
+            }
         }
         catch (InferenceException ex) when (warmup.Inputs is null)
         {
@@ -558,6 +606,7 @@ public sealed class ModelVersion
     private void Close()
     {
         _batcher?.Dispose();
+        _bound?.Dispose();
         _session?.Dispose();
         _runOptions?.Dispose();
     }

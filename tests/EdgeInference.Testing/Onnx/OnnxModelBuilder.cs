@@ -65,6 +65,20 @@ public static class OnnxModelBuilder
         return Model(graph);
     }
 
+    /// <summary>
+    /// <c>indices = Transpose(NonZero(x))</c>: the positions of <c>x</c>'s non-zero values as <c>[count, 1]</c>, an
+    /// output whose first dimension depends on the data, not on the input's shape.
+    /// </summary>
+    public static byte[] NonZeroIndices()
+    {
+        var graph = new GraphProto { Name = "nonzero_indices" };
+        graph.Input.Add(Value("x", TensorDataType.Fp32, [-1]));
+        graph.Output.Add(Value("indices", TensorDataType.Int64, [-1, 1]));
+        graph.Node.Add(Node("NonZero", ["x"], ["positions"]));
+        graph.Node.Add(Node("Transpose", ["positions"], ["indices"]));
+        return Model(graph);
+    }
+
     public static void Write(string directory, byte[] model, string? config = null)
     {
         Directory.CreateDirectory(directory);
