@@ -235,7 +235,8 @@ internal static class GrpcTensorCodec
 
         var spec = InputSpec(model, request, name);
         CheckDataType(spec, datatype);
-        var shape = new long[rank];
+        // Parsed aside first: a shape equal to the model's (fixed) one shares its array instead of allocating.
+        var shape = rank <= 32 ? stackalloc long[rank] : new long[rank];
         reader = new ProtoWireReader(tensor);
         for (var d = 0; reader.TryReadTag(out var field, out var wireType);)
         {
@@ -258,7 +259,8 @@ internal static class GrpcTensorCodec
             }
         }
 
-        request.Inputs[spec.Index] = FromRaw(bytes, spec, shape, ElementCount(spec, shape), pool);
+        var dims = shape.SequenceEqual(spec.Shape) ? spec.Shape : shape.ToArray();
+        request.Inputs[spec.Index] = FromRaw(bytes, spec, dims, ElementCount(spec, dims), pool);
     }
 
     private static int CountVarints(ReadOnlySpan<byte> packed)
@@ -309,11 +311,12 @@ internal static class GrpcTensorCodec
 
     private static TensorSpec? Find(IReadOnlyList<TensorSpec> specs, ReadOnlySpan<byte> name)
     {
-        foreach (var spec in specs)
+        // Indexed: foreach over the interface would allocate an enumerator per request.
+        for (var i = 0; i < specs.Count; i++)
         {
-            if (name.SequenceEqual(spec.NameUtf8))
+            if (name.SequenceEqual(specs[i].NameUtf8))
             {
-                return spec;
+                return specs[i];
             }
         }
 

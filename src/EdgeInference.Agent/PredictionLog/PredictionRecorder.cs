@@ -71,7 +71,14 @@ public sealed class PredictionRecorder
             return;
         }
 
-        var outputs = new List<PredictionOutputSummary>(response.Outputs.Length);
+        var present = 0;
+        foreach (var output in response.Outputs)
+        {
+            present += output is null ? 0 : 1;
+        }
+
+        var outputs = new PredictionOutputSummary[present];
+        present = 0;
         foreach (var output in response.Outputs)
         {
             if (output is null)
@@ -86,7 +93,7 @@ public sealed class PredictionRecorder
                 values[i] = TensorValues.Get(output.Span, output.DataType, i);
             }
 
-            outputs.Add(new PredictionOutputSummary(output.Name, output.Shape, values));
+            outputs[present++] = new PredictionOutputSummary(output.Name, output.Shape, values);
         }
 
         var served = Interlocked.Increment(ref _served);

@@ -138,7 +138,7 @@ internal static class V2InferRequestReader
             else if (reader.ValueTextEquals("shape"u8))
             {
                 reader.Read();
-                shape = ReadShape(ref reader);
+                shape = ReadShape(ref reader, spec);
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
@@ -315,18 +315,20 @@ internal static class V2InferRequestReader
 
     private static TensorSpec? FindSpec(ref Utf8JsonReader reader, IReadOnlyList<TensorSpec> specs)
     {
-        foreach (var spec in specs)
+        // Indexed: foreach over the interface would allocate an enumerator per request.
+        for (var i = 0; i < specs.Count; i++)
         {
-            if (reader.ValueTextEquals(spec.NameUtf8))
+            if (reader.ValueTextEquals(specs[i].NameUtf8))
             {
-                return spec;
+                return specs[i];
             }
         }
 
         return null;
     }
 
-    private static long[] ReadShape(ref Utf8JsonReader reader)
+    /// <summary>Reads a shape; one equal to <paramref name="spec"/>'s (a fixed shape, when the name came first) shares its array.</summary>
+    private static long[] ReadShape(ref Utf8JsonReader reader, TensorSpec? spec)
     {
         ExpectArray(ref reader, "'shape'");
         Span<long> dims = stackalloc long[32];
@@ -341,7 +343,7 @@ internal static class V2InferRequestReader
             dims[rank++] = dim;
         }
 
-        return dims[..rank].ToArray();
+        return spec is not null && dims[..rank].SequenceEqual(spec.Shape) ? spec.Shape : dims[..rank].ToArray();
     }
 
     private static bool? ReadBoolParameter(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
