@@ -277,7 +277,7 @@ public sealed class ModelVersion
     }
 
     /// <summary>Runs the session once on <paramref name="inputs"/> (already validated) and copies the outputs into pooled buffers.</summary>
-    internal TensorBuffer?[] Run(ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested)
+    internal TensorBuffer?[] Run(ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested, bool warmUp = false)
     {
         var session = _session ?? throw new InferenceException(InferenceErrorKind.Unavailable, $"model '{ModelName}' version {VersionText} is not loaded");
         var outputs = new TensorBuffer?[Outputs.Count];
@@ -287,7 +287,7 @@ public sealed class ModelVersion
         {
             if (bound is not null && bound.TryRun(inputs, requested, outputs, _context.Pool))
             {
-                ObserveBatch(inputs);
+                ObserveBatch(inputs, warmUp);
                 return outputs;
             }
         }
@@ -309,12 +309,18 @@ public sealed class ModelVersion
             bound?.Learn(inputs, outputs);
         }
 
-        ObserveBatch(inputs);
+        ObserveBatch(inputs, warmUp);
         return outputs;
     }
 
-    private void ObserveBatch(ReadOnlySpan<TensorBuffer?> inputs) =>
-        Metrics.BatchSize.Observe(inputs.Length > 0 && inputs[0]!.Shape.Length > 0 ? inputs[0]!.Shape[0] : 1);
+    /// <summary>Counts a run in the batch-size histogram, unless it was a warm-up's.</summary>
+    private void ObserveBatch(ReadOnlySpan<TensorBuffer?> inputs, bool warmUp)
+    {
+        if (!warmUp)
+        {
+            Metrics.BatchSize.Observe(inputs.Length > 0 && inputs[0]!.Shape.Length > 0 ? inputs[0]!.Shape[0] : 1);
+        }
+    }
 
     private void RunPlainly(InferenceSession session, ReadOnlySpan<TensorBuffer?> inputs, bool[]? requested, TensorBuffer?[] outputs)
     {
@@ -582,7 +588,7 @@ public sealed class ModelVersion
 
     private void RunAndDiscard(InferenceRequest request)
     {
-        foreach (var output in Run(request.Inputs, null))
+        foreach (var output in Run(request.Inputs, null, warmUp: true))
         {
             output?.Dispose();
         }
