@@ -7,7 +7,8 @@ namespace EdgeInference.Storage;
 /// A durable, numbered log of records (the prediction log, the MQTT outbox): producers append without
 /// waiting; a single writer commits batches to LiteDB and acknowledges a record only once its batch is on
 /// disk. Each commit is one document (<c>_id</c> = first sequence, <c>last</c>, <c>n</c>, and the records in
-/// their compact binary form), since LiteDB's cost is per document. The size is bounded by
+/// their compact binary form), since LiteDB's cost is per document; <c>dropped</c>, when present, counts the
+/// records at its head that the size bound has since dropped. The size is bounded by
 /// <see cref="DurableLogOptions.MaxRecords"/> under <see cref="DurableLogOptions.Policy"/>, and everything
 /// dropped is counted. Named checkpoints (how far a consumer such as the MQTT publisher has got) are kept
 /// in the same database and are as durable as the records.
@@ -57,7 +58,7 @@ public class DurableLog<TRecord> : IDisposable
         _records.EnsureIndex("last");
         foreach (var batch in _records.FindAll())
         {
-            _count += batch["n"].AsInt32;
+            _count += batch["n"].AsInt32 - Dropped(batch);
             _lastSequence = Math.Max(_lastSequence, batch["last"].AsInt64);
         }
 
@@ -285,31 +286,40 @@ public class DurableLog<TRecord> : IDisposable
     {
         var first = batch["_id"].AsInt64;
         var count = batch["n"].AsInt32;
+        var dropped = Dropped(batch);
         using var reader = new BinaryReader(new MemoryStream(batch["records"].AsBinary), System.Text.Encoding.UTF8);
         for (var i = 0; i < count; i++)
         {
-            yield return TRecord.ReadFrom(reader, first + i);
+            var record = TRecord.ReadFrom(reader, first + i);
+            if (i >= dropped)
+            {
+                yield return record;
+            }
         }
     }
 
-    /// <summary>Deletes the oldest <paramref name="excess"/> records: whole batches, then the head of the next one.</summary>
+    private static int Dropped(BsonDocument batch) => batch.TryGetValue("dropped", out var dropped) ? dropped.AsInt32 : 0;
+
+    /// <summary>
+    /// Deletes the oldest <paramref name="excess"/> records: whole batches, then the head of the next one, which is
+    /// only marked dropped. Splitting it would decode and re-encode a whole batch on every commit once the log is
+    /// full, which is where a device's log spends its life.
+    /// </summary>
     private void DropOldest(long excess)
     {
         while (excess > 0 && _records.Find(Query.All("_id", Query.Ascending), skip: 0, limit: 1).FirstOrDefault() is { } batch)
         {
-            var count = batch["n"].AsInt32;
-            _records.Delete(batch["_id"]);
-            var dropped = Math.Min(count, excess);
-            if (dropped < count)
+            var alreadyDropped = Dropped(batch);
+            var left = batch["n"].AsInt32 - alreadyDropped;
+            var dropped = (int)Math.Min(left, excess);
+            if (dropped == left)
             {
-                var kept = Decode(batch).Skip((int)dropped).ToList();
-                using var buffer = new MemoryStream();
-                using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-                {
-                    kept.ForEach(r => r.WriteTo(writer));
-                }
-
-                _records.Insert(Document(kept[0].Sequence, kept.Count, buffer.ToArray()));
+                _records.Delete(batch["_id"]);
+            }
+            else
+            {
+                batch["dropped"] = alreadyDropped + dropped;
+                _records.Update(batch);
             }
 
             excess -= dropped;

@@ -96,9 +96,12 @@ public sealed class PredictionLogTests
                 Assert.Equal(Enumerable.Range(31, 50).Select(i => (long)i), store.Read(0, 1000).Select(r => r.Sequence));
             }
 
-            // Restarted, it carries on from the last sequence number.
+            // Restarted, it carries on from the last sequence number, and still knows which records of a
+            // partly dropped batch are gone.
             using var again = await FillAsync(directory, options, 1);
             Assert.Equal(81, again.Acknowledged);
+            Assert.Equal(50, again.Count);
+            Assert.Equal(Enumerable.Range(32, 50).Select(i => (long)i), again.Read(0, 1000).Select(r => r.Sequence));
         }
         finally
         {
