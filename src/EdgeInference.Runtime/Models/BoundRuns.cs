@@ -21,12 +21,16 @@ internal sealed class BoundRuns : IDisposable
     /// <summary>Batch sizes up to this are bound; larger ones run plainly.</summary>
     private const int MaxRows = 64;
 
+    /// <summary>Idle bindings kept per model version, in bytes of buffers: beyond it a binding is released after its run.</summary>
+    private const long MaxIdleBytes = 4 << 20;
+
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions;
     private readonly IReadOnlyList<TensorSpec> _inputs;
     private readonly IReadOnlyList<TensorSpec> _outputs;
     private readonly int _maxIdlePerShape = Math.Max(4, 2 * Environment.ProcessorCount);
     private readonly Shapes?[] _byRows = new Shapes?[MaxRows + 1];
+    private long _idleBytes;
     private int _disposed;
 
     private BoundRuns(InferenceSession session, RunOptions runOptions, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
@@ -36,6 +40,9 @@ internal sealed class BoundRuns : IDisposable
         _inputs = inputs;
         _outputs = outputs;
     }
+
+    /// <summary>Bytes of buffers held by idle bindings.</summary>
+    public long IdleBytes => Interlocked.Read(ref _idleBytes);
 
     /// <summary>
     /// Bound runs for <paramref name="session"/>, or null when its tensors cannot be bound: a BYTES tensor, or
@@ -71,7 +78,13 @@ internal sealed class BoundRuns : IDisposable
             return false;
         }
 
-        var slot = shapes.Rent() ?? new Slot(_session, _inputs, _outputs, shapes);
+        var slot = shapes.Rent();
+        if (slot is not null)
+        {
+            Interlocked.Add(ref _idleBytes, -slot.Bytes);
+        }
+
+        slot ??= new Slot(_session, _inputs, _outputs, shapes);
         try
         {
             for (var i = 0; i < inputs.Length; i++)
@@ -97,8 +110,9 @@ internal sealed class BoundRuns : IDisposable
             throw;
         }
 
-        if (!shapes.Return(slot, _maxIdlePerShape))
+        if (Interlocked.Add(ref _idleBytes, slot.Bytes) > MaxIdleBytes || !shapes.Return(slot, _maxIdlePerShape))
         {
+            Interlocked.Add(ref _idleBytes, -slot.Bytes);
             slot.Dispose();
         }
 
@@ -137,7 +151,7 @@ internal sealed class BoundRuns : IDisposable
     /// <summary>Stops binding runs of these input shapes: a bound run failed where a plain one succeeded.</summary>
     public void Forget(ReadOnlySpan<TensorBuffer?> inputs)
     {
-        ShapesFor(inputs)?.Forget();
+        Interlocked.Add(ref _idleBytes, -(ShapesFor(inputs)?.Forget() ?? 0));
     }
 
     public void Dispose()
@@ -149,7 +163,7 @@ internal sealed class BoundRuns : IDisposable
 
         foreach (var shapes in _byRows)
         {
-            shapes?.Forget();
+            Interlocked.Add(ref _idleBytes, -(shapes?.Forget() ?? 0));
         }
     }
 
@@ -214,15 +228,20 @@ internal sealed class BoundRuns : IDisposable
             }
         }
 
-        public void Forget()
+        /// <summary>Stops keeping bindings and releases the idle ones; returns their bytes.</summary>
+        public long Forget()
         {
             lock (_idle)
             {
                 Volatile.Write(ref _forgotten, true);
+                long released = 0;
                 while (_idle.TryPop(out var slot))
                 {
+                    released += slot.Bytes;
                     slot.Dispose();
                 }
+
+                return released;
             }
         }
     }
@@ -253,6 +272,9 @@ internal sealed class BoundRuns : IDisposable
 
         public byte[][] Outputs { get; } = [];
 
+        /// <summary>The bytes of its buffers.</summary>
+        public long Bytes { get; private set; }
+
         public void Dispose()
         {
             Binding.Dispose();
@@ -270,6 +292,7 @@ internal sealed class BoundRuns : IDisposable
                 var spec = specs[i];
                 var length = (int)TensorShape.ElementCount(shapes[i]) * spec.DataType.ElementSize();
                 buffers[i] = GC.AllocateArray<byte>(length, pinned: true);
+                Bytes += length;
                 var value = OrtValue.CreateTensorValueWithData(
                     OrtMemoryInfo.DefaultInstance, spec.DataType.ToOnnx(), shapes[i], Marshal.UnsafeAddrOfPinnedArrayElement(buffers[i], 0), length);
                 _values.Add(value);

@@ -97,6 +97,9 @@ public sealed class ModelVersion
 
     public bool IsCaching => _cache is not null;
 
+    /// <summary>Bytes of pinned buffers held by idle I/O bindings (see <see cref="BoundRuns"/>).</summary>
+    internal long BoundIdleBytes => _bound?.IdleBytes ?? 0;
+
     public ModelMetrics Metrics { get; } = new();
 
     /// <summary>Loads a version; never throws for a bad model: the result is then <see cref="ModelVersionState.Failed"/>.</summary>
