@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using EdgeInference.Storage;
 using Spectre.Console;
 
 namespace EdgeInference.Fleet.Cli;
@@ -147,11 +148,8 @@ internal static class DevicesCommands
                         ["Password"] = CliContext.Text(enrollment?["secret"]),
                     },
                 };
-                await File.WriteAllTextAsync(file, settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
+                // A new file, owner-only from the start; an existing one is replaced by a new 0600 file, never rewritten in place.
+                DurableFiles.WriteAtomically(file, System.Text.Encoding.UTF8.GetBytes(settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })));
             }
 
             cli.Print(parse, enrollment, () =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using EdgeInference.Packaging;
+using EdgeInference.Storage;
 using Spectre.Console;
 
 namespace EdgeInference.Fleet.Cli;
@@ -18,7 +19,7 @@ internal static class KeysCommands
         generate.SetAction((parse, cancellationToken) => cli.RunAsync(() =>
         {
             var folder = parse.GetValue(output)!;
-            Directory.CreateDirectory(folder);
+            PrivateFiles.CreateDirectory(folder);
             var privatePath = Path.Combine(folder, parse.GetValue(name) + ".key.pem");
             var publicPath = Path.Combine(folder, parse.GetValue(name) + ".pub.pem");
             if (File.Exists(privatePath))
@@ -27,11 +28,7 @@ internal static class KeysCommands
             }
 
             using var key = SigningKey.Generate();
-            File.WriteAllText(privatePath, key.PrivateKeyPem());
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(privatePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            PrivateFiles.WriteNew(privatePath, key.PrivateKeyPem());
 
             File.WriteAllText(publicPath, key.PublicKeyPem());
             cli.Print(parse, new JsonObject { ["key_id"] = key.KeyId, ["private_key"] = privatePath, ["public_key"] = publicPath }, () =>

@@ -11,7 +11,8 @@ public sealed class DurableFileStream : Stream
 
     public DurableFileStream(string path)
     {
-        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.RandomAccess);
+        // Owner-only from its first byte: the databases under this stream hold sampled inputs and device state.
+        _file = new FileStream(path, PrivateFiles.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, FileOptions.RandomAccess, bufferSize: 0));
     }
 
     public override bool CanRead => true;

@@ -5,6 +5,7 @@ namespace EdgeInference.Storage;
 /// <summary>
 /// Whole-file writes and renames that survive power loss: data is fsynced before it is renamed into place,
 /// and the folder is fsynced after, so a reader sees the old file or the new one, never a torn or lost one.
+/// New files are owner-only (<see cref="PrivateFiles"/>).
 /// </summary>
 public static partial class DurableFiles
 {
@@ -15,7 +16,8 @@ public static partial class DurableFiles
     public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
     {
         var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+        File.Delete(temporary); // a leftover would keep its own mode: the new file is created 0600
+        using (var stream = new FileStream(temporary, PrivateFiles.Options(FileMode.CreateNew, FileAccess.Write)))
         {
             stream.Write(contents);
             stream.Flush(flushToDisk: true);

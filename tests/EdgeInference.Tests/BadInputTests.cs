@@ -95,6 +95,60 @@ public sealed class BadInputTests : IAsyncLifetime
         await AssertStillServesAsync();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Grpc_WithAShapeWhoseElementCountWraps_ReturnsInvalidArgumentNamingTheInput(bool raw)
+    {
+        // 16 × 2⁶⁰ is 2⁶⁴: unchecked, the count wraps to 0 and the request was answered "needs 0 elements".
+        var inputs = new[] { NamedTensor.Floats("x.1", [16, 1152921504606846976], new float[4]) };
+        var error = await Assert.ThrowsAsync<RpcException>(() => V2Client.InferGrpcAsync(_agent.Grpc, "hey_jarvis", inputs, raw));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("input 'x.1' has shape [16,1152921504606846976], more than 2147483647 elements", error.Status.Detail, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Grpc_WithAShapeLargerThanItsData_ReturnsInvalidArgumentBeforeAllocatingIt(bool raw)
+    {
+        var inputs = new[] { NamedTensor.Floats("x.1", [1, 100_000_000, 16], new float[4]) };
+        var error = await Assert.ThrowsAsync<RpcException>(() => V2Client.InferGrpcAsync(_agent.Grpc, "hey_jarvis", inputs, raw));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("input 'x.1' has shape [1,100000000,16] of 1600000000 elements, more than its data can hold (4)", error.Status.Detail, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task Grpc_WithRankOverEight_ReturnsInvalidArgumentNamingTheInput()
+    {
+        var inputs = new[] { NamedTensor.Floats("x.1", [1, 1, 1, 1, 1, 1, 1, 1, 1], new float[1]) };
+        var error = await Assert.ThrowsAsync<RpcException>(() => V2Client.InferGrpcAsync(_agent.Grpc, "hey_jarvis", inputs));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("input 'x.1' has rank 9; at most 8 is supported", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_WithANegativeDimension_Returns400NamingTheInput() =>
+        await AssertErrorAsync("/v2/models/hey_jarvis/infer", Jarvis(1536).Replace("[1,16,96]", "[-1,-16,96]", StringComparison.Ordinal), HttpStatusCode.BadRequest,
+            "input 'x.1' has a negative dimension in shape [-1,-16,96]");
+
+    [Fact]
+    public async Task Infer_WithRankOverEight_Returns400NamingTheInput() =>
+        await AssertErrorAsync("/v2/models/hey_jarvis/infer", Jarvis(1536).Replace("[1,16,96]", "[1,1,1,1,1,1,1,16,96]", StringComparison.Ordinal), HttpStatusCode.BadRequest,
+            "input 'x.1' has rank 9; at most 8 is supported");
+
+    [Fact]
+    public async Task Infer_WithAShapeWhoseElementCountWraps_Returns400NamingTheInput() =>
+        await AssertErrorAsync("/v2/models/hey_jarvis/infer", Jarvis(1536).Replace("[1,16,96]", "[16,1152921504606846976]", StringComparison.Ordinal), HttpStatusCode.BadRequest,
+            "input 'x.1' has shape [16,1152921504606846976], more than 2147483647 elements");
+
+    [Fact]
+    public async Task Infer_WithAShapeLargerThanTheBody_Returns400BeforeAllocatingIt() =>
+        await AssertErrorAsync("/v2/models/hey_jarvis/infer", Jarvis(4).Replace("[1,16,96]", "[1,1000000,16]", StringComparison.Ordinal), HttpStatusCode.BadRequest,
+            "input 'x.1' has shape [1,1000000,16] of 16000000 elements, more than its data can hold");
+
     [Fact]
     public async Task BrokenModel_IsNotReadyWithOnnxRuntimesMessage_WhileTheOthersServe()
     {

@@ -48,35 +48,36 @@ public sealed class FleetApi
     public void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string> { ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected" }));
+        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string> { ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected" }))
+            .AllowAnonymous();
 
-        api.MapGet("/devices", () => Results.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).ToList()));
-        api.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? Results.Ok(device) : NotFound($"there is no device '{id}'"));
-        api.MapPost("/devices/{id}/enroll", Enroll);
-        api.MapPatch("/devices/{id}/tags", Tag);
-        api.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
-        api.MapPost("/devices/{id}/commands", SendCommandAsync);
-        api.MapPut("/devices/{id}/configuration", ConfigureAsync);
-        api.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
+        var read = api.MapGroup("").RequireAuthorization(FleetAuthentication.ReaderPolicy);
+        var write = api.MapGroup("").RequireAuthorization(FleetAuthentication.OperatorPolicy);
+        read.MapGet("/devices", () => Results.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).ToList()));
+        read.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? Results.Ok(device) : NotFound($"there is no device '{id}'"));
+        write.MapPost("/devices/{id}/enroll", Enroll);
+        write.MapPatch("/devices/{id}/tags", Tag);
+        read.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
+        write.MapPost("/devices/{id}/commands", SendCommandAsync);
+        write.MapPut("/devices/{id}/configuration", ConfigureAsync);
+        read.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
 
-        api.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
-        api.MapGet("/packages/{name}/{version}", (string name, string version) =>
+        read.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
+        read.MapGet("/packages/{name}/{version}", (string name, string version) =>
             _store.GetPackage(name, version) is { } package ? Results.Ok(package) : NotFound($"there is no package {name} {version}"));
-        api.MapPut("/packages/{name}/{version}/files/{file}", UploadAsync);
-        api.MapPost("/packages/{name}/{version}", SealAsync);
-        api.MapGet("/packages/{name}/{version}/files/{file}", Download);
+        write.MapPut("/packages/{name}/{version}/files/{file}", UploadAsync);
+        write.MapPost("/packages/{name}/{version}", SealAsync);
+        api.MapGet("/packages/{name}/{version}/files/{file}", Download).RequireAuthorization(FleetAuthentication.DownloadPolicy);
 
-        api.MapGet("/rollouts", () => Results.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
-        api.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? Results.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
-        api.MapPost("/rollouts", StartRolloutAsync);
-        api.MapPost("/rollouts/{id}/{action}", ActAsync);
+        read.MapGet("/rollouts", () => Results.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
+        read.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? Results.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
+        write.MapPost("/rollouts", StartRolloutAsync);
+        write.MapPost("/rollouts/{id}/{action}", ActAsync);
     }
 
     internal static IResult Error(int status, string message) => Results.Json(new ApiError { Error = message }, FleetJsonContext.Default.ApiError, statusCode: status);
 
     private static IResult NotFound(string message) => Error(404, message);
-
-    private static string? Subject(HttpContext context) => context.Items[FleetAuthentication.SubjectKey] as string;
 
     private IResult Enroll(string id)
     {
@@ -155,7 +156,7 @@ public sealed class FleetApi
             return Error(400, invalid);
         }
 
-        var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {Subject(context)}", Configuration = request.Configuration };
+        var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {context.Subject()}", Configuration = request.Configuration };
         var command = await _commands.CreateAsync(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600), context.RequestAborted).ConfigureAwait(false);
         return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
     }
@@ -177,7 +178,7 @@ public sealed class FleetApi
         }
 
         var device = _registry.Update(id, d => d.DesiredConfiguration = change.Over(d.DesiredConfiguration));
-        var message = new CommandMessage { Command = CommandNames.Configure, Configuration = device.DesiredConfiguration, Reason = $"sent by {Subject(context)}" };
+        var message = new CommandMessage { Command = CommandNames.Configure, Configuration = device.DesiredConfiguration, Reason = $"sent by {context.Subject()}" };
         var command = await _commands.CreateAsync(id, message, null, ConfigurationLifetime, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
     }
@@ -242,7 +243,7 @@ public sealed class FleetApi
             return Error(400, "the uploaded files do not match the manifest: " + string.Join("; ", problems));
         }
 
-        var package = new PackageRecord { Name = name, Version = version, Signed = signed, Manifest = manifest, PushedAt = _time.GetUtcNow(), PushedBy = Subject(context) };
+        var package = new PackageRecord { Name = name, Version = version, Signed = signed, Manifest = manifest, PushedAt = _time.GetUtcNow(), PushedBy = context.Subject() };
         _store.SavePackage(package);
         return Results.Json(package, FleetJsonContext.Default.PackageRecord, statusCode: 201);
     }
@@ -285,7 +286,7 @@ public sealed class FleetApi
                 OnFailure = request.OnFailure ?? "pause",
                 RequireApproval = request.RequireApproval,
                 OfflineTimeout = RolloutParser.ParseDuration(request.OfflineTimeout ?? "10m", "offline timeout"),
-                CreatedBy = Subject(context),
+                CreatedBy = context.Subject(),
             };
             RolloutParser.ParseSelector(rollout.Target);
         }
@@ -322,7 +323,7 @@ public sealed class FleetApi
     {
         try
         {
-            return Results.Ok(View(await _rollouts.ActAsync(id, action, Subject(context), context.RequestAborted).ConfigureAwait(false)));
+            return Results.Ok(View(await _rollouts.ActAsync(id, action, context.Subject(), context.RequestAborted).ConfigureAwait(false)));
         }
         catch (RolloutException ex)
         {

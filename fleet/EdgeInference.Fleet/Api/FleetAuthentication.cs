@@ -1,66 +1,49 @@
-using EdgeInference.Fleet.Hosting;
+using System.Security.Claims;
 using EdgeInference.Fleet.Store;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeInference.Fleet.Api;
 
 /// <summary>
-/// Bearer tokens on <c>/api/v1</c> and <c>/metrics</c>: operators may do anything, readers may read, devices may
-/// only download package files. <c>/api/v1/health</c>, the OpenAPI document and the dashboard's static files are
-/// open (the dashboard asks for a token and sends it with every call).
+/// Who may call what. A bearer token (<see cref="BearerTokenHandler"/>) names a credential and its role; each endpoint
+/// carries one of these policies, attached to its route group, so authorization follows the endpoint the router
+/// matched — whatever the path's case, slashes or percent-encoding — and not a path prefix. An endpoint without a
+/// policy needs an operator (the fallback), so a new endpoint is closed until someone opens it.
 /// </summary>
 public static class FleetAuthentication
 {
-    public const string SubjectKey = "edgefleet.subject";
+    public const string Scheme = "Bearer";
 
-    public const string RoleKey = "edgefleet.role";
+    /// <summary>Anything: push packages, drive rollouts, enroll and tag devices.</summary>
+    public const string OperatorPolicy = "operator";
 
-    public static IApplicationBuilder UseFleetAuthentication(this IApplicationBuilder app, Credentials credentials)
+    /// <summary>Read the API: operators and readers (dashboards).</summary>
+    public const string ReaderPolicy = "reader";
+
+    /// <summary>Download package files: operators, readers and devices.</summary>
+    public const string DownloadPolicy = "download";
+
+    public static IServiceCollection AddFleetAuthentication(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(credentials);
-        return app.Use(async (context, next) =>
-        {
-            var path = context.Request.Path;
-            var guarded = path.StartsWithSegments("/api/v1", StringComparison.Ordinal) || path == "/metrics";
-            if (!guarded || path == "/api/v1/health" || path == "/api/v1/openapi.json")
-            {
-                await next(context).ConfigureAwait(false);
-                return;
-            }
-
-            var header = context.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-            if (credentials.Find(token) is not { } credential)
-            {
-                await FleetApi.Error(401, token is null ? "this API needs a bearer token (Authorization: Bearer …)" : "the bearer token is not known here").ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
-
-            var reading = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
-            var allowed = credential.Role switch
-            {
-                Roles.Operator => true,
-                Roles.Reader => reading,
-                Roles.Device => reading && IsPackageFile(path),
-                _ => false,
-            };
-            if (!allowed)
-            {
-                await FleetApi.Error(403, $"a {credential.Role} token may not {context.Request.Method} {path}").ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
-
-            context.Items[SubjectKey] = $"{credential.Role}:{credential.Subject}";
-            context.Items[RoleKey] = credential.Role;
-            await next(context).ConfigureAwait(false);
-        });
+        services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(OperatorPolicy, policy => policy.RequireRole(Roles.Operator))
+            .AddPolicy(ReaderPolicy, policy => policy.RequireRole(Roles.Operator, Roles.Reader))
+            .AddPolicy(DownloadPolicy, policy => policy.RequireRole(Roles.Operator, Roles.Reader, Roles.Device))
+            .SetDefaultPolicy(OperatorOnly())
+            .SetFallbackPolicy(OperatorOnly());
+        return services;
     }
 
-    private static bool IsPackageFile(PathString path)
-    {
-        var segments = path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return segments is ["api", "v1", "packages", _, _, "files", _];
-    }
+    /// <summary>The caller as <c>role:subject</c> (for audit fields such as a rollout's <c>created_by</c>).</summary>
+    public static string? Subject(this HttpContext context) =>
+        context?.User.Identity is { IsAuthenticated: true, Name: { } name } ? $"{context.User.FindFirstValue(ClaimTypes.Role)}:{name}" : null;
+
+    /// <summary>The caller's role, or null when anonymous.</summary>
+    public static string? Role(this HttpContext context) => context?.User.FindFirstValue(ClaimTypes.Role);
+
+    private static AuthorizationPolicy OperatorOnly() => new AuthorizationPolicyBuilder(Scheme).RequireRole(Roles.Operator).Build();
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using EdgeInference.Fleet.Hosting;
 using EdgeInference.Fleet.Store;
@@ -14,13 +13,28 @@ namespace EdgeInference.Fleet.Broker;
 /// a device with its id as user name, its enrollment secret as password and <c>edge-agent-{id}</c> as client
 /// id; a dashboard with a reader or operator token; the service's own client with a per-process secret.
 /// Every publish and subscription then passes <see cref="BrokerAccess"/>.
+/// <para>
+/// A client id belongs to one identity (<c>role:subject</c>): <c>edge-agent-*</c> ids to their devices only,
+/// <c>edge-fleet-*</c> to the service only, and any other id to whoever holds it while it is connected. A connection
+/// that would take over a live session of another identity is refused before the broker touches that session; the
+/// same identity may take its own session over (a device reconnecting after a half-open link). Each connection's
+/// rights are keyed by client id and remote end point, so the old connection's disconnect never removes the rights
+/// of the connection that took its place.
+/// </para>
 /// </summary>
 public sealed class EmbeddedBroker : IHostedService, IDisposable
 {
     public const string ServiceUser = "$fleet";
     public const string ReaderUser = "reader";
 
-    private readonly ConcurrentDictionary<string, BrokerPrincipal> _sessions = new(StringComparer.Ordinal);
+    /// <summary>The client id prefix of devices (<c>edge-agent-{id}</c>).</summary>
+    public const string DeviceClientPrefix = "edge-agent-";
+
+    /// <summary>The client id prefix of the fleet service's own connections.</summary>
+    public const string ServiceClientPrefix = "edge-fleet-";
+
+    private readonly Dictionary<string, BrokerConnection> _connections = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
     private readonly Credentials _credentials;
     private readonly FleetOptions _options;
     private readonly ILogger<EmbeddedBroker> _logger;
@@ -42,7 +56,15 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.ClientDisconnectedAsync += args =>
         {
-            _sessions.TryRemove(args.ClientId, out _);
+            lock (_lock)
+            {
+                // Only this connection's own rights: after a takeover the id already belongs to the new connection.
+                if (_connections.TryGetValue(args.ClientId, out var connection) && Equals(connection.RemoteEndPoint, args.RemoteEndPoint))
+                {
+                    _connections.Remove(args.ClientId);
+                }
+            }
+
             return Task.CompletedTask;
         };
     }
@@ -60,6 +82,15 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
 
     public void Dispose() => _server.Dispose();
 
+    /// <summary>The clients connected now, by client id, with the identity each belongs to (for tests and diagnostics).</summary>
+    public IReadOnlyDictionary<string, string> ConnectedIdentities()
+    {
+        lock (_lock)
+        {
+            return _connections.ToDictionary(c => c.Key, c => c.Value.Identity, StringComparer.Ordinal);
+        }
+    }
+
     private Task ValidateAsync(ValidatingConnectionEventArgs args)
     {
         var principal = Authenticate(args.UserName, args.Password, args.ClientId);
@@ -70,8 +101,33 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
             return Task.CompletedTask;
         }
 
-        _sessions[args.ClientId] = principal;
+        var identity = principal.Identity;
+        var reserved = args.ClientId.StartsWith(DeviceClientPrefix, StringComparison.Ordinal) ? principal.DeviceId is not null
+            : args.ClientId.StartsWith(ServiceClientPrefix, StringComparison.Ordinal) ? principal.IsService
+            : principal.DeviceId is null && !principal.IsService;
+        lock (_lock)
+        {
+            if (!reserved || (_connections.TryGetValue(args.ClientId, out var holder) && holder.Identity != identity))
+            {
+                FleetLog.ClientIdRefused(_logger, args.ClientId, identity);
+                args.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+                return Task.CompletedTask;
+            }
+
+            _connections[args.ClientId] = new BrokerConnection(principal, args.RemoteEndPoint);
+        }
+
         return Task.CompletedTask;
+    }
+
+    private bool TryGetPrincipal(string clientId, out BrokerPrincipal principal)
+    {
+        lock (_lock)
+        {
+            var found = _connections.TryGetValue(clientId, out var connection);
+            principal = connection?.Principal!;
+            return found;
+        }
     }
 
     private BrokerPrincipal? Authenticate(string? user, string? password, string clientId)
@@ -90,16 +146,16 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
         if (credential.Role == Roles.Device)
         {
             // The client id is bound to the device, so no device can take over another's session.
-            return user == credential.Subject && clientId == $"edge-agent-{credential.Subject}" ? BrokerPrincipal.Device(credential.Subject) : null;
+            return user == credential.Subject && clientId == DeviceClientPrefix + credential.Subject ? BrokerPrincipal.Device(credential.Subject) : null;
         }
 
-        return user == ReaderUser ? BrokerPrincipal.Reader : null;
+        return user == ReaderUser ? BrokerPrincipal.Reader(credential.Role, credential.Subject) : null;
     }
 
     private Task InterceptPublishAsync(InterceptingPublishEventArgs args)
     {
         var topic = args.ApplicationMessage.Topic;
-        if (!_sessions.TryGetValue(args.ClientId, out var principal) || !BrokerAccess.CanPublish(principal, topic))
+        if (!TryGetPrincipal(args.ClientId, out var principal) || !BrokerAccess.CanPublish(principal, topic))
         {
             FleetLog.PublishDenied(_logger, args.ClientId, topic);
             args.ProcessPublish = false;
@@ -112,7 +168,7 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs args)
     {
         var filter = args.TopicFilter.Topic;
-        if (!_sessions.TryGetValue(args.ClientId, out var principal) || !BrokerAccess.CanSubscribe(principal, filter))
+        if (!TryGetPrincipal(args.ClientId, out var principal) || !BrokerAccess.CanSubscribe(principal, filter))
         {
             FleetLog.SubscribeDenied(_logger, args.ClientId, filter);
             args.ProcessSubscription = false;

@@ -61,7 +61,7 @@ public sealed class FleetMqttClient : BackgroundService
         var uri = new Uri(BrokerUrl);
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : 1883)
-            .WithClientId($"edge-fleet-{Guid.NewGuid():N}")
+            .WithClientId($"{EmbeddedBroker.ServiceClientPrefix}{Guid.NewGuid():N}")
             .WithCredentials(_broker is null ? _options.MqttUsername : EmbeddedBroker.ServiceUser, _broker?.ServiceSecret ?? _options.MqttPassword)
             .WithCleanSession(true)
             .WithTimeout(TimeSpan.FromSeconds(10))

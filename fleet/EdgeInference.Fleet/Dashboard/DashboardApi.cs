@@ -42,17 +42,20 @@ public sealed class DashboardApi
     public void Map(IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/", () => Results.Redirect("/dashboard/"));
-        app.MapGet("/dashboard/{**file}", (string? file) => File(string.IsNullOrEmpty(file) ? "index.html" : file));
-        app.MapGet("/metrics", () => Results.Text(_metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/api/v1/whoami", (HttpContext context) => Results.Ok(new Dictionary<string, string?>
+        // The page and its scripts are public: the page asks for a token and sends it with every call.
+        app.MapGet("/", () => Results.Redirect("/dashboard/")).AllowAnonymous();
+        app.MapGet("/dashboard/{**file}", (string? file) => File(string.IsNullOrEmpty(file) ? "index.html" : file)).AllowAnonymous();
+
+        var read = app.MapGroup("").RequireAuthorization(FleetAuthentication.ReaderPolicy);
+        read.MapGet("/metrics", () => Results.Text(_metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        read.MapGet("/api/v1/whoami", (HttpContext context) => Results.Ok(new Dictionary<string, string?>
         {
-            ["role"] = context.Items[FleetAuthentication.RoleKey] as string,
-            ["subject"] = context.Items[FleetAuthentication.SubjectKey] as string,
+            ["role"] = context.Role(),
+            ["subject"] = context.Subject(),
         }));
-        app.MapGet("/api/v1/devices/{id}/history", (string id) =>
+        read.MapGet("/api/v1/devices/{id}/history", (string id) =>
             _store.GetDevice(id) is null ? FleetApi.Error(404, $"there is no device '{id}'") : Results.Json(_history.Get(id), FleetJsonContext.Default.DeviceHistory));
-        app.MapGet("/api/v1/events", StreamAsync);
+        read.MapGet("/api/v1/events", StreamAsync);
     }
 
     private static IResult File(string file)

@@ -6,6 +6,7 @@ using EdgeInference.Fleet.Packages;
 using EdgeInference.Fleet.Registry;
 using EdgeInference.Fleet.Rollouts;
 using EdgeInference.Fleet.Store;
+using EdgeInference.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
@@ -64,6 +65,7 @@ public static class FleetHostingExtensions
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetJsonContext.Default);
         });
         services.AddOpenApi("v1");
+        services.AddFleetAuthentication();
 
         services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
         services.AddSingleton<Credentials>();
@@ -98,8 +100,9 @@ public static class FleetHostingExtensions
         var options = app.Services.GetRequiredService<FleetOptions>();
         var credentials = app.Services.GetRequiredService<Credentials>();
         SeedTokens(options, credentials, app.Services.GetRequiredService<ILogger<FleetApi>>());
-        app.UseFleetAuthentication(credentials);
-        app.MapOpenApi("/api/v1/openapi.json");
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/api/v1/openapi.json").AllowAnonymous();
         app.Services.GetRequiredService<FleetApi>().Map(app);
         app.Services.GetRequiredService<DashboardApi>().Map(app);
         return app;
@@ -108,16 +111,12 @@ public static class FleetHostingExtensions
     /// <summary>The configured tokens, and on first start a generated operator token in <c>&lt;data&gt;/operator.token</c> (mode 600).</summary>
     private static void SeedTokens(FleetOptions options, Credentials credentials, ILogger logger)
     {
-        Directory.CreateDirectory(options.Data);
+        PrivateFiles.CreateDirectory(options.Data);
         var file = Path.Combine(Path.GetFullPath(options.Data), "operator.token");
         if (!File.Exists(file))
         {
             var token = Credentials.NewSecret();
-            File.WriteAllText(file, token + Environment.NewLine);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            PrivateFiles.WriteNew(file, token + Environment.NewLine);
 
             credentials.Add(token, Roles.Operator, "admin");
             FleetLog.OperatorTokenWritten(logger, file);

@@ -10,6 +10,9 @@ internal static partial class FleetLog
     [LoggerMessage(1001, LogLevel.Warning, "MQTT connection refused: client {ClientId}, user '{User}' (bad credentials)")]
     public static partial void BrokerRefused(ILogger logger, string clientId, string user);
 
+    [LoggerMessage(1012, LogLevel.Warning, "MQTT connection refused: client id {ClientId} is not {Identity}'s to use (reserved, or held by another identity)")]
+    public static partial void ClientIdRefused(ILogger logger, string clientId, string identity);
+
     [LoggerMessage(1002, LogLevel.Warning, "MQTT publish denied: client {ClientId} may not publish to {Topic}")]
     public static partial void PublishDenied(ILogger logger, string clientId, string topic);
 

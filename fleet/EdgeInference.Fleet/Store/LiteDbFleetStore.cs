@@ -18,7 +18,7 @@ public sealed class LiteDbFleetStore : IFleetStore
 
     public LiteDbFleetStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _database = DurableLiteDatabase.Open(path);
         _database.GetCollection("commands").EnsureIndex("device");
         _database.GetCollection("commands").EnsureIndex("final");

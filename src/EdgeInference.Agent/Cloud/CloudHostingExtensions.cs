@@ -51,7 +51,7 @@ public static class CloudHostingExtensions
         services.AddSingleton(sp =>
         {
             var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            Directory.CreateDirectory(agent.Data);
+            PrivateFiles.CreateDirectory(agent.Data);
             var path = Path.Combine(Path.GetFullPath(agent.Data), "outbox.db");
             return new OutboxStore(sp.GetRequiredService<MqttOptions>().Outbox, () => DurableLiteDatabase.Open(path), sp.GetRequiredService<TimeProvider>());
         });

@@ -125,7 +125,7 @@ internal static class GrpcTensorCodec
                 var spec = InputSpec(model, request, Encoding.UTF8.GetBytes(input.Name));
                 CheckDataType(spec, Encoding.UTF8.GetBytes(input.Datatype));
                 var shape = input.Shape.ToArray();
-                request.Inputs[spec.Index] = FromContents(input.Contents, spec, shape, ElementCount(spec, shape), pool);
+                request.Inputs[spec.Index] = FromContents(input.Contents, spec, shape, ElementCount(spec, shape, ContentsCount(input.Contents)), pool);
             }
 
             if (message.Outputs.Count > 0)
@@ -235,6 +235,11 @@ internal static class GrpcTensorCodec
 
         var spec = InputSpec(model, request, name);
         CheckDataType(spec, datatype);
+        if (rank > TensorShape.MaxRank)
+        {
+            throw Invalid($"input '{spec.Name}' has rank {rank}; at most {TensorShape.MaxRank} is supported");
+        }
+
         // Parsed aside first: a shape equal to the model's (fixed) one shares its array instead of allocating.
         var shape = rank <= 32 ? stackalloc long[rank] : new long[rank];
         reader = new ProtoWireReader(tensor);
@@ -260,7 +265,7 @@ internal static class GrpcTensorCodec
         }
 
         var dims = shape.SequenceEqual(spec.Shape) ? spec.Shape : shape.ToArray();
-        request.Inputs[spec.Index] = FromRaw(bytes, spec, dims, ElementCount(spec, dims), pool);
+        request.Inputs[spec.Index] = FromRaw(bytes, spec, dims, ElementCount(spec, dims, bytes.Length / (spec.DataType == TensorDataType.Bytes ? 4 : spec.DataType.ElementSize())), pool);
     }
 
     private static int CountVarints(ReadOnlySpan<byte> packed)
@@ -336,11 +341,13 @@ internal static class GrpcTensorCodec
         }
     }
 
-    private static long ElementCount(TensorSpec spec, long[] shape)
-    {
-        var elements = TensorShape.ElementCount(shape);
-        return elements >= 0 ? elements : throw Invalid($"input '{spec.Name}' has an invalid or too large shape {TensorShape.Format(shape)}");
-    }
+    /// <summary>The shape's element count, once it is known to fit the <paramref name="carried"/> elements the request's bytes can hold.</summary>
+    private static long ElementCount(TensorSpec spec, long[] shape, long carried) =>
+        TensorShape.Problem(shape, carried) is { } problem ? throw Invalid($"input '{spec.Name}' {problem}") : TensorShape.ElementCount(shape);
+
+    private static long ContentsCount(InferTensorContents? contents) => contents is null ? 0 :
+        (long)contents.BoolContents.Count + contents.IntContents.Count + contents.Int64Contents.Count + contents.UintContents.Count
+        + contents.Uint64Contents.Count + contents.Fp32Contents.Count + contents.Fp64Contents.Count + contents.BytesContents.Count;
 
     private static TensorBuffer FromRaw(ReadOnlySpan<byte> bytes, TensorSpec spec, long[] shape, long elements, PinnedBufferPool pool)
     {

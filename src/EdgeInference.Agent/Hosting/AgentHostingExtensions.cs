@@ -226,7 +226,7 @@ public static class AgentHostingExtensions
     private static PredictionLogStore OpenPredictionLog(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
-        Directory.CreateDirectory(options.Data);
+        PrivateFiles.CreateDirectory(options.Data);
         var path = Path.Combine(Path.GetFullPath(options.Data), "predictions.db");
         try
         {

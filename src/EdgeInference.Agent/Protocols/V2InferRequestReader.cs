@@ -172,7 +172,7 @@ internal static class V2InferRequestReader
 
         try
         {
-            Complete(ref data, hasData, parsed, spec, unknownName, datatype, shape, binarySize, binary, ref binaryOffset, model, pool, request);
+            Complete(ref data, hasData, parsed, spec, unknownName, datatype, shape, json.Length, binarySize, binary, ref binaryOffset, model, pool, request);
         }
         finally
         {
@@ -182,7 +182,7 @@ internal static class V2InferRequestReader
 
     private static void Complete(
         ref Utf8JsonReader data, bool hasData, TensorBufferWriter? parsed, TensorSpec? spec, string? unknownName, TensorDataType? datatype,
-        long[]? shape, long? binarySize, ReadOnlySpan<byte> binary, ref int binaryOffset, ModelVersion model, PinnedBufferPool pool, InferenceRequest request)
+        long[]? shape, long jsonLength, long? binarySize, ReadOnlySpan<byte> binary, ref int binaryOffset, ModelVersion model, PinnedBufferPool pool, InferenceRequest request)
     {
         if (unknownName is not null)
         {
@@ -214,19 +214,22 @@ internal static class V2InferRequestReader
             throw Invalid($"input '{spec.Name}' has no 'shape'");
         }
 
-        var elements = TensorShape.ElementCount(shape);
-        if (elements < 0)
+        if (binarySize is { } declared && (declared < 0 || declared > binary.Length - binaryOffset))
         {
-            throw Invalid($"input '{spec.Name}' has an invalid or too large shape {TensorShape.Format(shape)}");
+            throw Invalid($"input '{spec.Name}' has binary_data_size {declared}, more than the {binary.Length - binaryOffset} bytes left in the body");
         }
 
+        // Nothing is sized from the declared shape before it is known to fit the bytes that came: a JSON element takes
+        // at least one byte of the body, a binary one at least its element size (a BYTES one its 4-byte length).
+        var carried = binarySize is { } binaryBytes ? binaryBytes / (spec.DataType == TensorDataType.Bytes ? 4 : spec.DataType.ElementSize()) : jsonLength;
+        if (TensorShape.Problem(shape, carried) is { } problem)
+        {
+            throw Invalid($"input '{spec.Name}' {problem}");
+        }
+
+        var elements = TensorShape.ElementCount(shape);
         if (binarySize is { } size)
         {
-            if (size < 0 || size > binary.Length - binaryOffset)
-            {
-                throw Invalid($"input '{spec.Name}' has binary_data_size {size}, more than the {binary.Length - binaryOffset} bytes left in the body");
-            }
-
             var bytes = binary.Slice(binaryOffset, (int)size);
             binaryOffset += (int)size;
             var count = spec.DataType == TensorDataType.Bytes ? TensorShape.CountBytesElements(bytes) : size / spec.DataType.ElementSize();
@@ -335,9 +338,10 @@ internal static class V2InferRequestReader
         var rank = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (rank == dims.Length || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var dim) || dim < 0)
+            // Rank and signs are checked with the input's name once the whole input is read (TensorShape.Problem).
+            if (rank == dims.Length || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var dim))
             {
-                throw Invalid("'shape' must be an array of at most 32 non-negative integers");
+                throw Invalid($"{(spec is null ? "an input's" : $"input '{spec.Name}'s")} 'shape' must be an array of 64-bit integers (rank at most {TensorShape.MaxRank})");
             }
 
             dims[rank++] = dim;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeInference.Runtime.Models;
+using EdgeInference.Runtime.Tensors;
 
 namespace EdgeInference.Runtime.Configuration;
 
@@ -7,6 +8,9 @@ namespace EdgeInference.Runtime.Configuration;
 public static class ModelConfigReader
 {
     public const string FileName = "config.json";
+
+    /// <summary>The most elements a warm-up input may have (64 MiB of FP32).</summary>
+    private const long MaxWarmupElements = 1 << 24;
 
     /// <summary>Parses <paramref name="json"/>; throws <see cref="ModelConfigException"/> naming the problem.</summary>
     public static ModelConfig Parse(ReadOnlySpan<byte> json, string source)
@@ -89,6 +93,11 @@ public static class ModelConfigReader
                 if (string.IsNullOrEmpty(input.Name) || input.Shape.Any(d => d < 0))
                 {
                     throw new ModelConfigException($"{source}: warmup.inputs entries need a name and a shape of non-negative dimensions");
+                }
+
+                if (TensorShape.Problem([.. input.Shape], MaxWarmupElements) is { } problem)
+                {
+                    throw new ModelConfigException($"{source}: warmup input '{input.Name}' {problem}");
                 }
             }
         }

@@ -290,7 +290,7 @@ internal sealed class BoundRuns : IDisposable
             for (var i = 0; i < specs.Count; i++)
             {
                 var spec = specs[i];
-                var length = (int)TensorShape.ElementCount(shapes[i]) * spec.DataType.ElementSize();
+                var length = checked((int)(TensorShape.ElementCount(shapes[i]) * spec.DataType.ElementSize()));
                 buffers[i] = GC.AllocateArray<byte>(length, pinned: true);
                 Bytes += length;
                 var value = OrtValue.CreateTensorValueWithData(

@@ -29,7 +29,8 @@ public static class NpyFile
         }
 
         var major = file[6];
-        int headerLength, headerStart;
+        long headerLength;
+        int headerStart;
         switch (major)
         {
             case 1:
@@ -37,7 +38,7 @@ public static class NpyFile
                 headerStart = 10;
                 break;
             case 2 or 3 when file.Length >= 12:
-                headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(file[8..]));
+                headerLength = BinaryPrimitives.ReadUInt32LittleEndian(file[8..]);
                 headerStart = 12;
                 break;
             default:
@@ -49,7 +50,7 @@ public static class NpyFile
             throw new FormatException("the .npy header runs past the end of the file");
         }
 
-        var header = Encoding.UTF8.GetString(file.Slice(headerStart, headerLength));
+        var header = Encoding.UTF8.GetString(file.Slice(headerStart, (int)headerLength));
         var descr = Field(header, "descr").Trim('\'', '"');
         if (Field(header, "fortran_order") != "False")
         {
@@ -71,10 +72,14 @@ public static class NpyFile
         var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var dim) ? dim : throw new FormatException($"shape ({shapeText}) is not a tuple of sizes"))
             .ToArray();
-        var elements = TensorShape.ElementCount(shape);
-        var bytes = elements < 0 ? -1 : elements * type.Type.ElementSize();
-        var data = file[(headerStart + headerLength)..];
-        if (bytes < 0 || bytes > int.MaxValue || data.Length != bytes)
+        var data = file[(headerStart + (int)headerLength)..];
+        if (TensorShape.Problem(shape, data.Length / type.Type.ElementSize()) is { } problem)
+        {
+            throw new FormatException($"the array {problem}");
+        }
+
+        var bytes = TensorShape.ElementCount(shape) * type.Type.ElementSize();
+        if (data.Length != bytes)
         {
             throw new FormatException($"shape ({shapeText}) of {descr} needs {bytes} bytes of data but the file has {data.Length}");
         }

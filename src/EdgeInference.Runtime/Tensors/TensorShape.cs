@@ -5,25 +5,56 @@ namespace EdgeInference.Runtime.Tensors;
 /// <summary>Arithmetic and formatting for tensor shapes, where -1 marks a dynamic dimension.</summary>
 public static class TensorShape
 {
-    /// <summary>The product of the dimensions, or -1 when a dimension is negative or the product overflows an int.</summary>
+    /// <summary>The highest rank a request may declare (ONNX models on devices use 1 to 5).</summary>
+    public const int MaxRank = 8;
+
+    /// <summary>
+    /// The product of the dimensions, or -1 when a dimension is negative or the product exceeds <see cref="int.MaxValue"/>.
+    /// No intermediate product can wrap: each factor is checked against the room left before multiplying.
+    /// </summary>
     public static long ElementCount(ReadOnlySpan<long> shape)
     {
         long count = 1;
         foreach (var dim in shape)
         {
-            if (dim < 0)
+            if (dim < 0 || (dim > 0 && count > int.MaxValue / dim))
             {
                 return -1;
             }
 
             count *= dim;
-            if (count > int.MaxValue)
-            {
-                return -1;
-            }
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// What is wrong with a shape a request declares, or null: a rank over <see cref="MaxRank"/>, a negative dimension,
+    /// or more elements than <paramref name="carried"/>, the most the request's bytes can hold. Readers call this before
+    /// they allocate anything sized from the shape.
+    /// </summary>
+    public static string? Problem(ReadOnlySpan<long> shape, long carried)
+    {
+        if (shape.Length > MaxRank)
+        {
+            return $"has rank {shape.Length}; at most {MaxRank} is supported";
+        }
+
+        foreach (var dim in shape)
+        {
+            if (dim < 0)
+            {
+                return $"has a negative dimension in shape {Format(shape)}";
+            }
+        }
+
+        var elements = ElementCount(shape);
+        if (elements < 0)
+        {
+            return $"has shape {Format(shape)}, more than {int.MaxValue} elements";
+        }
+
+        return elements > carried ? $"has shape {Format(shape)} of {elements} elements, more than its data can hold ({carried})" : null;
     }
 
     /// <summary>Formats a shape as <c>[1,16,96]</c>, with <c>-1</c> for dynamic dimensions.</summary>

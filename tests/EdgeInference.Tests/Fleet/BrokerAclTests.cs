@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeInference.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -55,6 +56,57 @@ public sealed class BrokerAclTests
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, command.ReasonCode);
     }
 
+    [Fact]
+    public async Task AReader_CannotTakeOverADevicesClientId_AndTheDeviceKeepsItsSessionAndRights()
+    {
+        await using var fleet = await FleetHost.StartAsync(null, "--reader-token", "dashboard-token");
+        var secret = await fleet.EnrollAsync("device-a");
+        using var device = new MqttClientFactory().CreateMqttClient();
+        await device.ConnectAsync(Options(fleet, "edge-agent-device-a", "device-a", secret));
+
+        Assert.Equal("ClientIdentifierNotValid", await TryConnectAsync(Options(fleet, "edge-agent-device-a", "reader", "dashboard-token")));
+        Assert.Equal("ClientIdentifierNotValid", await TryConnectAsync(Options(fleet, "edge-agent-device-a", "reader", FleetHost.OperatorToken)));
+        Assert.Equal("ClientIdentifierNotValid", await TryConnectAsync(Options(fleet, "edge-fleet-spoof", "reader", "dashboard-token")));
+
+        Assert.True(device.IsConnected, "the refused takeover must not disturb the device's session");
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await PublishStatusAsync(device, "device-a")).ReasonCode);
+    }
+
+    [Fact]
+    public async Task AClientId_HeldByOneToken_CannotBeTakenOverWithAnother()
+    {
+        await using var fleet = await FleetHost.StartAsync(null, "--reader-token", "dashboard-token");
+        using var operatorDashboard = new MqttClientFactory().CreateMqttClient();
+        await operatorDashboard.ConnectAsync(Options(fleet, "dashboard-1", "reader", FleetHost.OperatorToken));
+
+        Assert.Equal("ClientIdentifierNotValid", await TryConnectAsync(Options(fleet, "dashboard-1", "reader", "dashboard-token")));
+        Assert.True(operatorDashboard.IsConnected);
+        var broker = fleet.App.Services.GetRequiredService<EdgeInference.Fleet.Broker.EmbeddedBroker>();
+        Assert.Equal("operator:configured", broker.ConnectedIdentities()["dashboard-1"]);
+    }
+
+    [Fact]
+    public async Task ADeviceTakingOverItsOwnSession_KeepsItsRights_AfterTheOldConnectionIsGone()
+    {
+        await using var fleet = await FleetHost.StartAsync();
+        var secret = await fleet.EnrollAsync("device-a");
+        using var old = new MqttClientFactory().CreateMqttClient();
+        await old.ConnectAsync(Options(fleet, "edge-agent-device-a", "device-a", secret));
+        using var replacement = new MqttClientFactory().CreateMqttClient();
+        await replacement.ConnectAsync(Options(fleet, "edge-agent-device-a", "device-a", secret));
+        await AgentHost.WaitUntilAsync(() => !old.IsConnected, TimeSpan.FromSeconds(10), "the old connection taken over");
+
+        // The old connection's disconnect used to remove the rights of the client id, which the new one now holds.
+        await Task.Delay(200);
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await PublishStatusAsync(replacement, "device-a")).ReasonCode);
+        var commands = await replacement.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("edge/device-a/commands/#").Build());
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS0, commands.Items.Single().ResultCode);
+    }
+
+    private static Task<MqttClientPublishResult> PublishStatusAsync(IMqttClient client, string device) =>
+        client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"edge/{device}/status")
+            .WithPayload($$"""{"device_id":"{{device}}","state":"online","timestamp":"2026-01-01T00:00:00Z"}""").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
     /// <summary>The CONNACK's result code, whether MQTTnet returns it or throws it.</summary>
     private static async Task<string> TryConnectAsync(MqttClientOptions options)
     {
@@ -65,7 +117,8 @@ public sealed class BrokerAclTests
         }
         catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
         {
-            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) ? "BadUserNameOrPassword" : ex.Message;
+            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) ? "BadUserNameOrPassword"
+                : ex.Message.Contains("ClientIdentifierNotValid", StringComparison.Ordinal) ? "ClientIdentifierNotValid" : ex.Message;
         }
     }
 
