@@ -39,6 +39,8 @@ public sealed class FleetClient : IDisposable
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        // A file upload waits for the fleet's go-ahead (100 Continue): a refusal (413, 401, 409) comes before gigabytes are sent.
+        request.Headers.ExpectContinue = content is ProgressContent;
         HttpResponseMessage response;
         try
         {

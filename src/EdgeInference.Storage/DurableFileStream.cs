@@ -8,6 +8,7 @@ namespace EdgeInference.Storage;
 public sealed class DurableFileStream : Stream
 {
     private readonly FileStream _file;
+    private bool _disposed;
 
     public DurableFileStream(string path)
     {
@@ -51,8 +52,10 @@ public sealed class DurableFileStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        // Idempotent: a failed open disposes through the journaled stream that owns this one and again by itself.
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _file.Flush(flushToDisk: true);
             _file.Dispose();
         }

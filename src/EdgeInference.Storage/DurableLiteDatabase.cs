@@ -33,16 +33,28 @@ public sealed class DurableLiteDatabase : LiteDatabase
         File.Delete(log);
         File.Delete(log + ".journal");
         var file = new DurableFileStream(path);
+        DurableFileStream? journal = null;
         try
         {
-            return Open(new JournaledStream(file, new DurableFileStream(path + ".journal")));
+            journal = new DurableFileStream(path + ".journal");
+            return Open(new JournaledStream(file, journal));
         }
         catch
         {
+            // Both are closed whether or not the journaled stream got to own them (their Dispose is idempotent).
+            journal?.Dispose();
             file.Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/>, thrown while opening or first reading a database, means its file is unreadable
+    /// (LiteDB throws whatever its decoding hits on damaged pages: LiteException, out-of-range dates, bad casts…), as
+    /// opposed to a file the process cannot open at all (held by another agent, no permission), which must not be moved.
+    /// </summary>
+    public static bool IsUnreadable(Exception exception) =>
+        exception is not (IOException or UnauthorizedAccessException or OutOfMemoryException or OperationCanceledException);
 
     /// <summary>Opens LiteDB over any journaled file pair (the crash tests pass simulated disks); it takes ownership.</summary>
     public static DurableLiteDatabase Open(JournaledStream data)

@@ -6,6 +6,7 @@ namespace EdgeInference.Tests;
 public sealed class ConcurrencyTests : IAsyncLifetime
 {
     private const string BatchingConfig = """{ "batching": { "max_batch_size": 8, "max_queue_delay_microseconds": 2000 } }""";
+    private const string BoundedConfig = """{ "batching": { "max_batch_size": 2, "max_queue_delay_microseconds": 200000, "max_queue_size": 4 } }""";
     private readonly byte[] _model = GeneratedModels.Mlp(seed: 3);
     private string _models = "";
     private AgentHost _agent = null!;
@@ -13,7 +14,7 @@ public sealed class ConcurrencyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _models = GeneratedModels.Repository(("mlp", 1, _model, null), ("mlp_batched", 1, _model, BatchingConfig));
+        _models = GeneratedModels.Repository(("mlp", 1, _model, null), ("mlp_batched", 1, _model, BatchingConfig), ("mlp_bounded", 1, _model, BoundedConfig));
         _agent = await AgentHost.StartAsync(_models);
         _reference = new BareOrt(Path.Combine(_models, "mlp", "1", "model.onnx"));
     }
@@ -59,6 +60,24 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         {
             Assert.True(runs < requests * 0.75, $"{runs} runs for {requests} requests: requests were not batched");
         }
+    }
+
+    [Fact]
+    public async Task ABurstBeyondTheBatchQueuesBound_IsRefusedAs503NamingTheBound_AndTheRestAreAnswered()
+    {
+        var body = V2Client.JsonRequest([GeneratedModels.Features(1)]);
+        var burst = await Task.WhenAll(Enumerable.Range(0, 48).Select(async _ =>
+        {
+            using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            using var response = await _agent.Http.PostAsync(new Uri("/v2/models/mlp_bounded/infer", UriKind.Relative), content);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+
+        var refused = burst.Where(r => r.Item1 == 503).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Contains("has 4 requests queued, its batching.max_queue_size; retry later", r.Item2, StringComparison.Ordinal));
+        Assert.Equal(48, refused.Count + burst.Count(r => r.Item1 == 200));
+        Assert.NotEmpty(await V2Client.InferJsonAsync(_agent.Http, "mlp_bounded", [GeneratedModels.Features(2)]));
     }
 
     [Fact]

@@ -221,6 +221,50 @@ public sealed class MqttLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task AotAgentAnsweringOnlyDurablePredictions_KilledWhileTheBrokerIsDown_DeliversEveryAnsweredPrediction()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await broker.StopAsync();
+        var data = TestPaths.NewTempDirectory("before-reply-data");
+        try
+        {
+            var port = FreePort.Next();
+            string[] args =
+            [
+                "--models", _models, "--data", data, "--urls", $"http://127.0.0.1:{port}", "--mqtt", broker.Url, "--device-id", Device,
+                "--Agent:PredictionLog:Durability=BeforeReply", "--Mqtt:ReconnectMaxDelay=00:00:01",
+            ];
+            var answered = 0;
+            foreach (var round in new[] { 0, 1 })
+            {
+                using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port);
+                await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+                {
+                    await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: (round * 1000) + i)]);
+                    Interlocked.Increment(ref answered);
+                });
+
+                // The moment the last answer is in, the agent dies: every answered prediction must already be on disk.
+                agent.KillHard();
+            }
+
+            broker.Start();
+            await broker.WaitListeningAsync();
+            using var restarted = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port);
+            await restarted.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await recorder.WaitForAsync(r => r.DistinctPredictionCount >= answered, TimeSpan.FromSeconds(60), $"all {answered} answered predictions");
+            Assert.Equal(600, answered);
+            Assert.Equal(Enumerable.Range(1, 600).Select(i => (long)i), recorder.PredictionSequences(Device).Distinct().Order());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task OutboxOverItsCap_KeepsTheNewestMessages_AndTelemetryCountsTheDropped()
     {
         var port = FreePort.Next();

@@ -10,6 +10,7 @@ using EdgeInference.Fleet.Store;
 using EdgeInference.Packaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace EdgeInference.Fleet.Api;
@@ -193,6 +194,17 @@ public sealed class FleetApi
         if (_store.GetPackage(name, version) is not null)
         {
             return Error(409, $"package {name} {version} exists; versions are immutable, push a new one");
+        }
+
+        // Kestrel's own limit (30 MB) is for the rest of the API; a package file may be as large as the fleet allows.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = _options.MaxPackageFileBytes;
+        }
+
+        if (context.Request.ContentLength > _options.MaxPackageFileBytes)
+        {
+            return Error(413, $"{file} is {context.Request.ContentLength} bytes, over the {_options.MaxPackageFileBytes} a package file may have");
         }
 
         try

@@ -3,15 +3,16 @@ using EdgeInference.Contracts;
 namespace EdgeInference.Fleet.Broker;
 
 /// <summary>
-/// The embedded broker's ACL. A device may publish only its own <c>edge/{id}/status|telemetry|drift|predictions|replies/…</c>
-/// and subscribe only to its own <c>edge/{id}/commands/…</c>; readers may subscribe to everything under
-/// <c>edge/</c> and publish nothing; the fleet service itself may do anything.
+/// The embedded broker's ACL. A device may publish only its own <c>edge/{id}/status|telemetry|drift|predictions|replies/{command id}</c>,
+/// retained only on <c>status</c> (so it cannot fill the broker's retained store with reply topics), and subscribe only to its
+/// own <c>edge/{id}/commands/…</c>; readers may subscribe to everything under <c>edge/</c> and publish nothing; the fleet
+/// service itself may do anything.
 /// </summary>
 public static class BrokerAccess
 {
     private static readonly string[] DeviceChannels = ["status", "telemetry", "drift", "predictions", "replies"];
 
-    public static bool CanPublish(BrokerPrincipal principal, string topic)
+    public static bool CanPublish(BrokerPrincipal principal, string topic, bool retain = false)
     {
         ArgumentNullException.ThrowIfNull(principal);
         ArgumentNullException.ThrowIfNull(topic);
@@ -33,7 +34,12 @@ public static class BrokerAccess
 
         var rest = topic[prefix.Length..];
         var channel = rest.Split('/')[0];
-        return DeviceChannels.Contains(channel) && (channel == "replies" ? rest.Count(c => c == '/') == 1 : rest == channel);
+        if (retain && channel != "status")
+        {
+            return false;
+        }
+
+        return DeviceChannels.Contains(channel) && (channel == "replies" ? rest.Count(c => c == '/') == 1 && MqttTopics.IsValidDeviceId(rest[(channel.Length + 1)..]) : rest == channel);
     }
 
     public static bool CanSubscribe(BrokerPrincipal principal, string filter)

@@ -155,7 +155,7 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
     private Task InterceptPublishAsync(InterceptingPublishEventArgs args)
     {
         var topic = args.ApplicationMessage.Topic;
-        if (!TryGetPrincipal(args.ClientId, out var principal) || !BrokerAccess.CanPublish(principal, topic))
+        if (!TryGetPrincipal(args.ClientId, out var principal) || !BrokerAccess.CanPublish(principal, topic, args.ApplicationMessage.Retain))
         {
             FleetLog.PublishDenied(_logger, args.ClientId, topic);
             args.ProcessPublish = false;

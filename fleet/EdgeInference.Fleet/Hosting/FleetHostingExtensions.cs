@@ -66,6 +66,7 @@ public static class FleetHostingExtensions
         });
         services.AddOpenApi("v1");
         services.AddFleetAuthentication();
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 
         services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
         services.AddSingleton<Credentials>();
@@ -100,6 +101,7 @@ public static class FleetHostingExtensions
         var options = app.Services.GetRequiredService<FleetOptions>();
         var credentials = app.Services.GetRequiredService<Credentials>();
         SeedTokens(options, credentials, app.Services.GetRequiredService<ILogger<FleetApi>>());
+        app.UseBadRequestErrors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi("/api/v1/openapi.json").AllowAnonymous();

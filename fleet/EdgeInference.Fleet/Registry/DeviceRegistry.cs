@@ -9,7 +9,9 @@ namespace EdgeInference.Fleet.Registry;
 
 /// <summary>
 /// The device registry: takes what devices publish (status, telemetry, drift, replies) into the store.
-/// A message that cannot be read, or that names another device than its topic, is dropped and logged.
+/// A message that is too big, cannot be read, breaks the contract's bounds (<see cref="DevicePayloads"/>) or names
+/// another device than its topic is dropped, logged and counted; nothing a device sends can throw past
+/// <see cref="Handle"/>, so every message is acknowledged and none is redelivered forever.
 /// </summary>
 public sealed class DeviceRegistry
 {
@@ -30,8 +32,10 @@ public sealed class DeviceRegistry
         _logger = logger;
     }
 
-    /// <summary>Messages dropped as unreadable or misaddressed.</summary>
-    public long Dropped { get; private set; }
+    private long _dropped;
+
+    /// <summary>Messages dropped as too big, unreadable, out of bounds or misaddressed.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Changes one device under the registry's lock (creating it when new) and saves it.</summary>
     public DeviceRecord Update(string id, Action<DeviceRecord> change)
@@ -59,6 +63,12 @@ public sealed class DeviceRegistry
             return;
         }
 
+        if (payload.Length > DevicePayloads.MaxBytes)
+        {
+            Drop(topic, $"{payload.Length} bytes, over the {DevicePayloads.MaxBytes} a device message may have");
+            return;
+        }
+
         var device = levels[1];
         try
         {
@@ -82,11 +92,16 @@ public sealed class DeviceRegistry
         {
             Drop(topic, "not valid JSON for its channel: " + ex.Message);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The boundary of device input: whatever a message does, the next one is still taken.
+            Drop(topic, $"it could not be handled: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private void OnStatus(string device, StatusMessage? status)
     {
-        if (!Addressed(device, status?.DeviceId, "status") || status is null)
+        if (!Addressed(device, status?.DeviceId, "status") || status is null || Invalid(device, "status", DevicePayloads.Problem(status)))
         {
             return;
         }
@@ -115,7 +130,7 @@ public sealed class DeviceRegistry
 
     private void OnTelemetry(string device, TelemetryMessage? telemetry)
     {
-        if (!Addressed(device, telemetry?.DeviceId, "telemetry") || telemetry is null)
+        if (!Addressed(device, telemetry?.DeviceId, "telemetry") || telemetry is null || Invalid(device, "telemetry", DevicePayloads.Problem(telemetry)))
         {
             return;
         }
@@ -143,12 +158,14 @@ public sealed class DeviceRegistry
                     stats.P95Ms = p95;
                 }
             }
+
+            Bound(d.Stats, s => s.LastSeen);
         });
     }
 
     private void OnDrift(string device, DriftMessage? drift)
     {
-        if (!Addressed(device, drift?.DeviceId, "drift") || drift is null)
+        if (!Addressed(device, drift?.DeviceId, "drift") || drift is null || Invalid(device, "drift", DevicePayloads.Problem(drift)))
         {
             return;
         }
@@ -161,16 +178,17 @@ public sealed class DeviceRegistry
             {
                 Drifted = drift.Drift,
                 Features = drift.Features.Where(f => f.Drift).Select(f => f.Name).ToList(),
-                MaxPsi = drift.Features.Max(f => f.Psi),
+                MaxPsi = drift.Features.Count == 0 ? null : drift.Features.Max(f => f.Psi),
                 Requests = drift.Requests,
                 At = drift.WindowEnd,
             };
+            Bound(d.Drift, s => s.At);
         });
     }
 
     private void OnReply(string device, string commandId, ReplyMessage? reply)
     {
-        if (!Addressed(device, reply?.DeviceId, "reply") || reply is null)
+        if (!Addressed(device, reply?.DeviceId, "reply") || reply is null || Invalid(device, "reply", DevicePayloads.Problem(reply)))
         {
             return;
         }
@@ -211,9 +229,28 @@ public sealed class DeviceRegistry
         return false;
     }
 
+    /// <summary>Keeps the <see cref="DevicePayloads.MaxVersionsPerDevice"/> most recently seen entries: a device cannot grow its record without bound.</summary>
+    private static void Bound<T>(Dictionary<string, T> entries, Func<T, DateTimeOffset> seen)
+    {
+        foreach (var stale in entries.OrderByDescending(e => seen(e.Value)).Skip(DevicePayloads.MaxVersionsPerDevice).Select(e => e.Key).ToList())
+        {
+            entries.Remove(stale);
+        }
+    }
+
+    private bool Invalid(string device, string what, string? problem)
+    {
+        if (problem is not null)
+        {
+            Drop($"edge/{device}/…", $"the {what} breaks the contract: {problem}");
+        }
+
+        return problem is not null;
+    }
+
     private void Drop(string topic, string problem)
     {
-        Dropped++;
+        Interlocked.Increment(ref _dropped);
         FleetLog.MessageDropped(_logger, topic, problem);
     }
 }

@@ -6,6 +6,9 @@ namespace EdgeInference.Fleet.Rollouts;
 /// <summary>Reads the short forms operators type: stages <c>1,10%,50%,100%</c>, gates <c>error_rate&lt;=0.01</c>, durations <c>30s</c>, <c>5m</c>, <c>1h</c>.</summary>
 public static class RolloutParser
 {
+    /// <summary>The longest duration a rollout setting may have: a soak or timeout past a year is a typo.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(366);
+
     /// <summary>Throws <see cref="FormatException"/> naming the bad stage.</summary>
     public static List<RolloutStage> ParseStages(string text)
     {
@@ -72,6 +75,8 @@ public static class RolloutParser
     /// <summary><c>90</c> (seconds), <c>30s</c>, <c>5m</c>, <c>2h</c>, or <c>hh:mm:ss</c>; throws <see cref="FormatException"/>.</summary>
     public static TimeSpan ParseDuration(string text, string what)
     {
+        static FormatException TooLong(string what, string text) => new($"{what} '{text}' is longer than {MaxDuration.TotalDays:0} days");
+
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
         var unit = trimmed.Length > 0 ? trimmed[^1] : ' ';
@@ -79,12 +84,13 @@ public static class RolloutParser
         var number = scale > 0 ? trimmed[..^1] : trimmed;
         if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && double.IsFinite(value))
         {
-            return TimeSpan.FromSeconds(value * (scale > 0 ? scale : 1));
+            var seconds = value * (scale > 0 ? scale : 1);
+            return seconds <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(seconds) : throw TooLong(what, text);
         }
 
         if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
         {
-            return span;
+            return span <= MaxDuration ? span : throw TooLong(what, text);
         }
 
         throw new FormatException($"{what} '{text}' is not a duration (e.g. 30s, 5m, 1h)");

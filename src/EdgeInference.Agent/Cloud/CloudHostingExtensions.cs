@@ -53,7 +53,8 @@ public static class CloudHostingExtensions
             var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             PrivateFiles.CreateDirectory(agent.Data);
             var path = Path.Combine(Path.GetFullPath(agent.Data), "outbox.db");
-            return new OutboxStore(sp.GetRequiredService<MqttOptions>().Outbox, () => DurableLiteDatabase.Open(path), sp.GetRequiredService<TimeProvider>());
+            return AgentHostingExtensions.OpenOrMoveAside(sp, path, "EdgeInference.Agent.Cloud.Outbox",
+                () => new OutboxStore(sp.GetRequiredService<MqttOptions>().Outbox, () => DurableLiteDatabase.Open(path), sp.GetRequiredService<TimeProvider>()));
         });
         services.AddSingleton(_ => new HardwareProbe());
         services.AddSingleton(sp => new StatusReporter(

@@ -10,8 +10,8 @@ internal static partial class AgentLog
     [LoggerMessage(101, LogLevel.Information, "Serving {Models} model(s) from {Root}")]
     public static partial void RepositoryReady(ILogger logger, int models, string root);
 
-    [LoggerMessage(102, LogLevel.Error, "The prediction log {Path} cannot be opened ({Error}); it is kept as {Moved} and a new log starts")]
-    public static partial void PredictionLogMovedAside(ILogger logger, string path, string error, string moved);
+    [LoggerMessage(102, LogLevel.Error, "The database {Path} cannot be opened ({Error}); it is kept as {Moved} and a new one starts")]
+    public static partial void DatabaseMovedAside(ILogger logger, string path, string error, string moved);
 
     [LoggerMessage(103, LogLevel.Information, "systemd watchdog on: pinging every {Interval}")]
     public static partial void WatchdogEnabled(ILogger logger, TimeSpan interval);

@@ -139,6 +139,26 @@ internal class InferenceGrpcService
                 throw;
             }
 
+            if (_recorder.BeforeReply)
+            {
+                // Audit-grade log: the reply is returned only once its record is committed.
+                try
+                {
+                    await _recorder.RecordDurablyAsync(inference, response, "v2-grpc", started, context.CancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    reply.Dispose();
+                    throw;
+                }
+                finally
+                {
+                    response.Dispose();
+                }
+
+                return reply;
+            }
+
             // Recorded once the reply is on its way, as the HTTP APIs do; the recorder now owns request and response.
             _recorder.RecordWhenCompleted(context.GetHttpContext().Response, inference, response, "v2-grpc", started);
             inference = null;

@@ -228,17 +228,31 @@ public static class AgentHostingExtensions
         var options = services.GetRequiredService<IOptions<AgentOptions>>().Value;
         PrivateFiles.CreateDirectory(options.Data);
         var path = Path.Combine(Path.GetFullPath(options.Data), "predictions.db");
+        return OpenOrMoveAside(services, path, "EdgeInference.Agent.PredictionLog",
+            () => new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>()));
+    }
+
+    /// <summary>
+    /// Opens one of the agent's databases; one that cannot be read is kept beside it as <c>{path}.corrupt-{time}</c>
+    /// (with its journal) and a new one starts, so a damaged file never stops the agent from serving.
+    /// </summary>
+    internal static T OpenOrMoveAside<T>(IServiceProvider services, string path, string category, Func<T> open)
+    {
         try
         {
-            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>());
+            return open();
         }
-        catch (LiteException ex)
+        catch (Exception ex) when (DurableLiteDatabase.IsUnreadable(ex))
         {
             var moved = $"{path}.corrupt-{services.GetRequiredService<TimeProvider>().GetUtcNow():yyyyMMddHHmmss}";
             File.Move(path, moved);
+            if (File.Exists(path + ".journal"))
+            {
+                File.Move(path + ".journal", moved + ".journal");
+            }
 
-            AgentLog.PredictionLogMovedAside(services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeInference.Agent.PredictionLog"), path, ex.Message, moved);
-            return new PredictionLogStore(options.PredictionLog, () => DurableLiteDatabase.Open(path), services.GetRequiredService<TimeProvider>());
+            AgentLog.DatabaseMovedAside(services.GetRequiredService<ILoggerFactory>().CreateLogger(category), path, ex.Message, moved);
+            return open();
         }
     }
 }

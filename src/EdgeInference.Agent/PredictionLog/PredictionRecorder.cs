@@ -8,7 +8,8 @@ namespace EdgeInference.Agent.PredictionLog;
 
 /// <summary>
 /// What follows every served request: the observers see it (drift sketches, GPIO output rules), and it becomes a
-/// <see cref="PredictionRecord"/> (output summaries, sampled inputs) queued for the prediction log.
+/// <see cref="PredictionRecord"/> (output summaries, sampled inputs) queued for the prediction log. Under
+/// <see cref="PredictionDurability.BeforeReply"/> the protocols call <see cref="RecordDurablyAsync"/> before they answer.
 /// </summary>
 public sealed class PredictionRecorder
 {
@@ -55,9 +56,35 @@ public sealed class PredictionRecorder
         }, (this, request, response, protocol, startedTimestamp));
     }
 
+    /// <summary>Whether requests are answered only once their record is durable.</summary>
+    public bool BeforeReply => _store is not null && _options.Durability == PredictionDurability.BeforeReply;
+
     private static long SampleEvery(double rate) => rate <= 0 ? 0 : (long)Math.Round(1 / rate);
 
+    /// <summary>Observes and queues the record without waiting (<see cref="PredictionDurability.AfterReply"/>, or GPIO triggers).</summary>
     public void Record(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
+    {
+        if (Build(request, response, protocol, startedTimestamp) is { } record)
+        {
+            _store!.TryAppend(record);
+        }
+    }
+
+    /// <summary>
+    /// Observes the request and returns once its record is committed; throws <see cref="InferenceException"/>
+    /// (unavailable) when the log refuses it, so no answer goes out unlogged.
+    /// </summary>
+    public async Task RecordDurablyAsync(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp, CancellationToken cancellationToken)
+    {
+        if (Build(request, response, protocol, startedTimestamp) is { } record
+            && await _store!.AppendAsync(record, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw new InferenceException(InferenceErrorKind.Unavailable,
+                "the prediction log refused this prediction (full under the RejectNew policy, or too large); with Durability BeforeReply nothing is answered unlogged");
+        }
+    }
+
+    private PredictionRecord? Build(InferenceRequest request, InferenceResponse response, string protocol, long startedTimestamp)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
@@ -68,7 +95,7 @@ public sealed class PredictionRecorder
 
         if (_store is null)
         {
-            return;
+            return null;
         }
 
         var present = 0;
@@ -99,7 +126,7 @@ public sealed class PredictionRecorder
         var served = Interlocked.Increment(ref _served);
         List<PredictionInputSample>? inputs = null;
         var sampleEvery = Volatile.Read(ref _sampleEvery);
-        if (sampleEvery > 0 && served % sampleEvery == 0)
+        if (sampleEvery > 0 && served % sampleEvery == 0 && InputBytes(request) <= _options.MaxSampledInputBytes)
         {
             inputs = [];
             foreach (var input in request.Inputs)
@@ -111,7 +138,7 @@ public sealed class PredictionRecorder
             }
         }
 
-        _store.TryAppend(new PredictionRecord
+        return new PredictionRecord
         {
             RequestId = request.Id,
             Model = response.Model.ModelName,
@@ -121,6 +148,17 @@ public sealed class PredictionRecorder
             Protocol = protocol,
             Outputs = outputs,
             Inputs = inputs,
-        });
+        };
+    }
+
+    private static long InputBytes(InferenceRequest request)
+    {
+        long bytes = 0;
+        foreach (var input in request.Inputs)
+        {
+            bytes += input?.Length ?? 0;
+        }
+
+        return bytes;
     }
 }

@@ -121,6 +121,11 @@ internal sealed class TfServingHttpApi
             (body, var length) = await HttpExchange.ReadBodyAsync(context.Request, _maxBody, cancellationToken).ConfigureAwait(false);
             using var request = TfServingCodec.Read(body.AsSpan(0, length), model, _pool, out var rows);
             using var response = await model.InferAsync(request, cancellationToken).ConfigureAwait(false);
+            if (_recorder.BeforeReply)
+            {
+                await _recorder.RecordDurablyAsync(request, response, "v1-http", started, cancellationToken).ConfigureAwait(false);
+            }
+
             var buffer = _responses.Rent();
             try
             {
@@ -132,7 +137,10 @@ internal sealed class TfServingHttpApi
                 _responses.Return(buffer);
             }
 
-            _recorder.Record(request, response, "v1-http", started);
+            if (!_recorder.BeforeReply)
+            {
+                _recorder.Record(request, response, "v1-http", started);
+            }
         }
         catch (InferenceException ex)
         {

@@ -210,6 +210,11 @@ internal sealed class V2HttpApi
             ArrayPool<byte>.Shared.Return(body);
             body = null;
             using var response = await model.InferAsync(request, cancellationToken).ConfigureAwait(false);
+            if (_recorder.BeforeReply)
+            {
+                await _recorder.RecordDurablyAsync(request, response, "v2-http", started, cancellationToken).ConfigureAwait(false);
+            }
+
             var buffer = _responses.Rent();
             try
             {
@@ -226,7 +231,10 @@ internal sealed class V2HttpApi
                 _responses.Return(buffer);
             }
 
-            _recorder.Record(request, response, "v2-http", started);
+            if (!_recorder.BeforeReply)
+            {
+                _recorder.Record(request, response, "v2-http", started);
+            }
         }
         catch (InferenceException ex)
         {

@@ -8,4 +8,7 @@ public sealed class BatchingConfig
 
     /// <summary>How long a partial batch waits for more requests, in microseconds (TF Serving's batch_timeout_micros).</summary>
     public int MaxQueueDelayMicroseconds { get; set; } = 500;
+
+    /// <summary>Requests that may wait for a batch at most (Triton's max_queue_size); one more is refused as unavailable.</summary>
+    public int MaxQueueSize { get; set; } = 1024;
 }

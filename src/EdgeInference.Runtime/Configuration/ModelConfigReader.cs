@@ -74,6 +74,11 @@ public static class ModelConfigReader
                 throw new ModelConfigException($"{source}: batching.max_batch_size must be between 0 and 4096, not {batching.MaxBatchSize}");
             }
 
+            if (batching.MaxQueueSize is < 1 or > 1_000_000)
+            {
+                throw new ModelConfigException($"{source}: batching.max_queue_size must be between 1 and 1000000, not {batching.MaxQueueSize}");
+            }
+
             if (batching.MaxQueueDelayMicroseconds is < 0 or > 1_000_000)
             {
                 throw new ModelConfigException(

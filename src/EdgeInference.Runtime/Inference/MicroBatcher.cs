@@ -7,20 +7,24 @@ namespace EdgeInference.Runtime.Inference;
 /// <summary>
 /// Dynamic micro-batching for one model version: requests queue; one worker takes what is queued (up to
 /// the maximum rows, waiting at most the queue delay for more), stacks the inputs along the first
-/// dimension, runs once, and splits the outputs back per request.
+/// dimension, runs once, and splits the outputs back per request. At most <c>max_queue_size</c> requests wait; one
+/// more is refused as unavailable (HTTP 503, gRPC UNAVAILABLE) rather than queued without bound behind a slow model.
 /// </summary>
 internal sealed class MicroBatcher : IDisposable
 {
     private readonly ModelVersion _model;
     private readonly int _maxRows;
+    private readonly int _maxQueued;
+    private int _queued;
     private readonly TimeSpan _maxDelay;
     private readonly ModelRuntimeContext _context;
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
 
-    public MicroBatcher(ModelVersion model, int maxRows, TimeSpan maxDelay, ModelRuntimeContext context)
+    public MicroBatcher(ModelVersion model, int maxRows, TimeSpan maxDelay, int maxQueued, ModelRuntimeContext context)
     {
         _model = model;
         _maxRows = maxRows;
+        _maxQueued = maxQueued;
         _maxDelay = maxDelay;
         _context = context;
         _ = Task.Run(WorkAsync);
@@ -39,10 +43,18 @@ internal sealed class MicroBatcher : IDisposable
             }
         }
 
+        if (Interlocked.Increment(ref _queued) > _maxQueued)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new InferenceException(InferenceErrorKind.Unavailable,
+                $"model '{_model.ModelName}' version {_model.VersionText} has {_maxQueued} requests queued, its batching.max_queue_size; retry later");
+        }
+
         var item = new Item(request, rows);
         _model.Metrics.AdjustQueueDepth(1);
         if (!_queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _queued);
             _model.Metrics.AdjustQueueDepth(-1);
             throw new InferenceException(InferenceErrorKind.Unavailable, $"model '{_model.ModelName}' version {_model.VersionText} is unloading");
         }
@@ -104,6 +116,7 @@ internal sealed class MicroBatcher : IDisposable
                 }
             }
 
+            Interlocked.Add(ref _queued, -batch.Count);
             _model.Metrics.AdjustQueueDepth(-batch.Count);
             Execute(batch, rows);
         }

@@ -451,7 +451,7 @@ public sealed class ModelVersion
             var fixedTensor = Inputs.Concat(Outputs).FirstOrDefault(s => !s.HasDynamicBatchDimension);
             if (fixedTensor is null)
             {
-                _batcher = new MicroBatcher(this, batching.MaxBatchSize, TimeSpan.FromTicks(batching.MaxQueueDelayMicroseconds * 10L), _context);
+                _batcher = new MicroBatcher(this, batching.MaxBatchSize, TimeSpan.FromTicks(batching.MaxQueueDelayMicroseconds * 10L), batching.MaxQueueSize, _context);
             }
             else
             {

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeInference.Fleet.Rollouts;
+using EdgeInference.Testing;
+
+namespace EdgeInference.Tests.Fleet;
+
+/// <summary>Bad requests to the fleet's API get a 4xx JSON error naming the problem; limits are the fleet's, not Kestrel's.</summary>
+public sealed class FleetBadInputTests : IAsyncLifetime
+{
+    private FleetHost _fleet = null!;
+
+    public async Task InitializeAsync() => _fleet = await FleetHost.StartAsync(null, "--Fleet:MaxPackageFileBytes=64000000");
+
+    public async Task DisposeAsync() => await _fleet.DisposeAsync();
+
+    [Theory]
+    [InlineData("1e12s")]
+    [InlineData("1e300h")]
+    [InlineData("10675199.02:48:05")]
+    public async Task ARolloutWithAnAbsurdSoak_Is400NamingTheSoak(string soak)
+    {
+        var (status, error) = await SendAsync(HttpMethod.Post, "rollouts", $$"""{"model":"m","version":"1.0.0","soak":"{{soak}}"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal($"soak '{soak}' is longer than 366 days", error);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","version":""", "request body")]
+    [InlineData("""{"model":"m","version":"1.0.0","stages":7}""", "$.stages")]
+    [InlineData("""[1,2]""", "request body")]
+    public async Task ARolloutRequestThatIsNotItsJson_Is400NamingWhere(string body, string named)
+    {
+        var (status, error) = await SendAsync(HttpMethod.Post, "rollouts", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(named, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APackageFileLargerThanKestrelsDefaultLimit_IsAccepted()
+    {
+        using var content = new ByteArrayContent(new byte[40_000_000]);
+        using var response = await _fleet.Http.PutAsync(new Uri("packages/big/1.0.0/files/model.onnx", UriKind.Relative), content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("40000000", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["size"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task APackageFileOverTheFleetsLimit_Is413NamingTheLimit()
+    {
+        // Expect: 100-continue, as a client pushing a big file should: the refusal comes before the body is sent.
+        using var request = new HttpRequestMessage(HttpMethod.Put, "packages/big/1.0.0/files/model.onnx") { Content = new ByteArrayContent(new byte[64_000_001]) };
+        request.Headers.ExpectContinue = true;
+        using var response = await _fleet.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("over the 64000000 a package file may have", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Durations_OverAYear_AreFormatErrors_NotOverflows()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), RolloutParser.ParseDuration("5m", "soak"));
+        Assert.Equal(TimeSpan.FromDays(366), RolloutParser.ParseDuration("8784h", "soak"));
+        Assert.Throws<FormatException>(() => RolloutParser.ParseDuration("8785h", "soak"));
+        Assert.Throws<FormatException>(() => RolloutParser.ParseDuration("1e12s", "soak"));
+        Assert.Throws<FormatException>(() => RolloutParser.ParseDuration("NaNs", "soak"));
+    }
+
+    private async Task<(HttpStatusCode Status, string? Error)> SendAsync(HttpMethod method, string path, string body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await _fleet.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(text.Length > 0, $"{(int)response.StatusCode} with an empty body");
+        return (response.StatusCode, JsonNode.Parse(text)?["error"]?.GetValue<string>());
+    }
+}
