@@ -11,6 +11,12 @@ public sealed class DeployCommand
 
     public SignedManifest Package { get; set; } = new();
 
+    /// <summary>
+    /// The bearer token for this package's files: short-lived and good for this package only (never the device's MQTT
+    /// secret). Absent when the files need no token.
+    /// </summary>
+    public string? DownloadToken { get; set; }
+
     /// <summary>Live requests the new version sees in shadow before switching (0: no shadow mode).</summary>
     public int ShadowRequests { get; set; }
 

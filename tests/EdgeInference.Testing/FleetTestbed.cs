@@ -76,29 +76,8 @@ public sealed class FleetTestbed : IAsyncDisposable
     /// Runtime on <paramref name="goldenFrom"/> (so a model that differs from it fails them), signed by
     /// <paramref name="key"/> (null: unsigned), with the version's own <paramref name="config"/> (config.json) if given.
     /// </summary>
-    public Package BuildPackage(string name, string version, byte[] model, byte[]? goldenFrom, SigningKey? key, Action<PackageManifest>? edit = null, string? config = null)
-    {
-        var folder = Path.Combine(Root, "packages", $"{name}-{version}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        var files = new Dictionary<string, string> { [PackageRoles.Model] = Path.Combine(folder, "model.onnx") };
-        File.WriteAllBytes(files[PackageRoles.Model], model);
-        if (goldenFrom is not null)
-        {
-            files[PackageRoles.Golden] = Path.Combine(folder, "golden.json");
-            File.WriteAllBytes(files[PackageRoles.Golden], GoldenVectors(goldenFrom, 3));
-        }
-
-        if (config is not null)
-        {
-            files[PackageRoles.Config] = Path.Combine(folder, "config.json");
-            File.WriteAllText(files[PackageRoles.Config], config);
-        }
-
-        var manifest = ManifestBuilder.Build(name, version, files, DateTimeOffset.UtcNow);
-        edit?.Invoke(manifest);
-        var signed = key?.Sign(manifest) ?? new SignedManifest { Manifest = Convert.ToBase64String(ManifestCodec.Serialize(manifest)) };
-        return new Package(manifest, signed, files);
-    }
+    public Package BuildPackage(string name, string version, byte[] model, byte[]? goldenFrom, SigningKey? key, Action<PackageManifest>? edit = null, string? config = null) =>
+        Package.Build(Path.Combine(Root, "packages"), name, version, model, goldenFrom, key, edit, config);
 
     /// <summary>Builds and pushes 1.0.0 and 2.0.0 of <paramref name="name"/>, signed, each with golden vectors of its own model.</summary>
     public async Task<(Package V1, Package V2)> PushTwoVersionsAsync(string name, byte[] v1, byte[] v2)

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Packages;
+using EdgeInference.Fleet.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,19 +10,25 @@ using Microsoft.Extensions.Options;
 namespace EdgeInference.Fleet.Api;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer &lt;token&gt;</c> against the stored credentials (only their SHA-256 is
+/// Authenticates <c>Authorization: Bearer &lt;token&gt;</c>: a package download token (<see cref="DownloadTokens"/>,
+/// role <see cref="Roles.Download"/>, with the package it opens), or else a stored credential (only their SHA-256 is
 /// kept). Refusals are the API's JSON errors: 401 names what is wrong with the token, 403 names the role and the
 /// request it may not make.
 /// </summary>
 public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSchemeOptions>
 {
     private const string Prefix = "Bearer ";
-    private readonly Credentials _credentials;
+    /// <summary>The claim naming the package a download token opens (<c>name/version</c>).</summary>
+    public const string PackageClaim = "edgefleet:package";
 
-    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Credentials credentials)
+    private readonly Credentials _credentials;
+    private readonly DownloadTokens _downloads;
+
+    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Credentials credentials, DownloadTokens downloads)
         : base(options, logger, encoder)
     {
         _credentials = credentials;
+        _downloads = downloads;
     }
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -37,7 +45,21 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
             return Task.FromResult(AuthenticateResult.Fail("the Authorization header must be one 'Bearer <token>'"));
         }
 
-        if (_credentials.Find(value[Prefix.Length..].Trim()) is not { } credential)
+        var token = value[Prefix.Length..].Trim();
+        if (token.StartsWith(DownloadTokens.Prefix, StringComparison.Ordinal))
+        {
+            if (_downloads.Validate(token, out var problem) is not { } package)
+            {
+                return Task.FromResult(AuthenticateResult.Fail(problem));
+            }
+
+            var download = new ClaimsIdentity(
+                [new Claim(ClaimTypes.Name, package.DeviceId), new Claim(ClaimTypes.Role, Roles.Download), new Claim(PackageClaim, $"{package.Name}/{package.Version}")],
+                Scheme.Name);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(download), Scheme.Name)));
+        }
+
+        if (_credentials.Find(token) is not { } credential)
         {
             return Task.FromResult(AuthenticateResult.Fail("the bearer token is not known here"));
         }

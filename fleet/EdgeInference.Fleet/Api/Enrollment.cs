@@ -5,7 +5,7 @@ public sealed class Enrollment
 {
     public string DeviceId { get; set; } = "";
 
-    /// <summary>The MQTT password and the bearer token for package downloads.</summary>
+    /// <summary>The MQTT password (downloads use the per-package token in each deploy command).</summary>
     public string Secret { get; set; } = "";
 
     /// <summary>The MQTT user name (the device id).</summary>

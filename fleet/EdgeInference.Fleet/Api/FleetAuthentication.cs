@@ -23,7 +23,7 @@ public static class FleetAuthentication
     /// <summary>Read the API: operators and readers (dashboards).</summary>
     public const string ReaderPolicy = "reader";
 
-    /// <summary>Download package files: operators, readers and devices.</summary>
+    /// <summary>Download package files: operators, readers, and a download token for that package.</summary>
     public const string DownloadPolicy = "download";
 
     public static IServiceCollection AddFleetAuthentication(this IServiceCollection services)
@@ -32,7 +32,9 @@ public static class FleetAuthentication
         services.AddAuthorizationBuilder()
             .AddPolicy(OperatorPolicy, policy => policy.RequireRole(Roles.Operator))
             .AddPolicy(ReaderPolicy, policy => policy.RequireRole(Roles.Operator, Roles.Reader))
-            .AddPolicy(DownloadPolicy, policy => policy.RequireRole(Roles.Operator, Roles.Reader, Roles.Device))
+            .AddPolicy(DownloadPolicy, policy => policy.RequireAssertion(context => context.User.IsInRole(Roles.Operator) || context.User.IsInRole(Roles.Reader)
+                || (context.User.IsInRole(Roles.Download) && context.Resource is HttpContext http
+                    && context.User.FindFirstValue(BearerTokenHandler.PackageClaim) == $"{http.Request.RouteValues["name"]}/{http.Request.RouteValues["version"]}")))
             .SetDefaultPolicy(OperatorOnly())
             .SetFallbackPolicy(OperatorOnly());
         return services;

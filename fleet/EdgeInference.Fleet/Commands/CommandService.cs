@@ -2,7 +2,9 @@ using System.Text.Json;
 using EdgeInference.Contracts;
 using EdgeInference.Fleet.Broker;
 using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Packages;
 using EdgeInference.Fleet.Store;
+using EdgeInference.Packaging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -12,20 +14,23 @@ namespace EdgeInference.Fleet.Commands;
 /// Sends commands to devices and sees them through: a command is saved before it is published, published
 /// when its device is online, sent again (same id: the device answers a repeat with where it stands) when
 /// nothing is heard for <see cref="FleetOptions.CommandTimeout"/>, and marked <c>timed_out</c> past its expiry.
+/// A deploy gets a fresh download token (<see cref="DownloadTokens"/>) at every send; tokens are never stored.
 /// </summary>
 public sealed class CommandService : BackgroundService
 {
     private readonly IFleetStore _store;
     private readonly FleetMqttClient _mqtt;
+    private readonly DownloadTokens _downloads;
     private readonly FleetOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<CommandService> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public CommandService(IFleetStore store, FleetMqttClient mqtt, FleetOptions options, TimeProvider time, ILogger<CommandService> logger)
+    public CommandService(IFleetStore store, FleetMqttClient mqtt, DownloadTokens downloads, FleetOptions options, TimeProvider time, ILogger<CommandService> logger)
     {
         _store = store;
         _mqtt = mqtt;
+        _downloads = downloads;
         _options = options;
         _time = time;
         _logger = logger;
@@ -95,6 +100,13 @@ public sealed class CommandService : BackgroundService
 
             try
             {
+                if (command.Message.Deploy is { } deploy)
+                {
+                    // Minted into this send only (the record is a fresh copy from the store): a resend gets a fresh one.
+                    var manifest = ManifestCodec.Parse(Convert.FromBase64String(deploy.Package.Manifest));
+                    deploy.DownloadToken = _downloads.Issue(manifest.Name, manifest.Version, command.DeviceId);
+                }
+
                 var payload = JsonSerializer.SerializeToUtf8Bytes(command.Message, ContractJsonContext.Default.CommandMessage);
                 await _mqtt.PublishAsync($"{MqttTopics.Root}/{command.DeviceId}/commands/{command.Message.Command}", payload, cancellationToken).ConfigureAwait(false);
                 var sends = 0;

@@ -70,6 +70,7 @@ public static class FleetHostingExtensions
 
         services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
         services.AddSingleton<Credentials>();
+        services.AddSingleton<DownloadTokens>();
         services.AddSingleton(sp => new PackageFiles(sp.GetRequiredService<FleetOptions>().Data));
         services.AddSingleton<DeviceRegistry>();
         var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{FleetOptions.Section}:MqttUrl"]);

@@ -39,6 +39,9 @@ public sealed class FleetOptions
     /// <summary>A command that hears nothing back for this long is sent again.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long the download token in a deploy command is good for (it is minted afresh at every send).</summary>
+    public TimeSpan DownloadTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>The largest package file accepted.</summary>
     public long MaxPackageFileBytes { get; set; } = 2L << 30;
 }

@@ -48,7 +48,7 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new UpdateService(
             sp.GetRequiredService<UpdateInstaller>(), sp.GetRequiredService<UpdateStateStore>(), sp.GetRequiredService<PackageDownloader>(),
             sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ShadowTap>(),
-            sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<AgentInfo>().Version, sp.GetRequiredService<MqttOptions>().Password,
+            sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<AgentInfo>().Version,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UpdateService>>()));
         services.AddHostedService<UpdateRecoveryService>();
         return builder;

@@ -14,6 +14,12 @@ public sealed class UpdateOptions
     /// <summary>A download attempt fails when no bytes arrive for this long.</summary>
     public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest a package's download (every file, every attempt) may take: a server that trickles bytes never
+    /// trips <see cref="DownloadTimeout"/>, and must not hold the update queue for longer than this.
+    /// </summary>
+    public TimeSpan DownloadDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Attempts per file; each resumes where the last one stopped.</summary>
     public int DownloadAttempts { get; set; } = 5;
 

@@ -18,6 +18,11 @@ internal sealed class UpdateOptionsValidator : IValidateOptions<UpdateOptions>
             failures.Add("Updates:DownloadTimeout must be positive");
         }
 
+        if (options.DownloadDeadline <= TimeSpan.Zero)
+        {
+            failures.Add("Updates:DownloadDeadline must be positive");
+        }
+
         if (options.DownloadAttempts < 1)
         {
             failures.Add("Updates:DownloadAttempts must be at least 1");

@@ -17,6 +17,10 @@ namespace EdgeInference.Agent.Updates;
 /// golden vectors) and switched in one rename. A switched version is on probation; it is confirmed when the
 /// agent stays up through <see cref="UpdateOptions.ProbationPeriod"/>, and rolled back by <see cref="Recover"/>
 /// when the agent keeps restarting instead. Every step is saved before it is reported.
+/// <para>
+/// A package's download must finish within <see cref="UpdateOptions.DownloadDeadline"/>, and a rollback or a newer
+/// deploy of the same model preempts it, so a slow or hostile server cannot hold back every later command.
+/// </para>
 /// </summary>
 public sealed class UpdateService : BackgroundService
 {
@@ -34,13 +38,14 @@ public sealed class UpdateService : BackgroundService
     private readonly ShadowTap _shadow;
     private readonly UpdateOptions _options;
     private readonly string _agentVersion;
-    private readonly string? _token;
     private readonly TimeProvider _time;
     private readonly ILogger<UpdateService> _logger;
+    private readonly Lock _downloadLock = new();
+    private ActiveDownload? _download;
 
     public UpdateService(
         UpdateInstaller installer, UpdateStateStore store, PackageDownloader downloader, CommandReporter reporter, ModelRepository repository,
-        PinnedBufferPool pool, ShadowTap shadow, UpdateOptions options, string agentVersion, string? token, TimeProvider time, ILogger<UpdateService> logger)
+        PinnedBufferPool pool, ShadowTap shadow, UpdateOptions options, string agentVersion, TimeProvider time, ILogger<UpdateService> logger)
     {
         _installer = installer;
         _store = store;
@@ -51,12 +56,26 @@ public sealed class UpdateService : BackgroundService
         _shadow = shadow;
         _options = options;
         _agentVersion = agentVersion;
-        _token = token;
         _time = time;
         _logger = logger;
     }
 
-    public bool Enqueue(CommandMessage command) => _queue.Writer.TryWrite(command);
+    /// <summary>Queues a command; a rollback or another deploy of the model being downloaded preempts that download.</summary>
+    public bool Enqueue(CommandMessage command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        lock (_downloadLock)
+        {
+            if (_download is { } active && command.Model == active.Model && command.Id != active.CommandId
+                && command.Command is CommandNames.Rollback or CommandNames.Deploy)
+            {
+                active.PreemptedBy = $"{command.Command} {command.Id}";
+                active.Cancel.Cancel();
+            }
+        }
+
+        return _queue.Writer.TryWrite(command);
+    }
 
     /// <summary>
     /// Runs before the repository first loads: clears what an interrupted update left in staging, counts this
@@ -214,9 +233,10 @@ public sealed class UpdateService : BackgroundService
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"the command is for model '{model}' but the package is '{manifest.Name}'");
             }
 
-            if (!Uri.TryCreate(deploy.PackageUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            if (!Uri.TryCreate(deploy.PackageUrl, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
             {
-                throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is not an http(s) URL");
+                // Over plain HTTP anyone on the path reads the token and can stall or cut the download.
+                throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is neither https nor http on this machine's loopback");
             }
 
             if (deploy.ShadowProblem() is { } shadowProblem)
@@ -264,11 +284,7 @@ public sealed class UpdateService : BackgroundService
         try
         {
             await HoldAsync("download", cancellationToken).ConfigureAwait(false);
-            var downloaded = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var file in manifest.Files)
-            {
-                downloaded[file.Role] = await _downloader.DownloadAsync(deploy.PackageUrl, file, _store.DownloadsDirectory, _token, cancellationToken).ConfigureAwait(false);
-            }
+            var downloaded = await DownloadAsync(record, manifest, deploy, cancellationToken).ConfigureAwait(false);
 
             await StepAsync(record, "stage", cancellationToken).ConfigureAwait(false);
             _installer.Stage(record.Model, record.Slot, deploy.Package, manifest, downloaded);
@@ -448,6 +464,42 @@ public sealed class UpdateService : BackgroundService
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Downloads every file of the package within the deadline, unless a later command preempts it.</summary>
+    private async Task<Dictionary<string, string>> DownloadAsync(UpdateRecord record, PackageManifest manifest, DeployCommand deploy, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(_options.DownloadDeadline, _time);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var active = new ActiveDownload(record.Model, record.CommandId, cancel);
+        lock (_downloadLock)
+        {
+            _download = active;
+        }
+
+        try
+        {
+            var downloaded = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var file in manifest.Files)
+            {
+                downloaded[file.Role] = await _downloader.DownloadAsync(deploy.PackageUrl, file, _store.DownloadsDirectory, deploy.DownloadToken, cancel.Token).ConfigureAwait(false);
+            }
+
+            return downloaded;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw active.PreemptedBy is { } by
+                ? new UpdateFailedException("preempted", $"the download of {record.Version} was given up for {by}")
+                : new UpdateFailedException("download_failed", $"the download of {record.Version} did not finish within its deadline of {_options.DownloadDeadline}");
+        }
+        finally
+        {
+            lock (_downloadLock)
+            {
+                _download = null;
+            }
+        }
+    }
+
     private async Task StepAsync(UpdateRecord record, string step, CancellationToken cancellationToken)
     {
         record.UpdatedAt = _time.GetUtcNow();
@@ -511,4 +563,16 @@ public sealed class UpdateService : BackgroundService
         ShadowAgreement = record.ShadowAgreement,
         Final = final,
     };
+
+    /// <summary>The download in progress, which a later command for its model may preempt.</summary>
+    private sealed class ActiveDownload(string model, string commandId, CancellationTokenSource cancel)
+    {
+        public string Model { get; } = model;
+
+        public string CommandId { get; } = commandId;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public string? PreemptedBy { get; set; }
+    }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using EdgeInference.Fleet.Hosting;
+using EdgeInference.Fleet.Packages;
 using EdgeInference.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,8 +20,8 @@ public sealed class ApiAuthorizationTests
     /// <summary>Endpoints open to anyone, by design: health, the OpenAPI document and the dashboard's page.</summary>
     private static readonly HashSet<string> Public = ["GET /", "GET /dashboard/{**file}", "GET /api/v1/health", "GET /api/v1/openapi.json"];
 
-    /// <summary>Endpoints a device's credential opens: its package downloads, and nothing else.</summary>
-    private static readonly HashSet<string> DeviceOpens = ["GET /api/v1/packages/{name}/{version}/files/{file}"];
+    /// <summary>The endpoint a download token opens, for its own package only; a device's MQTT secret opens nothing.</summary>
+    private static readonly HashSet<string> DownloadOpens = ["GET /api/v1/packages/{name}/{version}/files/{file}"];
 
     private static readonly Dictionary<string, string> Samples = new(StringComparer.Ordinal)
     {
@@ -33,7 +35,9 @@ public sealed class ApiAuthorizationTests
         var deviceSecret = await fleet.EnrollAsync("device-a");
         var endpoints = Endpoints(fleet);
         Assert.Superset(Public, endpoints.Select(e => e.Key).ToHashSet());
-        Assert.Superset(DeviceOpens, endpoints.Select(e => e.Key).ToHashSet());
+        Assert.Superset(DownloadOpens, endpoints.Select(e => e.Key).ToHashSet());
+        var tokens = fleet.App.Services.GetRequiredService<DownloadTokens>();
+        var expired = new DownloadTokens(new FleetOptions { Data = fleet.Data, DownloadTokenLifetime = TimeSpan.FromSeconds(-1) }, TimeProvider.System);
         Assert.True(endpoints.Count >= 25, $"only {endpoints.Count} endpoints were found: the walk is broken");
 
         var callers = new (string Name, string? Authorization, Func<Endpoint, bool> Allowed)[]
@@ -42,7 +46,11 @@ public sealed class ApiAuthorizationTests
             ("a wrong token", "Bearer not-a-token", e => Public.Contains(e.Key)),
             ("a non-bearer scheme", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("operator:" + FleetHost.OperatorToken)), e => Public.Contains(e.Key)),
             ("a reader", "Bearer reader-token", e => Public.Contains(e.Key) || e.Method == "GET"),
-            ("a device", "Bearer " + deviceSecret, e => Public.Contains(e.Key) || DeviceOpens.Contains(e.Key)),
+            ("a device", "Bearer " + deviceSecret, e => Public.Contains(e.Key)),
+            ("a download token", "Bearer " + tokens.Issue(Samples["name"], Samples["version"], "device-a"), e => Public.Contains(e.Key) || DownloadOpens.Contains(e.Key)),
+            ("another package's download token", "Bearer " + tokens.Issue(Samples["name"], "9.9.9", "device-a"), e => Public.Contains(e.Key)),
+            ("an expired download token", "Bearer " + expired.Issue(Samples["name"], Samples["version"], "device-a"), e => Public.Contains(e.Key)),
+            ("a forged download token", "Bearer " + ForgeFrom(tokens.Issue(Samples["name"], "9.9.9", "device-a")), e => Public.Contains(e.Key)),
             ("the operator", "Bearer " + FleetHost.OperatorToken, _ => true),
         };
 
@@ -65,7 +73,7 @@ public sealed class ApiAuthorizationTests
                 }
 
                 // A caller without a valid token is unauthenticated (401); a valid token without the role is forbidden (403).
-                var expected = name is "a reader" or "a device" ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized;
+                var expected = name is "a reader" or "a device" or "a download token" or "another package's download token" ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized;
                 foreach (var path in Spellings(endpoint.Path))
                 {
                     var status = await CallAsync(fleet.HttpPort, endpoint.Method, path, authorization);
@@ -117,6 +125,16 @@ public sealed class ApiAuthorizationTests
 
     private static async Task<string?> ErrorAsync(HttpResponseMessage response) =>
         System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())?["error"]?.GetValue<string>();
+
+    /// <summary>A token for the sample package made from one for another: the same MAC over a payload naming a different version.</summary>
+    private static string ForgeFrom(string token)
+    {
+        var parts = token.Split('.');
+        var payload = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(parts[1]))).Replace("9.9.9", Samples["version"], StringComparison.Ordinal);
+        return $"{parts[0]}.{Convert.ToBase64String(Encoding.UTF8.GetBytes(payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}.{parts[2]}";
+
+        static string Pad(string text) => text.Replace('-', '+').Replace('_', '/') + new string('=', (4 - (text.Length % 4)) % 4);
+    }
 
     /// <summary>
     /// One request on a raw connection, so the path reaches Kestrel byte for byte (HttpClient would read <c>//api</c> as a
