@@ -43,11 +43,14 @@ internal sealed class DemoRunner
         try
         {
             // 1. The fleet service, with its embedded MQTT broker and store.
-            int httpPort = PortOr(_options.HttpPort), mqttPort = PortOr(_options.MqttPort);
+            int httpPort = PortOr(_options.HttpPort), mqttPort = PortOr(_options.MqttPort), mqttTlsPort = PortOr(0);
             var fleetUrl = $"http://127.0.0.1:{httpPort}";
-            Say($"starting the fleet service on {fleetUrl} (MQTT 127.0.0.1:{mqttPort})");
+            Say($"starting the fleet service on {fleetUrl} (MQTT 127.0.0.1:{mqttPort}, MQTT over TLS 127.0.0.1:{mqttTlsPort})");
             _processes.Add(ChildProcess.Start("fleet", fleetDll,
-                ["--urls", fleetUrl, "--mqtt-port", $"{mqttPort}", "--mqtt-bind", "127.0.0.1", "--data", Path.Combine(root, "fleet"), "--Fleet:CommandTimeout=00:00:20"],
+                [
+                    "--urls", fleetUrl, "--mqtt-port", $"{mqttPort}", "--mqtt-tls-port", $"{mqttTlsPort}", "--mqtt-bind", "127.0.0.1",
+                    "--data", Path.Combine(root, "fleet"), "--Fleet:CommandTimeout=00:00:20",
+                ],
                 Path.Combine(root, "fleet.log")));
             await WaitAsync(async () => await HealthyAsync(fleetUrl, cancellationToken).ConfigureAwait(false), TimeSpan.FromSeconds(60), "the fleet service to start", cancellationToken).ConfigureAwait(false);
             var token = (await File.ReadAllTextAsync(Path.Combine(root, "fleet", "operator.token"), cancellationToken).ConfigureAwait(false)).Trim();
@@ -81,10 +84,13 @@ internal sealed class DemoRunner
 
                 var agentPort = PortOr(0);
                 agentUrls.Add($"http://127.0.0.1:{agentPort}");
+                // The device joins over TLS, pinning the fleet's certificate from its enrollment.
+                var settings = Path.Combine(root, "agents", id, "agent.json");
+                await File.WriteAllTextAsync(settings, new JsonObject { ["Mqtt"] = new JsonObject { ["CaPem"] = enrollment!["ca_pem"]!.GetValue<string>() } }.ToJsonString(), cancellationToken).ConfigureAwait(false);
                 _processes.Add(ChildProcess.Start(id, agentDll,
                 [
-                    "--models", models, "--data", Path.Combine(root, "agents", id, "data"), "--urls", agentUrls[^1],
-                    "--mqtt", $"mqtt://127.0.0.1:{mqttPort}", "--device-id", id, "--mqtt-username", id, "--mqtt-password", enrollment!["secret"]!.GetValue<string>(),
+                    "--models", models, "--data", Path.Combine(root, "agents", id, "data"), "--urls", agentUrls[^1], "--config", settings,
+                    "--mqtt", enrollment["mqtt_url"]!.GetValue<string>(), "--device-id", id, "--mqtt-username", id, "--mqtt-password", enrollment["secret"]!.GetValue<string>(),
                     "--trusted-keys", trusted, "--telemetry-interval", "00:00:02", "--drift-interval", "00:00:10", "--Updates:ProbationPeriod=00:00:05",
                 ], Path.Combine(root, $"{id}.log")));
             }

@@ -148,6 +148,11 @@ internal static class DevicesCommands
                         ["Password"] = CliContext.Text(enrollment?["secret"]),
                     },
                 };
+                if (enrollment?["ca_pem"] is JsonValue ca)
+                {
+                    settings["Mqtt"]!["CaPem"] = ca.GetValue<string>(); // pinned: the device trusts this fleet's certificate only
+                }
+
                 // A new file, owner-only from the start; an existing one is replaced by a new 0600 file, never rewritten in place.
                 DurableFiles.WriteAtomically(file, System.Text.Encoding.UTF8.GetBytes(settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })));
             }

@@ -30,7 +30,9 @@ internal static class RolloutsCommands
         var target = new Option<string?>("--target") { Description = "Tag selector key=value[,key=value] (default: every device)" };
         var stages = new Option<string?>("--stages") { Description = "Stages as counts or percentages (default 1,10%,50%,100%)" };
         var soak = new Option<string?>("--soak") { Description = "Soak per stage, e.g. 5m (default)" };
-        var gates = new Option<string[]>("--gate") { Description = "Gate, e.g. error_rate<=0.01, p95_ratio<=1.5 (repeatable; default install_rate>=1 and golden_rate>=1)", AllowMultipleArgumentsPerToken = false };
+        var gates = new Option<string[]>("--gate") { Description = "Gate, e.g. error_rate<=0.01, p95_ratio<=1.5 (repeatable; default install_rate>=1, and golden_rate>=1 when the package has golden vectors)", AllowMultipleArgumentsPerToken = false };
+        var onNoData = new Option<string?>("--on-no-data") { Description = "fail (default) or pass: what a gate still without data after --no-data-timeout does" };
+        var noDataTimeout = new Option<string?>("--no-data-timeout") { Description = "How long past the soak a gate without data is waited for (default 10m)" };
         var onFailure = new Option<string?>("--on-failure") { Description = "pause (default) or rollback" };
         var approval = new Option<bool>("--require-approval") { Description = "Wait for promote after each passing stage" };
         var offline = new Option<string?>("--offline-timeout") { Description = "How long offline devices may hold up a stage (default 10m)" };
@@ -38,7 +40,7 @@ internal static class RolloutsCommands
         var shadowTimeout = new Option<string?>("--shadow-timeout") { Description = "The longest a device waits for those requests (default 1m)" };
         var shadowTolerance = new Option<double?>("--shadow-tolerance") { Description = "How close single-value outputs must be to agree (default 0.05)" };
         var command = new Command("start", "Start a staged rollout");
-        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, approval, offline, shadow, shadowTimeout, shadowTolerance })
+        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, onNoData, noDataTimeout, approval, offline, shadow, shadowTimeout, shadowTolerance })
         {
             command.Options.Add(option);
         }
@@ -54,6 +56,8 @@ internal static class RolloutsCommands
                 ["stages"] = parse.GetValue(stages),
                 ["soak"] = parse.GetValue(soak),
                 ["on_failure"] = parse.GetValue(onFailure),
+                ["on_no_data"] = parse.GetValue(onNoData),
+                ["no_data_timeout"] = parse.GetValue(noDataTimeout),
                 ["require_approval"] = parse.GetValue(approval),
                 ["offline_timeout"] = parse.GetValue(offline),
                 ["shadow_requests"] = parse.GetValue(shadow),

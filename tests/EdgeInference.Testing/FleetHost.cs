@@ -12,18 +12,24 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeInference.Testing;
 
-/// <summary>The fleet service in this process on free loopback ports (HTTP and its embedded broker), with an operator client.</summary>
+/// <summary>
+/// The fleet service in this process on free loopback ports (HTTP and its embedded broker), with an operator client;
+/// or, with <see cref="StartTlsAsync"/>, on HTTPS and MQTT over TLS only, with a client pinning the fleet's certificate.
+/// </summary>
 public sealed class FleetHost : IAsyncDisposable
 {
     public const string OperatorToken = "test-operator-token";
 
-    private FleetHost(WebApplication app, int httpPort, int mqttPort, string data)
+    private readonly bool _tls;
+
+    private FleetHost(WebApplication app, int httpPort, int mqttPort, string data, bool tls)
     {
         App = app;
         HttpPort = httpPort;
         MqttPort = mqttPort;
         Data = data;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/v1/"), Timeout = TimeSpan.FromSeconds(60) };
+        _tls = tls;
+        Http = new HttpClient(TrustingHandler()) { BaseAddress = new Uri($"{Url}/api/v1/"), Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OperatorToken);
     }
 
@@ -33,7 +39,10 @@ public sealed class FleetHost : IAsyncDisposable
 
     public int MqttPort { get; }
 
-    public string Url => $"http://127.0.0.1:{HttpPort}";
+    public string Url => $"{(_tls ? "https" : "http")}://127.0.0.1:{HttpPort}";
+
+    /// <summary>The certificate the fleet's TLS endpoints present (its own, generated in its data folder).</summary>
+    public FleetCertificate Certificate => App.Services.GetRequiredService<FleetCertificate>();
 
     /// <summary>The broker devices use: the embedded one, or the external one given with <c>--mqtt-url</c>.</summary>
     public string MqttUrl => App.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().BrokerUrl;
@@ -46,20 +55,26 @@ public sealed class FleetHost : IAsyncDisposable
     public IFleetStore Store => App.Services.GetRequiredService<IFleetStore>();
 
     public static Task<FleetHost> StartAsync(string? data = null, params string[] extraArgs) =>
-        StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), extraArgs);
+        StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: false, extraArgs);
+
+    /// <summary>A fleet on HTTPS and MQTT over TLS only (no plain listener), as an operator should run it.</summary>
+    public static Task<FleetHost> StartTlsAsync(string? data = null, params string[] extraArgs) =>
+        StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: true, extraArgs);
 
     /// <summary>Stops this fleet service and starts a new one on the same data and ports, as a restart would.</summary>
     public async Task<FleetHost> RestartAsync()
     {
         await DisposeAsync();
-        return await StartAsync(Data, HttpPort, MqttPort, []);
+        return await StartAsync(Data, HttpPort, MqttPort, _tls, []);
     }
 
-    private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, string[] extraArgs)
+    private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, bool tls, string[] extraArgs)
     {
+        var port = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] args =
         [
-            "--urls", $"http://127.0.0.1:{httpPort}", "--mqtt-port", mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mqtt-bind", "127.0.0.1",
+            "--urls", $"{(tls ? "https" : "http")}://127.0.0.1:{httpPort}", "--mqtt-bind", "127.0.0.1",
+            .. tls ? ["--mqtt-port", "0", "--mqtt-tls-port", port] : new[] { "--mqtt-port", port, "--mqtt-tls-port", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) },
             "--data", data, "--operator-token", OperatorToken, "--Fleet:RolloutInterval=00:00:00.200", "--Fleet:CommandTimeout=00:00:05",
             .. extraArgs,
         ];
@@ -69,9 +84,22 @@ public sealed class FleetHost : IAsyncDisposable
         var app = builder.Build();
         app.MapFleet();
         await app.StartAsync();
-        var host = new FleetHost(app, httpPort, mqttPort, data);
+        var host = new FleetHost(app, httpPort, mqttPort, data, tls);
         await app.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
         return host;
+    }
+
+    /// <summary>A handler that trusts this fleet's certificate (and, over plain HTTP, nothing is checked).</summary>
+    public HttpMessageHandler TrustingHandler()
+    {
+        var handler = new SocketsHttpHandler();
+        if (_tls)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetCertHashString() == Certificate.Certificate.GetCertHashString();
+        }
+
+        return handler;
     }
 
     /// <summary>Enrolls <paramref name="deviceId"/> and returns its secret.</summary>
@@ -97,6 +125,7 @@ public sealed class FleetHost : IAsyncDisposable
     [
         "--mqtt", MqttUrl, "--device-id", deviceId, "--mqtt-username", deviceId, "--mqtt-password", secret, "--trusted-keys", trustedKeys,
         "--telemetry-interval", "00:00:01", "--Mqtt:ReconnectMaxDelay=00:00:01", "--Updates:ProbationPeriod=00:00:01",
+        .. _tls ? [$"--Mqtt:CaPem={Certificate.TrustAnchorPem}"] : Array.Empty<string>(),
     ];
 
     /// <summary>Uploads the files and seals the package with <paramref name="signed"/>.</summary>

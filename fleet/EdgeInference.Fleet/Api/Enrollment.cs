@@ -16,5 +16,11 @@ public sealed class Enrollment
 
     public string MqttUrl { get; set; } = "";
 
+    /// <summary>
+    /// The certificate to pin for <see cref="MqttUrl"/> (mqtts) and HTTPS downloads (the agent's <c>Mqtt:CaPem</c>): the
+    /// fleet's own, or its operator's CA; absent when the system's trust store suffices.
+    /// </summary>
+    public string? CaPem { get; set; }
+
     public string FleetUrl { get; set; } = "";
 }

@@ -29,12 +29,14 @@ public sealed class FleetApi
     private readonly RolloutEngine _rollouts;
     private readonly FleetMqttClient _mqtt;
     private readonly FleetOptions _options;
+    private readonly FleetCertificate _certificate;
     private readonly TimeProvider _time;
 
     public FleetApi(
         IFleetStore store, DeviceRegistry registry, Credentials credentials, PackageFiles packages, CommandService commands, RolloutEngine rollouts,
-        FleetMqttClient mqtt, FleetOptions options, TimeProvider time)
+        FleetMqttClient mqtt, FleetOptions options, FleetCertificate certificate, TimeProvider time)
     {
+        _certificate = certificate;
         _store = store;
         _registry = registry;
         _credentials = credentials;
@@ -95,13 +97,17 @@ public sealed class FleetApi
             d.EnrolledAt = now;
         });
         var fleetUrl = _options.PublicUrl!;
+        var host = new Uri(fleetUrl).Host;
+        var mqttUrl = _options.DeviceMqttUrl ?? _options.MqttUrl
+            ?? (_options.MqttTlsPort > 0 ? $"mqtts://{host}:{_options.MqttTlsPort}" : $"mqtt://{host}:{_options.MqttPort}");
         return Results.Ok(new Enrollment
         {
             DeviceId = id,
             Secret = secret,
             Username = id,
-            ClientId = $"edge-agent-{id}",
-            MqttUrl = _options.DeviceMqttUrl ?? _options.MqttUrl ?? $"mqtt://{new Uri(fleetUrl).Host}:{_options.MqttPort}",
+            ClientId = EmbeddedBroker.DeviceClientPrefix + id,
+            MqttUrl = mqttUrl,
+            CaPem = mqttUrl.StartsWith("mqtts:", StringComparison.Ordinal) || fleetUrl.StartsWith("https:", StringComparison.Ordinal) ? _certificate.TrustAnchorPem : null,
             FleetUrl = fleetUrl,
         });
     }
@@ -298,6 +304,8 @@ public sealed class FleetApi
                 OnFailure = request.OnFailure ?? "pause",
                 RequireApproval = request.RequireApproval,
                 OfflineTimeout = RolloutParser.ParseDuration(request.OfflineTimeout ?? "10m", "offline timeout"),
+                NoDataTimeout = RolloutParser.ParseDuration(request.NoDataTimeout ?? "10m", "no_data_timeout"),
+                OnNoData = request.OnNoData ?? RolloutParser.NoDataFails,
                 CreatedBy = context.Subject(),
             };
             RolloutParser.ParseSelector(rollout.Target);
@@ -317,6 +325,11 @@ public sealed class FleetApi
             return Error(400, $"on_failure '{rollout.OnFailure}' must be pause or rollback");
         }
 
+        if (rollout.OnNoData is not (RolloutParser.NoDataFails or RolloutParser.NoDataPasses))
+        {
+            return Error(400, $"on_no_data '{rollout.OnNoData}' must be fail or pass");
+        }
+
         try
         {
             var started = await _rollouts.StartAsync(rollout, context.RequestAborted).ConfigureAwait(false);
@@ -328,8 +341,22 @@ public sealed class FleetApi
         }
     }
 
-    private static List<string> DefaultGates(RolloutRequest request) =>
-        request.ShadowRequests is > 0 ? ["install_rate>=1", "golden_rate>=1", "agreement>=0.9"] : ["install_rate>=1", "golden_rate>=1"];
+    /// <summary>Installs must succeed; golden vectors must pass when the package has them; shadow agreement when it is asked for.</summary>
+    private List<string> DefaultGates(RolloutRequest request)
+    {
+        var gates = new List<string> { "install_rate>=1" };
+        if (_store.GetPackage(request.Model, request.Version)?.Manifest.Files.Any(f => f.Role == PackageRoles.Golden) == true)
+        {
+            gates.Add("golden_rate>=1");
+        }
+
+        if (request.ShadowRequests is > 0)
+        {
+            gates.Add("agreement>=0.9");
+        }
+
+        return gates;
+    }
 
     private async Task<IResult> ActAsync(string id, string action, HttpContext context)
     {

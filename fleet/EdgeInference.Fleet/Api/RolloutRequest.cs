@@ -24,6 +24,12 @@ public sealed class RolloutRequest
 
     public bool RequireApproval { get; set; }
 
+    /// <summary>How long past the soak a gate without data is waited for, e.g. <c>10m</c> (the default).</summary>
+    public string? NoDataTimeout { get; set; }
+
+    /// <summary><c>fail</c> (default) or <c>pass</c>: what a gate still without data then does.</summary>
+    public string? OnNoData { get; set; }
+
     /// <summary>Live requests each device's new version replays in shadow mode before switching (0 or absent: none).</summary>
     public int? ShadowRequests { get; set; }
 

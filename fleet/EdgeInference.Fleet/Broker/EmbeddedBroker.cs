@@ -40,16 +40,29 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
     private readonly ILogger<EmbeddedBroker> _logger;
     private readonly MqttServer _server;
 
-    public EmbeddedBroker(Credentials credentials, FleetOptions options, ILogger<EmbeddedBroker> logger)
+    public EmbeddedBroker(Credentials credentials, FleetOptions options, FleetCertificate certificate, ILogger<EmbeddedBroker> logger)
     {
+        ArgumentNullException.ThrowIfNull(certificate);
         _credentials = credentials;
         _options = options;
         _logger = logger;
-        var serverOptions = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.MqttBind))
-            .WithDefaultEndpointPort(options.MqttPort)
-            .Build();
+        var builder = new MqttServerOptionsBuilder();
+        if (options.MqttPort > 0)
+        {
+            builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Parse(options.MqttBind)).WithDefaultEndpointPort(options.MqttPort);
+        }
+        else
+        {
+            builder.WithoutDefaultEndpoint();
+        }
+
+        if (options.MqttTlsPort > 0)
+        {
+            builder.WithEncryptedEndpoint().WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(options.MqttBind)).WithEncryptedEndpointPort(options.MqttTlsPort)
+                .WithEncryptionCertificate(certificate.Certificate).WithEncryptionSslProtocol(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        }
+
+        var serverOptions = builder.Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
@@ -75,7 +88,7 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _server.StartAsync().ConfigureAwait(false);
-        FleetLog.BrokerStarted(_logger, _options.MqttBind, _options.MqttPort);
+        FleetLog.BrokerStarted(_logger, _options.MqttBind, _options.MqttPort, _options.MqttTlsPort);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync();

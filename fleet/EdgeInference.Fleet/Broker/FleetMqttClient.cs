@@ -23,8 +23,11 @@ public sealed class FleetMqttClient : BackgroundService
     private readonly ILogger<FleetMqttClient> _logger;
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, TimeProvider time, ILogger<FleetMqttClient> logger)
+    private readonly FleetCertificate? _certificate;
+
+    public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, FleetCertificate? certificate, TimeProvider time, ILogger<FleetMqttClient> logger)
     {
+        _certificate = certificate;
         _registry = registry;
         _options = options;
         _broker = broker;
@@ -40,7 +43,12 @@ public sealed class FleetMqttClient : BackgroundService
 
     public bool IsConnected => _client.IsConnected;
 
-    public string BrokerUrl => _options.MqttUrl ?? $"mqtt://{(_options.MqttBind is "0.0.0.0" or "::" ? "127.0.0.1" : _options.MqttBind)}:{_options.MqttPort}";
+    /// <summary>The broker this service connects to: the external one, or the embedded one's plain listener (its TLS one when there is no plain one).</summary>
+    public string BrokerUrl => _options.MqttUrl ?? (_options.MqttPort > 0
+        ? $"mqtt://{LocalBind}:{_options.MqttPort}"
+        : $"mqtts://{LocalBind}:{_options.MqttTlsPort}");
+
+    private string LocalBind => _options.MqttBind is "0.0.0.0" or "::" ? "127.0.0.1" : _options.MqttBind;
 
     public Task WaitConnectedAsync(CancellationToken cancellationToken) => _firstConnection.Task.WaitAsync(cancellationToken);
 
@@ -59,7 +67,16 @@ public sealed class FleetMqttClient : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var uri = new Uri(BrokerUrl);
-        var options = new MqttClientOptionsBuilder()
+        var builder = new MqttClientOptionsBuilder();
+        if (uri.Scheme == "mqtts" && _certificate is { } own)
+        {
+            // The embedded broker over TLS: this service trusts exactly its own certificate.
+            var thumbprint = own.Certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            builder.WithTlsOptions(tls => tls.UseTls().WithCertificateValidationHandler(args =>
+                args.Certificate is { } presented && presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) == thumbprint));
+        }
+
+        var options = builder
             .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : 1883)
             .WithClientId($"{EmbeddedBroker.ServiceClientPrefix}{Guid.NewGuid():N}")
             .WithCredentials(_broker is null ? _options.MqttUsername : EmbeddedBroker.ServiceUser, _broker?.ServiceSecret ?? _options.MqttPassword)

@@ -8,6 +8,7 @@ using EdgeInference.Fleet.Rollouts;
 using EdgeInference.Fleet.Store;
 using EdgeInference.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
@@ -25,6 +26,9 @@ public static class FleetHostingExtensions
         ["--data"] = "Fleet:Data",
         ["--mqtt-port"] = "Fleet:MqttPort",
         ["--mqtt-bind"] = "Fleet:MqttBind",
+        ["--mqtt-tls-port"] = "Fleet:MqttTlsPort",
+        ["--tls-cert"] = "Fleet:TlsCertificate",
+        ["--tls-key"] = "Fleet:TlsKey",
         ["--mqtt-url"] = "Fleet:MqttUrl",
         ["--public-url"] = "Fleet:PublicUrl",
         ["--operator-token"] = "Fleet:OperatorToken",
@@ -70,6 +74,11 @@ public static class FleetHostingExtensions
 
         services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
         services.AddSingleton<Credentials>();
+        services.AddSingleton<FleetCertificate>();
+        // HTTPS listeners (--urls https://…) without a certificate of their own use the fleet's.
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+            https.ServerCertificateSelector ??= (_, _) => kestrel.ApplicationServices.GetRequiredService<FleetCertificate>().Certificate));
         services.AddSingleton<DownloadTokens>();
         services.AddSingleton(sp => new PackageFiles(sp.GetRequiredService<FleetOptions>().Data));
         services.AddSingleton<DeviceRegistry>();
@@ -81,7 +90,7 @@ public static class FleetHostingExtensions
         }
 
         services.AddSingleton(sp => new FleetMqttClient(
-            sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<FleetOptions>(), sp.GetService<EmbeddedBroker>(),
+            sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<FleetOptions>(), sp.GetService<EmbeddedBroker>(), sp.GetRequiredService<FleetCertificate>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetMqttClient>>()));
         services.AddHostedService(sp => sp.GetRequiredService<FleetMqttClient>());
         services.AddSingleton<CommandService>();

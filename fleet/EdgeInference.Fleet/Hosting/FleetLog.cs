@@ -4,8 +4,8 @@ namespace EdgeInference.Fleet.Hosting;
 
 internal static partial class FleetLog
 {
-    [LoggerMessage(1000, LogLevel.Information, "Embedded MQTT broker listening on {Address}:{Port}")]
-    public static partial void BrokerStarted(ILogger logger, string address, int port);
+    [LoggerMessage(1000, LogLevel.Information, "Embedded MQTT broker listening on {Address}: port {Port} (plain TCP, 0: off) and {TlsPort} (TLS, 0: off)")]
+    public static partial void BrokerStarted(ILogger logger, string address, int port, int tlsPort);
 
     [LoggerMessage(1001, LogLevel.Warning, "MQTT connection refused: client {ClientId}, user '{User}' (bad credentials)")]
     public static partial void BrokerRefused(ILogger logger, string clientId, string user);

@@ -8,11 +8,23 @@ public sealed class FleetOptions
     /// <summary>Where the store (<c>fleet.db</c>), the packages and the generated operator token live.</summary>
     public string Data { get; set; } = "fleet-data";
 
-    /// <summary>The embedded broker's port (1883 by default); ignored with <see cref="MqttUrl"/>.</summary>
+    /// <summary>The embedded broker's plain-TCP port (1883 by default, 0: none); ignored with <see cref="MqttUrl"/>.</summary>
     public int MqttPort { get; set; } = 1883;
 
-    /// <summary>The address the embedded broker listens on.</summary>
-    public string MqttBind { get; set; } = "0.0.0.0";
+    /// <summary>The embedded broker's TLS port (8883 by default, 0: none), with <see cref="FleetCertificate"/>.</summary>
+    public int MqttTlsPort { get; set; } = 8883;
+
+    /// <summary>The address the embedded broker listens on: loopback unless the operator opens it (e.g. <c>0.0.0.0</c>).</summary>
+    public string MqttBind { get; set; } = "127.0.0.1";
+
+    /// <summary>PEM certificate of the TLS endpoints (broker and HTTPS); without it the fleet generates one in its data folder.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/> (default: the certificate file itself).</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>PEM of the CA that signed <see cref="TlsCertificate"/>, handed to enrolled devices to pin.</summary>
+    public string? TlsCaFile { get; set; }
 
     /// <summary>An external broker (<c>mqtt://host:port</c>) instead of the embedded one; it must enforce the device ACL itself.</summary>
     public string? MqttUrl { get; set; }

@@ -14,9 +14,42 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
             failures.Add("Fleet:Data (--data) must name a folder");
         }
 
-        if (options.MqttPort is < 1 or > 65535)
+        if (options.MqttPort is < 0 or > 65535)
         {
-            failures.Add($"Fleet:MqttPort (--mqtt-port) {options.MqttPort} is not a TCP port");
+            failures.Add($"Fleet:MqttPort (--mqtt-port) {options.MqttPort} is not a TCP port (0: no plain listener)");
+        }
+
+        if (options.MqttTlsPort is < 0 or > 65535)
+        {
+            failures.Add($"Fleet:MqttTlsPort (--mqtt-tls-port) {options.MqttTlsPort} is not a TCP port (0: no TLS listener)");
+        }
+
+        if (options.MqttPort == 0 && options.MqttTlsPort == 0 && options.MqttUrl is null)
+        {
+            failures.Add("Fleet:MqttPort and Fleet:MqttTlsPort are both 0: the embedded broker would have no listener");
+        }
+
+        if (options.MqttPort != 0 && options.MqttPort == options.MqttTlsPort)
+        {
+            failures.Add($"Fleet:MqttPort and Fleet:MqttTlsPort are both {options.MqttPort}");
+        }
+
+        foreach (var (setting, path) in new[] { ("Fleet:TlsCertificate (--tls-cert)", options.TlsCertificate), ("Fleet:TlsKey (--tls-key)", options.TlsKey), ("Fleet:TlsCaFile", options.TlsCaFile) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                failures.Add($"{setting} '{path}' does not exist");
+            }
+        }
+
+        if (options.TlsKey is not null && options.TlsCertificate is null)
+        {
+            failures.Add("Fleet:TlsKey (--tls-key) needs Fleet:TlsCertificate (--tls-cert)");
+        }
+
+        if (options.DownloadTokenLifetime <= TimeSpan.Zero)
+        {
+            failures.Add("Fleet:DownloadTokenLifetime must be positive");
         }
 
         if (!IPAddress.TryParse(options.MqttBind, out _))

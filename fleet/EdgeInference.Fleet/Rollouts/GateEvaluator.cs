@@ -6,7 +6,7 @@ namespace EdgeInference.Fleet.Rollouts;
 /// Measures a rollout's gates on the devices it updated. Each gate's value comes from the devices' own
 /// reports: install replies, golden-vector counts, telemetry of the new version (errors, p95) against the
 /// same device's previous version or else the rest of the targeted fleet, and drift windows. A gate without
-/// data yet passes and says so with zero samples.
+/// data has no value and has not passed; the engine waits for data and then applies the rollout's <c>on_no_data</c>.
 /// </summary>
 public static class GateEvaluator
 {
@@ -19,7 +19,7 @@ public static class GateEvaluator
         foreach (var gate in rollout.Gates)
         {
             var (value, samples) = Measure(gate.Metric, rollout, devices, targeted);
-            results.Add(new GateResult { Gate = gate.ToString(), Value = value is { } v ? Math.Round(v, 6) : null, Samples = samples, Passed = value is not { } measured || gate.Passes(measured) });
+            results.Add(new GateResult { Gate = gate.ToString(), Value = value is { } v ? Math.Round(v, 6) : null, Samples = samples, Passed = value is { } measured && gate.Passes(measured) });
         }
 
         return results;
@@ -27,7 +27,7 @@ public static class GateEvaluator
 
     private static (double? Value, long Samples) Measure(string metric, RolloutRecord rollout, IReadOnlyList<RolloutDevice> devices, IReadOnlyList<DeviceRecord> targeted)
     {
-        var installed = devices.Where(d => d.State == InstallStates.Installed && d.Device is not null).ToArray();
+        var installed = devices.Where(d => InstallStates.IsServing(d.State) && d.Device is not null).ToArray();
         var newKey = DeviceRecord.StatsKey(rollout.Model, rollout.Version);
         switch (metric)
         {

@@ -140,7 +140,7 @@ public sealed class RolloutEngine : BackgroundService
                 (_, null) => InstallStates.Pending,
                 (_, { Final: true, State: ReplyStates.Succeeded }) => InstallStates.Installed,
                 (_, { Final: true }) => InstallStates.Failed,
-                (_, { Last: { State: ReplyStates.Progress, Step: "switch" or "confirm" } }) => InstallStates.Installed,
+                (_, { Last: { State: ReplyStates.Progress, Step: "switch" or "confirm" } }) => InstallStates.Probation,
                 (_, { Replies.Count: > 0 }) => InstallStates.Installing,
                 _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallStates.Offline : InstallStates.Pending,
             };
@@ -174,38 +174,44 @@ public sealed class RolloutEngine : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var rollouts = _store.ListRollouts();
-                foreach (var rollout in rollouts.Where(r => RolloutStates.IsActive(r.State)))
-                {
-                    // A completed rollout keeps serving late devices only while it is its model's newest.
-                    if (rollout.State == RolloutStates.Completed && rollouts.Any(r => r.Model == rollout.Model && r.CreatedAt > rollout.CreatedAt))
-                    {
-                        continue;
-                    }
-
-                    await _gate.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    try
-                    {
-                        // Read it again under the gate: an operator may have acted since the list was read.
-                        if (_store.GetRollout(rollout.Id) is { } current)
-                        {
-                            await PassAsync(current, stoppingToken).ConfigureAwait(false);
-                        }
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // The loop boundary: one rollout's failure must not stop the others.
-                        FleetLog.RolloutPassFailed(_logger, rollout.Id, ex);
-                    }
-                    finally
-                    {
-                        _gate.Release();
-                    }
-                }
+                await PassAllAsync(stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>One pass over every active rollout (the loop runs one per <see cref="FleetOptions.RolloutInterval"/>).</summary>
+    internal async Task PassAllAsync(CancellationToken cancellationToken)
+    {
+        var rollouts = _store.ListRollouts();
+        foreach (var rollout in rollouts.Where(r => RolloutStates.IsActive(r.State)))
+        {
+            // A completed rollout keeps serving late devices only while it is its model's newest.
+            if (rollout.State == RolloutStates.Completed && rollouts.Any(r => r.Model == rollout.Model && r.CreatedAt > rollout.CreatedAt))
+            {
+                continue;
+            }
+
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Read it again under the gate: an operator may have acted since the list was read.
+                if (_store.GetRollout(rollout.Id) is { } current)
+                {
+                    await PassAsync(current, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The loop boundary: one rollout's failure must not stop the others.
+                FleetLog.RolloutPassFailed(_logger, rollout.Id, ex);
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
     }
 
@@ -248,7 +254,13 @@ public sealed class RolloutEngine : BackgroundService
         }
 
         rollout.StageSettledAt ??= now;
-        if (rollout.LastGateResults.Where(g => !g.Passed).Select(g => $"{g.Gate} measured {g.Value:0.####} over {g.Samples}").ToArray() is { Length: > 0 } failing)
+        // A gate without data has not passed: it waits, past the soak, up to no_data_timeout, then on_no_data decides.
+        var noData = rollout.LastGateResults.Where(g => g.Value is null).Select(g => g.Gate).ToArray();
+        var noDataExpired = now - rollout.StageSettledAt >= rollout.Soak + rollout.NoDataTimeout;
+        var failing = rollout.LastGateResults.Where(g => g.Value is not null && !g.Passed).Select(g => $"{g.Gate} measured {g.Value:0.####} over {g.Samples}")
+            .Concat(noDataExpired && rollout.OnNoData == RolloutParser.NoDataFails ? noData.Select(g => $"{g} had no data within {rollout.Soak + rollout.NoDataTimeout}") : [])
+            .ToArray();
+        if (failing.Length > 0)
         {
             var why = "gate failed: " + string.Join("; ", failing);
             if (rollout.OnFailure == "rollback")
@@ -265,13 +277,13 @@ public sealed class RolloutEngine : BackgroundService
             return;
         }
 
-        if (now - rollout.StageSettledAt < rollout.Soak)
+        if (now - rollout.StageSettledAt < rollout.Soak || (noData.Length > 0 && !noDataExpired))
         {
             Save(rollout);
             return;
         }
 
-        var passed = "gates passed: " + string.Join("; ", rollout.LastGateResults.Select(g => g.Value is null ? $"{g.Gate} (no data)" : $"{g.Gate} measured {g.Value:0.####}"));
+        var passed = "gates passed: " + string.Join("; ", rollout.LastGateResults.Select(g => g.Value is null ? $"{g.Gate} (no data; on_no_data pass)" : $"{g.Gate} measured {g.Value:0.####}"));
         if (rollout.RequireApproval && rollout.Stage < rollout.Stages.Count - 1)
         {
             Transition(rollout, RolloutStates.WaitingApproval, "waiting_approval", passed + "; waiting for promote", null);
@@ -339,7 +351,7 @@ public sealed class RolloutEngine : BackgroundService
                 continue;
             }
 
-            if (device.State != InstallStates.Installed)
+            if (!InstallStates.IsServing(device.State))
             {
                 continue;
             }

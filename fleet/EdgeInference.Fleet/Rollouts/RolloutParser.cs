@@ -6,6 +6,12 @@ namespace EdgeInference.Fleet.Rollouts;
 /// <summary>Reads the short forms operators type: stages <c>1,10%,50%,100%</c>, gates <c>error_rate&lt;=0.01</c>, durations <c>30s</c>, <c>5m</c>, <c>1h</c>.</summary>
 public static class RolloutParser
 {
+    /// <summary>A gate still without data fails the stage (<c>on_no_data</c>).</summary>
+    public const string NoDataFails = "fail";
+
+    /// <summary>A gate still without data lets the stage pass (<c>on_no_data</c>).</summary>
+    public const string NoDataPasses = "pass";
+
     /// <summary>The longest duration a rollout setting may have: a soak or timeout past a year is a typo.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(366);
 

@@ -1,6 +1,6 @@
 namespace EdgeInference.Fleet.Store;
 
-/// <summary>A gate's latest evaluation: its value (null without data, which passes) and whether it passed.</summary>
+/// <summary>A gate's latest evaluation: its value (null without data, which has not passed) and whether it passed.</summary>
 public sealed class GateResult
 {
     public string Gate { get; set; } = "";

@@ -30,6 +30,12 @@ public sealed class RolloutRecord
     /// <summary>Whether a passing stage waits for <c>promote</c> instead of advancing by itself.</summary>
     public bool RequireApproval { get; set; }
 
+    /// <summary>How long past the soak a gate without data is waited for before <see cref="OnNoData"/> decides.</summary>
+    public TimeSpan NoDataTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary><c>fail</c> (the default) or <c>pass</c>: what a gate still without data after <see cref="NoDataTimeout"/> does.</summary>
+    public string OnNoData { get; set; } = "fail";
+
     /// <summary>How long an assigned device may stay offline before it counts as pending rather than holding up the stage.</summary>
     public TimeSpan OfflineTimeout { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -250,11 +250,9 @@ public sealed class MqttLink : IDisposable
             {
                 tls.UseTls();
                 tls.WithTargetHost(endpoint.Host);
-                if (_options.CaFile is not null)
+                if (FleetTrust.Anchors(_options) is { } anchors)
                 {
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(_options.CaFile);
-                    tls.WithTrustChain(chain);
+                    tls.WithTrustChain(anchors);
                 }
 
                 if (_options.CertFile is not null)

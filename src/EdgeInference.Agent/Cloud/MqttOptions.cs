@@ -23,6 +23,12 @@ public sealed class MqttOptions
     /// <summary>PEM file of the CA that signs the broker's certificate (TLS); default the system's trust store.</summary>
     public string? CaFile { get; set; }
 
+    /// <summary>
+    /// The broker's certificate authority as PEM text (the <c>ca_pem</c> an enrollment returns, pinned); it also checks
+    /// HTTPS package downloads. Takes precedence over <see cref="CaFile"/>.
+    /// </summary>
+    public string? CaPem { get; set; }
+
     /// <summary>PEM client certificate for mutual TLS, with <see cref="KeyFile"/>.</summary>
     public string? CertFile { get; set; }
 

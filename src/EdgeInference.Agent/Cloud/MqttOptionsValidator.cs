@@ -35,9 +35,14 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
             failures.Add($"--mqtt-protocol (Mqtt:Protocol) must be 5 or 3.1.1, not '{options.Protocol}'");
         }
 
-        if ((options.CaFile ?? options.CertFile ?? options.KeyFile) is not null && endpoint is { Tls: false })
+        if ((options.CaFile ?? options.CaPem ?? options.CertFile ?? options.KeyFile) is not null && endpoint is { Tls: false })
         {
-            failures.Add("--mqtt-ca, --mqtt-cert and --mqtt-key need an mqtts:// broker address");
+            failures.Add("--mqtt-ca, Mqtt:CaPem, --mqtt-cert and --mqtt-key need an mqtts:// broker address");
+        }
+
+        if (options.CaPem is { Length: > 0 } pem && !IsCertificatePem(pem))
+        {
+            failures.Add("Mqtt:CaPem is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
 
         if ((options.CertFile is null) != (options.KeyFile is null))
@@ -74,5 +79,19 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsCertificatePem(string pem)
+    {
+        try
+        {
+            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            certificates.ImportFromPem(pem);
+            return certificates.Count > 0;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
     }
 }

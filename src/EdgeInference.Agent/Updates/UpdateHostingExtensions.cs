@@ -43,7 +43,7 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new UpdateInstaller(
             sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<ModelRuntimeContext>(), sp.GetRequiredService<InstalledPackages>(), sp.GetRequiredService<UpdateOptions>()));
         services.AddSingleton(sp => new PackageDownloader(
-            new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan },
+            new HttpClient(FleetTrust.DownloadHandler(sp.GetRequiredService<MqttOptions>())) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateService(
             sp.GetRequiredService<UpdateInstaller>(), sp.GetRequiredService<UpdateStateStore>(), sp.GetRequiredService<PackageDownloader>(),

@@ -25,6 +25,9 @@ public sealed class UpdateRecord
 
     public SignedManifest Package { get; set; } = new();
 
+    /// <summary>The command's download token, kept (in the owner-only data folder) so a download resumed after a restart can go on.</summary>
+    public string? DownloadToken { get; set; }
+
     public DateTimeOffset? SwitchedAt { get; set; }
 
     /// <summary>Starts of the agent since the switch, while on probation.</summary>

@@ -168,7 +168,7 @@ public sealed class UpdateService : BackgroundService
         Model = record.Model,
         Deploy = new DeployCommand
         {
-            PackageUrl = record.PackageUrl, Package = record.Package,
+            PackageUrl = record.PackageUrl, Package = record.Package, DownloadToken = record.DownloadToken,
             ShadowRequests = record.ShadowRequestsWanted, ShadowSeconds = record.ShadowSeconds, ShadowTolerance = record.ShadowTolerance,
         },
     };
@@ -268,6 +268,11 @@ public sealed class UpdateService : BackgroundService
             return;
         }
 
+        if (existing is not null && existing.CommandId == command.Id && deploy.DownloadToken is { } fresh)
+        {
+            existing.DownloadToken = fresh; // a resent command carries a fresh token
+        }
+
         var record = existing is not null && existing.CommandId == command.Id ? existing : new UpdateRecord
         {
             CommandId = command.Id,
@@ -276,6 +281,7 @@ public sealed class UpdateService : BackgroundService
             Slot = _installer.NextSlot(manifest.Name),
             PackageUrl = deploy.PackageUrl,
             Package = deploy.Package,
+            DownloadToken = deploy.DownloadToken,
             ShadowRequestsWanted = deploy.ShadowRequests,
             ShadowSeconds = deploy.ShadowSeconds,
             ShadowTolerance = deploy.ShadowTolerance,
