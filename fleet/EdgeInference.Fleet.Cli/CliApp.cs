@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(ModelsCommands.Build(cli));
         root.Subcommands.Add(DevicesCommands.Build(cli));
         root.Subcommands.Add(RolloutsCommands.Build(cli));
+        root.Subcommands.Add(TrustCommands.Build(cli));
         return root;
     }
 

@@ -8,11 +8,15 @@ namespace EdgeInference.Fleet.Cli;
 /// <summary>Builds a package manifest from files on disk: their SHA-256 and sizes, and the model's inputs and outputs as ONNX Runtime reads them.</summary>
 public static class ManifestBuilder
 {
+    /// <summary>How long a package is installable when <c>--expires-in</c> does not say.</summary>
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
+
     /// <summary>Throws <see cref="FormatException"/> naming a file that is not what it should be.</summary>
     public static PackageManifest Build(string name, string version, IReadOnlyDictionary<string, string> files, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var manifest = new PackageManifest { Name = name, Version = version, CreatedAt = now };
+        // Every package expires (devices refuse one that does not): a signed manifest must not be replayable forever.
+        var manifest = new PackageManifest { Name = name, Version = version, CreatedAt = now, ExpiresAt = now + DefaultLifetime };
         foreach (var (role, path) in files)
         {
             using var stream = File.OpenRead(path);

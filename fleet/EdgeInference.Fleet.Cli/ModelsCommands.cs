@@ -214,12 +214,13 @@ internal static class ModelsCommands
 
     private static string Existing(string path) => File.Exists(path) ? path : throw new IOException($"{path} does not exist");
 
-    private static TimeSpan Duration(string text)
+    internal static TimeSpan Duration(string text)
     {
         var unit = text.Length > 0 ? text[^1] : ' ';
         var scale = unit switch { 'd' => 86400.0, 'h' => 3600.0, 'm' => 60.0, 's' => 1.0, _ => 0 };
         return scale > 0 && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+            && value * scale <= TimeSpan.FromDays(3650).TotalSeconds
             ? TimeSpan.FromSeconds(value * scale)
-            : throw new ArgumentException($"'{text}' is not a duration (e.g. 30d, 12h, 45m)");
+            : throw new ArgumentException($"'{text}' is not a duration of at most ten years (e.g. 30d, 12h, 45m)");
     }
 }

@@ -30,4 +30,7 @@ public sealed class CommandMessage
 
     /// <summary>For <c>configure</c>: the desired settings.</summary>
     public DesiredConfiguration? Configuration { get; set; }
+
+    /// <summary>For <c>trust</c>: the signed trust document to take.</summary>
+    public EdgeInference.Packaging.SignedTrust? Trust { get; set; }
 }

@@ -21,5 +21,8 @@ public static class CommandNames
     /// <summary>Reply with the agent's recent log lines.</summary>
     public const string CollectLogs = "collect_logs";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Deploy, Rollback, Reload, Restart, Configure, CollectLogs };
+    /// <summary>Take a newer signed trust document: signing keys, revocations, version floors, root keys.</summary>
+    public const string Trust = "trust";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Deploy, Rollback, Reload, Restart, Configure, CollectLogs, Trust };
 }

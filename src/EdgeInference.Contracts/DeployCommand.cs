@@ -17,6 +17,9 @@ public sealed class DeployCommand
     /// </summary>
     public string? DownloadToken { get; set; }
 
+    /// <summary>The fleet's current signed trust document; the device takes it first if it is newer than its own.</summary>
+    public SignedTrust? Trust { get; set; }
+
     /// <summary>Live requests the new version sees in shadow before switching (0: no shadow mode).</summary>
     public int ShadowRequests { get; set; }
 

@@ -29,4 +29,7 @@ public sealed class StatusMessage
 
     /// <summary>The desired configuration the device last applied.</summary>
     public DesiredConfiguration? Configuration { get; set; }
+
+    /// <summary>The version of the signed trust document the device holds (0: none, it trusts its configured keys).</summary>
+    public long? TrustVersion { get; set; }
 }

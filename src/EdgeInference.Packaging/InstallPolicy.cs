@@ -9,7 +9,13 @@ public static class InstallPolicy
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(agentVersion);
-        if (manifest.ExpiresAt is { } expires && now >= expires)
+        if (manifest.ExpiresAt is not { } expires)
+        {
+            // A package that never expires could be replayed forever (a signed rollback most of all).
+            throw new PackageRejectedException(RejectionReasons.NoExpiry, $"{manifest.Name} {manifest.Version} has no expires_at; every package must expire");
+        }
+
+        if (now >= expires)
         {
             throw new PackageRejectedException(RejectionReasons.Expired, $"{manifest.Name} {manifest.Version} expired at {expires:O}");
         }
@@ -19,10 +25,15 @@ public static class InstallPolicy
             throw new PackageRejectedException(RejectionReasons.AgentTooOld, $"{manifest.Name} {manifest.Version} needs agent {minimum} or later; this is {agentVersion}");
         }
 
-        var total = manifest.Files.Sum(f => f.Size);
-        if (total > maxBytes)
+        // Added up without overflow: sizes near long.MaxValue must not wrap into a small total.
+        var total = 0L;
+        foreach (var file in manifest.Files)
         {
-            throw new PackageRejectedException(RejectionReasons.TooLarge, $"{manifest.Name} {manifest.Version} is {total} bytes; this device takes at most {maxBytes}");
+            total = file.Size < 0 || file.Size > maxBytes - total ? long.MaxValue : total + file.Size;
+            if (total == long.MaxValue)
+            {
+                throw new PackageRejectedException(RejectionReasons.TooLarge, $"{manifest.Name} {manifest.Version} is more than the {maxBytes} bytes this device takes");
+            }
         }
 
         var version = SemanticVersion.Parse(manifest.Version);

@@ -11,6 +11,8 @@ namespace EdgeInference.Packaging;
 [JsonSerializable(typeof(PackageManifest))]
 [JsonSerializable(typeof(SignedManifest))]
 [JsonSerializable(typeof(GoldenSet))]
+[JsonSerializable(typeof(TrustDocument))]
+[JsonSerializable(typeof(SignedTrust))]
 public sealed partial class PackageJsonContext : JsonSerializerContext
 {
 }

@@ -9,6 +9,9 @@ public sealed class TrustedKeys : IDisposable
 
     public IReadOnlyCollection<string> KeyIds => _keys.Keys;
 
+    /// <summary>The key with id <paramref name="keyId"/>, or null.</summary>
+    internal ECDsa? Find(string keyId) => _keys.GetValueOrDefault(keyId);
+
     /// <summary>Every <c>*.pem</c> public key in <paramref name="directory"/>; throws <see cref="FormatException"/> naming a file that is not one.</summary>
     public static TrustedKeys FromDirectory(string directory)
     {

@@ -21,6 +21,9 @@ public sealed class FleetApi
     /// <summary>How long a configure command is resent to a silent device before it expires.</summary>
     private static readonly TimeSpan ConfigurationLifetime = TimeSpan.FromDays(7);
 
+    /// <summary>How long a trust command waits for a silent device (deploys carry the document too).</summary>
+    private static readonly TimeSpan TrustLifetime = TimeSpan.FromDays(30);
+
     private readonly IFleetStore _store;
     private readonly DeviceRegistry _registry;
     private readonly Credentials _credentials;
@@ -75,6 +78,9 @@ public sealed class FleetApi
         read.MapGet("/rollouts", () => Results.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
         read.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? Results.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
         write.MapPost("/rollouts", StartRolloutAsync);
+
+        read.MapGet("/trust", () => _store.GetTrust() is { } trust ? Results.Ok(trust) : NotFound("no trust document has been pushed"));
+        write.MapPut("/trust", PushTrustAsync);
         write.MapPost("/rollouts/{id}/{action}", ActAsync);
     }
 
@@ -148,9 +154,9 @@ public sealed class FleetApi
             return NotFound($"there is no device '{id}'");
         }
 
-        if (!CommandNames.All.Contains(request.Command) || request.Command == CommandNames.Deploy)
+        if (!CommandNames.All.Contains(request.Command) || request.Command is CommandNames.Deploy or CommandNames.Trust)
         {
-            return Error(400, $"'{request.Command}' is not a command to send by hand (reload, rollback, restart, configure, collect_logs; deploys come from rollouts)");
+            return Error(400, $"'{request.Command}' is not a command to send by hand (reload, rollback, restart, configure, collect_logs; deploys come from rollouts, trust from PUT /trust)");
         }
 
         if (request.Command == CommandNames.Rollback && string.IsNullOrEmpty(request.Model))
@@ -339,6 +345,41 @@ public sealed class FleetApi
         {
             return Error(ex.Status, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Takes a new signed trust document and sends it to every enrolled device. The fleet checks what it can: the
+    /// structure, that it is newer than the one it holds and is signed by enough of that one's root keys (or, for the
+    /// first, by enough of its own); each device checks it again against its own roots.
+    /// </summary>
+    private async Task<IResult> PushTrustAsync(SignedTrust signed, HttpContext context)
+    {
+        TrustDocument document;
+        try
+        {
+            var held = _store.GetTrust() is { } current ? TrustCodec.Parse(current) : null;
+            document = TrustCodec.Parse(signed);
+            TrustCodec.Verify(signed, held?.RootKeys ?? document.RootKeys, held?.Threshold ?? document.Threshold, held?.Version ?? 0, _time.GetUtcNow());
+        }
+        catch (PackageRejectedException ex)
+        {
+            return Error(400, $"the trust document is refused ({ex.Reason}): {ex.Message}");
+        }
+
+        _store.SaveTrust(signed);
+        var sent = 0;
+        foreach (var device in _store.ListDevices().Where(d => d.Enrolled))
+        {
+            var message = new CommandMessage { Command = CommandNames.Trust, Trust = signed, Reason = $"trust version {document.Version}, pushed by {context.Subject()}" };
+            await _commands.CreateAsync(device.Id, message, null, TrustLifetime, context.RequestAborted).ConfigureAwait(false);
+            sent++;
+        }
+
+        return Results.Ok(new Dictionary<string, string>
+        {
+            ["version"] = document.Version.ToString(CultureInfo.InvariantCulture),
+            ["devices"] = sent.ToString(CultureInfo.InvariantCulture),
+        });
     }
 
     /// <summary>Installs must succeed; golden vectors must pass when the package has them; shadow agreement when it is asked for.</summary>

@@ -23,6 +23,8 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(CommandRecord))]
 [JsonSerializable(typeof(List<CommandRecord>))]
 [JsonSerializable(typeof(SignedManifest))]
+[JsonSerializable(typeof(SignedTrust))]
+[JsonSerializable(typeof(TrustDocument))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(Enrollment))]
 [JsonSerializable(typeof(RolloutRequest))]

@@ -111,6 +111,7 @@ public sealed class DeviceRegistry
             d.Online = status.State == "online";
             d.LastSeen = _time.GetUtcNow();
             d.AgentVersion = status.AgentVersion ?? d.AgentVersion;
+            d.TrustVersion = status.TrustVersion ?? d.TrustVersion;
             if (status.Models is { } models)
             {
                 d.Models = models;

@@ -314,7 +314,7 @@ public sealed class RolloutEngine : BackgroundService
             var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = serving, AssignedAt = _time.GetUtcNow() };
             if (serving != rollout.Version)
             {
-                var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed };
+                var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed, Trust = _store.GetTrust() };
                 var message = new CommandMessage { Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
                 // Saved before it is sent: a restart between the two finds the assignment and its command.
                 message.Id = $"deploy-{Guid.NewGuid():N}";

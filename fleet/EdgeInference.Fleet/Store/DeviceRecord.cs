@@ -10,6 +10,9 @@ public sealed class DeviceRecord
     /// <summary>Whether the device was enrolled here (it has credentials) rather than only seen on an external broker.</summary>
     public bool Enrolled { get; set; }
 
+    /// <summary>The version of the signed trust document the device last reported holding (0: none).</summary>
+    public long TrustVersion { get; set; }
+
     public DateTimeOffset? EnrolledAt { get; set; }
 
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);

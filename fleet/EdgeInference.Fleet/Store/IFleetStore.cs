@@ -45,4 +45,9 @@ public interface IFleetStore : IDisposable
 
     /// <summary>Reads, changes and saves one command atomically (no other write to it in between); false when there is none.</summary>
     bool UpdateCommand(string id, Func<CommandRecord, bool> change);
+
+    /// <summary>The signed trust document the fleet hands devices, or null before the operator pushes one.</summary>
+    EdgeInference.Packaging.SignedTrust? GetTrust();
+
+    void SaveTrust(EdgeInference.Packaging.SignedTrust trust);
 }

@@ -96,6 +96,10 @@ public sealed class LiteDbFleetStore : IFleetStore
         }
     }
 
+    public EdgeInference.Packaging.SignedTrust? GetTrust() => Get("trust", "current", FleetJsonContext.Default.SignedTrust);
+
+    public void SaveTrust(EdgeInference.Packaging.SignedTrust trust) => Put("trust", "current", trust, FleetJsonContext.Default.SignedTrust);
+
     public void Dispose()
     {
         lock (_lock)

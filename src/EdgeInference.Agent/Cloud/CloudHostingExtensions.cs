@@ -60,7 +60,7 @@ public static class CloudHostingExtensions
         services.AddSingleton(sp => new StatusReporter(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<AgentInfo>(),
             sp.GetRequiredService<OnnxRuntimeEnvironment>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>(), sp.GetRequiredService<DeviceSettings>()));
+            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>(), sp.GetRequiredService<DeviceSettings>(), sp.GetService<DeviceTrust>()));
         services.AddSingleton(sp => new MqttLink(
             sp.GetRequiredService<MqttOptions>(), sp.GetRequiredService<StatusReporter>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MqttLink>>()));
         services.AddSingleton(sp => new TelemetryCollector(

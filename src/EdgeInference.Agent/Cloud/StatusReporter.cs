@@ -20,11 +20,13 @@ public sealed class StatusReporter
     private readonly InstalledPackages? _installed;
     private readonly CommandReporter? _commands;
     private readonly DeviceSettings? _settings;
+    private readonly DeviceTrust? _trust;
 
     public StatusReporter(
         string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time,
-        InstalledPackages? installed = null, CommandReporter? commands = null, DeviceSettings? settings = null)
+        InstalledPackages? installed = null, CommandReporter? commands = null, DeviceSettings? settings = null, DeviceTrust? trust = null)
     {
+        _trust = trust;
         _settings = settings;
         _installed = installed;
         _commands = commands;
@@ -66,6 +68,7 @@ public sealed class StatusReporter
             Hardware = _hardware.Describe(providers),
             Updates = _commands is { Updates: { Count: > 0 } updates } ? updates.ToList() : null,
             Configuration = _settings?.Current,
+            TrustVersion = _trust?.Version,
         };
     }
 
@@ -79,7 +82,7 @@ public sealed class StatusReporter
                 .Append('/').Append(v.ExecutionProvider).Append('/').Append(v.Threading).Append('/').Append(v.Error);
         }
 
-        key.Append('|').Append(_commands?.Changes).Append('|').Append(_settings?.Revision);
+        key.Append('|').Append(_commands?.Changes).Append('|').Append(_settings?.Revision).Append('|').Append(_trust?.Version);
         return key.ToString();
     }
 

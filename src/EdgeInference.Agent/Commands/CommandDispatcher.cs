@@ -84,7 +84,7 @@ internal sealed class CommandDispatcher : IHostedService
 
         switch (name)
         {
-            case CommandNames.Deploy or CommandNames.Rollback or CommandNames.Reload:
+            case CommandNames.Deploy or CommandNames.Rollback or CommandNames.Reload or CommandNames.Trust:
                 if (!_updates.Enqueue(command))
                 {
                     await RejectAsync(command, "busy", "the agent's command queue is full", cancellationToken).ConfigureAwait(false);

@@ -19,6 +19,7 @@ public static class UpdateHostingExtensions
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
     {
         ["--trusted-keys"] = "Updates:TrustedKeys",
+        ["--root-keys"] = "Updates:RootKeys",
     };
 
     /// <summary>Registers the update client and, first of all hosted services, its recovery (which must run before the models load).</summary>
@@ -40,6 +41,7 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new CommandReporter(
             CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<OutboxStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateStateStore(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data));
+        services.AddSingleton(sp => new DeviceTrust(sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<UpdateStateStore>().Directory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateInstaller(
             sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<ModelRuntimeContext>(), sp.GetRequiredService<InstalledPackages>(), sp.GetRequiredService<UpdateOptions>()));
         services.AddSingleton(sp => new PackageDownloader(
@@ -48,7 +50,7 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new UpdateService(
             sp.GetRequiredService<UpdateInstaller>(), sp.GetRequiredService<UpdateStateStore>(), sp.GetRequiredService<PackageDownloader>(),
             sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ShadowTap>(),
-            sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<AgentInfo>().Version,
+            sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<DeviceTrust>(), sp.GetRequiredService<AgentInfo>().Version,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UpdateService>>()));
         services.AddHostedService<UpdateRecoveryService>();
         return builder;

@@ -48,4 +48,10 @@ internal static partial class UpdateLog
 
     [LoggerMessage(513, LogLevel.Information, "Update {CommandId}: {Model} {Version} shadowed {Compared} live requests, agreement {Agreement:P1} ({Skipped} skipped); first difference: {Difference}")]
     public static partial void Shadowed(ILogger logger, string commandId, string model, string version, int compared, double agreement, long skipped, string difference);
+
+    [LoggerMessage(520, LogLevel.Information, "Command {CommandId}: trust version {Version} held (newly taken: {Taken})")]
+    public static partial void TrustTaken(ILogger logger, string commandId, long version, bool taken);
+
+    [LoggerMessage(521, LogLevel.Warning, "Command {CommandId}: the trust document it carries was refused ({Reason}): {Message}")]
+    public static partial void TrustRefused(ILogger logger, string commandId, string reason, string message);
 }

@@ -8,6 +8,15 @@ public sealed class UpdateOptions
     /// <summary>A folder of <c>*.pem</c> P-256 public keys trusted to sign packages; without one, every package is refused.</summary>
     public string? TrustedKeys { get; set; }
 
+    /// <summary>
+    /// A folder of <c>*.pem</c> P-256 root public keys: with them the device takes signed trust documents (rotated signing
+    /// keys, revocations, version floors) signed by at least <see cref="RootThreshold"/> of them. Without, trust commands are refused.
+    /// </summary>
+    public string? RootKeys { get; set; }
+
+    /// <summary>How many of <see cref="RootKeys"/> must sign the first trust document (later ones carry their own threshold).</summary>
+    public int RootThreshold { get; set; } = 1;
+
     /// <summary>The largest package (all its files) the device accepts.</summary>
     public long MaxPackageBytes { get; set; } = 2L << 30;
 

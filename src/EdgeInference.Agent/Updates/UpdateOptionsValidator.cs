@@ -23,6 +23,16 @@ internal sealed class UpdateOptionsValidator : IValidateOptions<UpdateOptions>
             failures.Add("Updates:DownloadDeadline must be positive");
         }
 
+        if (options.RootThreshold < 1)
+        {
+            failures.Add("Updates:RootThreshold must be at least 1");
+        }
+
+        if (options.RootKeys is { } roots && !Directory.Exists(roots))
+        {
+            failures.Add($"Updates:RootKeys (--root-keys) '{roots}' is not a folder");
+        }
+
         if (options.DownloadAttempts < 1)
         {
             failures.Add("Updates:DownloadAttempts must be at least 1");

@@ -40,13 +40,15 @@ public sealed class UpdateService : BackgroundService
     private readonly string _agentVersion;
     private readonly TimeProvider _time;
     private readonly ILogger<UpdateService> _logger;
+    private readonly DeviceTrust _trust;
     private readonly Lock _downloadLock = new();
     private ActiveDownload? _download;
 
     public UpdateService(
         UpdateInstaller installer, UpdateStateStore store, PackageDownloader downloader, CommandReporter reporter, ModelRepository repository,
-        PinnedBufferPool pool, ShadowTap shadow, UpdateOptions options, string agentVersion, TimeProvider time, ILogger<UpdateService> logger)
+        PinnedBufferPool pool, ShadowTap shadow, UpdateOptions options, DeviceTrust trust, string agentVersion, TimeProvider time, ILogger<UpdateService> logger)
     {
+        _trust = trust;
         _installer = installer;
         _store = store;
         _downloader = downloader;
@@ -185,6 +187,9 @@ public sealed class UpdateService : BackgroundService
                 case CommandNames.Rollback:
                     await RollBackAsync(command, cancellationToken).ConfigureAwait(false);
                     break;
+                case CommandNames.Trust:
+                    await TrustAsync(command, cancellationToken).ConfigureAwait(false);
+                    break;
                 case CommandNames.Reload:
                     _repository.Reconcile(cancellationToken);
                     await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Final = true }, cancellationToken).ConfigureAwait(false);
@@ -227,7 +232,12 @@ public sealed class UpdateService : BackgroundService
         PackageManifest manifest;
         try
         {
-            manifest = Verify(deploy.Package);
+            if (deploy.Trust is { } trust)
+            {
+                TakeTrust(command.Id, trust);
+            }
+
+            manifest = _trust.VerifyPackage(deploy.Package);
             if (command.Model is { } model && model != manifest.Name)
             {
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"the command is for model '{model}' but the package is '{manifest.Name}'");
@@ -300,6 +310,8 @@ public sealed class UpdateService : BackgroundService
             var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, shadow, cancellationToken).ConfigureAwait(false);
             record.GoldenPassed = golden?.Passed;
             record.GoldenTotal = golden?.Total;
+            // Saved before the switch: a crash between the switch and the next save must not lose what the test proved.
+            _store.Save(record);
         }
         catch (PackageRejectedException ex)
         {
@@ -375,29 +387,6 @@ public sealed class UpdateService : BackgroundService
         {
             UpdateLog.Holding(_logger, point);
             await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private PackageManifest Verify(SignedManifest package)
-    {
-        if (_options.TrustedKeys is not { } folder || !Directory.Exists(folder))
-        {
-            throw new PackageRejectedException(RejectionReasons.UntrustedKey, "this device trusts no signing keys (Updates:TrustedKeys)");
-        }
-
-        TrustedKeys keys;
-        try
-        {
-            keys = TrustedKeys.FromDirectory(folder);
-        }
-        catch (FormatException ex)
-        {
-            throw new PackageRejectedException(RejectionReasons.UntrustedKey, "the trusted keys cannot be read: " + ex.Message);
-        }
-
-        using (keys)
-        {
-            return keys.Verify(package);
         }
     }
 
@@ -503,6 +492,53 @@ public sealed class UpdateService : BackgroundService
             {
                 _download = null;
             }
+        }
+    }
+
+    /// <summary>A <c>trust</c> command: the device takes the document if it is a valid successor of its own, and says which version it holds.</summary>
+    private async Task TrustAsync(CommandMessage command, CancellationToken cancellationToken)
+    {
+        if (command.Trust is not { } signed)
+        {
+            await RejectAsync(command, null, RejectionReasons.Malformed, "a trust command needs 'trust', the signed document", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var taken = _trust.Apply(signed);
+            UpdateLog.TrustTaken(_logger, command.Id, _trust.Version, taken);
+            await _reporter.ReplyAsync(
+                new ReplyMessage
+                {
+                    CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Version = _trust.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Message = taken ? $"trust version {_trust.Version} taken" : $"trust version {_trust.Version} already held", Final = true,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (PackageRejectedException ex)
+        {
+            await RejectAsync(command, null, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes the trust document a deploy carries when it is newer; one the device cannot take is logged, and the package is judged by what it trusts.</summary>
+    private void TakeTrust(string commandId, SignedTrust trust)
+    {
+        try
+        {
+            if (_trust.Apply(trust))
+            {
+                UpdateLog.TrustTaken(_logger, commandId, _trust.Version, true);
+            }
+        }
+        catch (PackageRejectedException ex) when (ex.Reason != RejectionReasons.TrustRollback)
+        {
+            UpdateLog.TrustRefused(_logger, commandId, ex.Reason, ex.Message);
+        }
+        catch (PackageRejectedException)
+        {
+            // An older document than the one held: nothing to take.
         }
     }
 

@@ -121,20 +121,7 @@ public sealed class CliTests
         Assert.Contains("cannot reach", output, StringComparison.Ordinal);
     }
 
-    private static Task<(int Code, string Output)> RunAsync(Dictionary<string, string> env, params string[] args) => RunAsync(env, args.AsEnumerable());
+    private static Task<(int Code, string Output)> RunAsync(Dictionary<string, string> env, params string[] args) => CliRunner.RunAsync(env, args);
 
-    private static async Task<(int Code, string Output)> RunAsync(Dictionary<string, string> env, IEnumerable<string> args)
-    {
-        using var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 240;
-        var code = await CliApp.RunAsync(args.ToArray(), console, name => env.GetValueOrDefault(name), CancellationToken.None);
-        return (code, writer.ToString());
-    }
+    private static Task<(int Code, string Output)> RunAsync(Dictionary<string, string> env, IEnumerable<string> args) => CliRunner.RunAsync(env, args);
 }

@@ -17,7 +17,9 @@ public sealed class ContractTests
         var v2Model = OnnxModelBuilder.Mlp(8, [16], seed: 2);
         var (v1, _) = await bed.PushTwoVersionsAsync("scorer", v1Model, v2Model);
         await bed.StartAgentsAsync(1, v1, _ => []);
-        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s", ["shadow_requests"] = 2, ["shadow_timeout"] = "1s" });
+        var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "100%", ["soak"] = "0s", ["shadow_requests"] = 2, ["shadow_timeout"] = "1s",
+            // No live traffic here, so the shadow agreement has no data: this rollout lets that pass (the default fails it).
+            ["on_no_data"] = "pass", ["no_data_timeout"] = "0s" });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
         await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(30), "completed");
         await bed.Fleet.SendAsync(HttpMethod.Post, $"rollouts/{id}/rollback", null);

@@ -75,10 +75,5 @@ public sealed class PrivateFilesTests
         Assert.Equal(OwnerOnlyFile, File.GetUnixFileMode(file));
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string> env, params string[] args)
-    {
-        using var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(writer) });
-        return await CliApp.RunAsync(args, console, name => env.GetValueOrDefault(name), CancellationToken.None);
-    }
+    private static async Task<int> RunAsync(Dictionary<string, string> env, params string[] args) => (await CliRunner.RunAsync(env, args)).Code;
 }
