@@ -33,7 +33,7 @@ public sealed class SigningKey : IDisposable
             key.ExportParameters(includePrivateParameters: true); // throws for a public key
             return new SigningKey(key);
         }
-        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException or PlatformNotSupportedException)
         {
             key.Dispose();
             throw new FormatException("not a P-256 private key in PEM (PKCS#8 or SEC1): " + ex.Message, ex);

@@ -47,7 +47,7 @@ public sealed class TrustedKeys : IDisposable
         {
             key.ImportFromPem(publicKeyPem);
         }
-        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException or PlatformNotSupportedException)
         {
             key.Dispose();
             throw new FormatException("not an EC public key in PEM: " + ex.Message, ex);

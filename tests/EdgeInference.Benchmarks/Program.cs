@@ -29,6 +29,22 @@ if (args.Contains("--forwarding"))
     return;
 }
 
+if (args.Contains("--durability"))
+{
+    // Only the prediction log's Durability=BeforeReply against the default, on hey_jarvis (sequential and 8 clients).
+    var durabilityWork = TestPaths.NewTempDirectory("bench-durability");
+    try
+    {
+        await DurabilityCost.PrintAsync(TestPaths.AotAgent("linux-x64"), durabilityWork, quick ? 1 : 3, quick ? 400 : 2000);
+    }
+    finally
+    {
+        Directory.Delete(durabilityWork, recursive: true);
+    }
+
+    return;
+}
+
 if (args.Contains("--rollout"))
 {
     // Only a staged rollout over ten in-process agents: wall time and where install time goes.

@@ -17,12 +17,23 @@ public sealed class LiteDbFleetStore : IFleetStore
     private readonly Lock _lock = new();
 
     public LiteDbFleetStore(string path)
+        : this(OpenFile(path))
     {
-        PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _database = DurableLiteDatabase.Open(path);
+    }
+
+    /// <summary>Over a database the caller opened (the crash tests pass one on a simulated disk); the store owns it.</summary>
+    internal LiteDbFleetStore(LiteDatabase database)
+    {
+        _database = database;
         _database.GetCollection("commands").EnsureIndex("device");
         _database.GetCollection("commands").EnsureIndex("final");
         _database.GetCollection("events").EnsureIndex("rollout");
+    }
+
+    private static LiteDatabase OpenFile(string path)
+    {
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return DurableLiteDatabase.Open(path);
     }
 
     public DeviceRecord? GetDevice(string id) => Get("devices", id, FleetJsonContext.Default.DeviceRecord);

@@ -248,13 +248,16 @@ internal static class GrpcTensorCodec
             switch (field, wireType)
             {
                 case (3, ProtoWireReader.Varint):
-                    shape[d++] = (long)reader.ReadVarint();
+                    var dimension = (long)reader.ReadVarint();
+                    shape[d++] = dimension;
                     break;
                 case (3, ProtoWireReader.LengthDelimited):
                     var packed = new ProtoWireReader(reader.ReadLengthDelimited());
                     while (packed.Remaining > 0)
                     {
-                        shape[d++] = (long)packed.ReadVarint();
+                        // Read before storing: a varint cut short at the end was not counted, and must fail as malformed.
+                        var packedDimension = (long)packed.ReadVarint();
+                        shape[d++] = packedDimension;
                     }
 
                     break;

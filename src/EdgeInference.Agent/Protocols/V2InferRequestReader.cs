@@ -90,6 +90,12 @@ internal static class V2InferRequestReader
             request.Dispose();
             throw Invalid($"malformed JSON: {ex.Message}");
         }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            // Utf8JsonReader checks a string (UTF-8, escaped surrogates, base64) only when it is read.
+            request.Dispose();
+            throw Invalid($"the request body has a string that cannot be read: {ex.Message}");
+        }
         catch
         {
             request.Dispose();

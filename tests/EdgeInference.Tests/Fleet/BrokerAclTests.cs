@@ -56,6 +56,93 @@ public sealed class BrokerAclTests
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, command.ReasonCode);
     }
 
+    /// <summary>
+    /// The ACL matrix: every identity × every kind of topic (own and others', wildcards, $SYS, $share, retained) ×
+    /// publish and subscribe, against the embedded broker with real clients. The expectation is written out here, not
+    /// derived from the broker's own rules.
+    /// </summary>
+    [Fact]
+    public async Task TheAclMatrix_OfEveryIdentityAndTopicPattern_IsExactlyWhatEachMayDo()
+    {
+        await using var fleet = await FleetHost.StartAsync(null, "--reader-token", "dashboard-token");
+        var secrets = new Dictionary<string, string> { ["a"] = await fleet.EnrollAsync("a"), ["b"] = await fleet.EnrollAsync("b") };
+        var identities = new (string Name, string ClientId, string User, string Password)[]
+        {
+            ("device a", "edge-agent-a", "a", secrets["a"]),
+            ("device b", "edge-agent-b", "b", secrets["b"]),
+            ("reader", "dashboard-r", "reader", "dashboard-token"),
+            ("operator", "dashboard-o", "reader", FleetHost.OperatorToken),
+        };
+        string[] publishTopics =
+        [
+            "edge/a/status", "edge/a/telemetry", "edge/a/drift", "edge/a/predictions", "edge/a/replies/cmd-1", "edge/a/replies/x/y", "edge/a/commands/deploy",
+            "edge/a/other", "edge/b/status", "edge/b/replies/cmd-1", "other/topic", "$SYS/broker/load",
+        ];
+        string[] filters =
+        [
+            "edge/a/commands/#", "edge/a/commands/deploy", "edge/a/commands/+", "edge/a/status", "edge/b/commands/#", "edge/+/commands/#", "edge/#", "edge/+/status",
+            "#", "+/+/+", "$SYS/#", "$share/g/edge/a/commands/#", "$share/g/edge/#",
+        ];
+        var failures = new List<string>();
+        var checks = 0;
+        foreach (var (name, clientId, user, password) in identities)
+        {
+            using var client = new MqttClientFactory().CreateMqttClient();
+            await client.ConnectAsync(Options(fleet, clientId, user, password));
+            var device = name.StartsWith("device ", StringComparison.Ordinal) ? name[^1..] : null;
+            foreach (var topic in publishTopics)
+            {
+                foreach (var retain in new[] { false, true })
+                {
+                    var own = device is not null && topic.StartsWith($"edge/{device}/", StringComparison.Ordinal);
+                    var channel = own ? topic[$"edge/{device}/".Length..] : "";
+                    var expected = own && (channel is "status" or "telemetry" or "drift" or "predictions" || (channel.StartsWith("replies/", StringComparison.Ordinal) && channel.Count(c => c == '/') == 1))
+                        && (!retain || channel == "status");
+                    var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload("{}").WithRetainFlag(retain)
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                    checks++;
+                    if ((result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers) != expected)
+                    {
+                        failures.Add($"{name} publish{(retain ? " retained" : "")} {topic}: {result.ReasonCode}, expected {(expected ? "allowed" : "refused")}");
+                    }
+                }
+            }
+
+            foreach (var filter in filters)
+            {
+                var expected = device is not null
+                    ? filter.StartsWith($"edge/{device}/commands/", StringComparison.Ordinal)
+                    : filter is "edge/#" or "edge/+/commands/#" or "edge/+/status" or "#" || filter.StartsWith("edge/", StringComparison.Ordinal);
+                var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter).Build());
+                checks++;
+                var granted = result.Items.Single().ResultCode is MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1;
+                if (granted != expected)
+                {
+                    failures.Add($"{name} subscribe {filter}: {result.Items.Single().ResultCode}, expected {(expected ? "granted" : "refused")}");
+                }
+            }
+        }
+
+        // Anonymous, and a device's secret under another device's name or client id, do not get in at all.
+        foreach (var (what, options) in new[]
+        {
+            ("anonymous", new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", fleet.MqttPort).WithClientId("anon").WithTimeout(TimeSpan.FromSeconds(10)).Build()),
+            ("a's secret as b", Options(fleet, "edge-agent-b", "b", secrets["a"])),
+            ("a's secret with b's client id", Options(fleet, "edge-agent-b", "a", secrets["a"])),
+            ("a reader token as a device", Options(fleet, "edge-agent-a", "a", "dashboard-token")),
+        })
+        {
+            checks++;
+            if (await TryConnectAsync(options) is not ("BadUserNameOrPassword" or "ClientIdentifierNotValid"))
+            {
+                failures.Add($"{what}: connected");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {checks} checks failed:\n" + string.Join("\n", failures));
+        Assert.Equal(4 * ((12 * 2) + 13) + 4, checks);
+    }
+
     [Fact]
     public async Task AReader_CannotTakeOverADevicesClientId_AndTheDeviceKeepsItsSessionAndRights()
     {
