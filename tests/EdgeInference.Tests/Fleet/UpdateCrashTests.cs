@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;
+using Xunit.Abstractions;
 
 namespace EdgeInference.Tests.Fleet;
 
@@ -12,6 +13,9 @@ namespace EdgeInference.Tests.Fleet;
 public sealed class UpdateCrashTests
 {
     private static readonly byte[] V1 = OnnxModelBuilder.Mlp(8, [16], seed: 1);
+    private readonly ITestOutputHelper _output;
+
+    public UpdateCrashTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public async Task Update_KilledAtEveryStep_AlwaysLeavesAVerifiedModelAndCompletesAfterRestart()
@@ -93,6 +97,63 @@ public sealed class UpdateCrashTests
         Assert.Equal("crash_loop", device["reason"]!.GetValue<string>());
         Assert.Contains("started 3 times", device["message"]!.GetValue<string>(), StringComparison.Ordinal);
         await recovered.TerminateAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>
+    /// R4: <c>kill -9</c> at a random instant of an update, not only at the hold points: each of <c>EDGE_KILL_RUNS</c>
+    /// runs (20 by default; docs/security.md has a run of 100) deploys a new 4 MB version with golden vectors and kills the
+    /// agent somewhere between the command and a little past the confirmation. Every restart must serve a model some
+    /// package signed, and the update must converge: the device ends on the new version and the rollout completes.
+    /// The step each kill landed in is reported.
+    /// </summary>
+    [Fact]
+    public async Task Update_KilledAtRandomInstants_AlwaysRestartsOnAVerifiedModelAndConverges()
+    {
+        var runs = int.TryParse(Environment.GetEnvironmentVariable("EDGE_KILL_RUNS"), out var configured) ? configured : 20;
+        await using var bed = await FleetTestbed.StartAsync();
+        var models = Path.Combine(bed.Root, "killed", "models");
+        var data = Path.Combine(bed.Root, "killed", "data");
+        var weights = new[] { OnnxModelBuilder.Mlp(512, [1024, 512], seed: 1), OnnxModelBuilder.Mlp(512, [1024, 512], seed: 2) };
+        var known = weights.ToDictionary(Sha256, w => w);
+        var v1 = bed.BuildPackage("scorer", "1.0.0", weights[0], goldenFrom: weights[0], bed.Key);
+        await bed.PushAsync(v1);
+        v1.InstallAsFirstVersion(models);
+        var secret = await bed.Fleet.EnrollAsync("killed");
+        var random = new Random(20261129);
+        var steps = new Dictionary<string, int>(StringComparer.Ordinal);
+        var agent = await StartAsync(bed, models, data, secret);
+        try
+        {
+            for (var run = 1; run <= runs; run++)
+            {
+                var version = $"2.0.{run}";
+                var model = weights[run % 2];
+                await bed.PushAsync(bed.BuildPackage("scorer", version, model, goldenFrom: model, bed.Key));
+                var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = version, ["stages"] = "100%", ["soak"] = "0s" });
+                var id = started!["rollout"]!["id"]!.GetValue<string>();
+                // Skewed early (the download, staging, warm-up and golden steps take tens of milliseconds; probation a second).
+                await Task.Delay(TimeSpan.FromMilliseconds(1800 * Math.Pow(random.NextDouble(), 3)));
+                agent.KillHard();
+                var command = bed.Fleet.Store.GetRollout(id)!.Assignments["killed"].CommandId;
+                var step = bed.Fleet.Store.GetCommand(command)?.Replies.LastOrDefault() is { } last ? last.Final ? $"after {last.Step ?? last.State}" : last.Step ?? last.State : "before the first reply";
+                steps[step] = steps.GetValueOrDefault(step) + 1;
+                agent.Dispose();
+                AssertServesAVerifiedModel(models, known, $"run {run}, killed {step}");
+
+                agent = await StartAsync(bed, models, data, secret);
+                AssertServesAVerifiedModel(models, known, $"run {run}, restarted after a kill {step}");
+                var done = await bed.Fleet.WaitForRolloutAsync(id, TimeSpan.FromSeconds(60), "completed", "paused");
+                Assert.True(done["rollout"]!["state"]!.GetValue<string>() == "completed", $"run {run}, killed {step}: {done.ToJsonString()}");
+                await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetDevice("killed")?.ServingVersion("scorer") == version, TimeSpan.FromSeconds(30), $"run {run}: {version} served");
+            }
+        }
+        finally
+        {
+            await agent.TerminateAsync(TimeSpan.FromSeconds(20));
+            agent.Dispose();
+        }
+
+        _output.WriteLine($"{runs} kills at random instants, by the step they landed in: {string.Join(", ", steps.OrderByDescending(s => s.Value).Select(s => $"{s.Key} {s.Value}"))}");
     }
 
     private static async Task<AgentProcess> StartAsync(FleetTestbed bed, string models, string data, string secret, params string[] extra)

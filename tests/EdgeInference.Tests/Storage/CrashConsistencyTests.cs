@@ -58,15 +58,21 @@ public sealed class CrashConsistencyTests
             var disk = new CrashableDisk(seed, crashAtWrite: random.Next(1, 400));
             var files = new[] { disk.Open("o.db"), disk.Open("o.db.journal") };
             var saved = 0L;
+            var highest = 0L;
+            var publisher = new Lock();
             var (acknowledged, midStream) = await RunLogAsync(disk, files, random, (options, open) => new OutboxStore(options, open), Outbox, (log, sequence) =>
             {
-                // The publisher saves a checkpoint as the broker acknowledges; one that returned is durable.
-                if (sequence % 3 == 0)
+                // The publisher (one, moving forward only) saves a checkpoint as the broker acknowledges; one that returned is durable.
+                lock (publisher)
                 {
-                    log.SaveCheckpoint(ForwardingService.CheckpointName, sequence);
-                    if (!disk.Crashed)
+                    if (sequence % 3 == 0 && sequence > highest)
                     {
-                        saved = Math.Max(saved, sequence);
+                        highest = sequence;
+                        log.SaveCheckpoint(ForwardingService.CheckpointName, sequence);
+                        if (!disk.Crashed)
+                        {
+                            saved = sequence;
+                        }
                     }
                 }
             });
