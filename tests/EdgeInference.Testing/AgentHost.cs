@@ -41,7 +41,10 @@ public sealed class AgentHost : IAsyncDisposable
 
     public ModelRepository Models => App.Services.GetRequiredService<ModelRepository>();
 
-    public static async Task<AgentHost> StartAsync(string models, string? data = null, params string[] extraArgs)
+    public static Task<AgentHost> StartAsync(string models, string? data = null, params string[] extraArgs) => StartAsync(models, data, null, extraArgs);
+
+    /// <summary>As <see cref="StartAsync(string, string?, string[])"/>, letting the test replace services (a fake clock) after the agent's own.</summary>
+    public static async Task<AgentHost> StartAsync(string models, string? data, Action<IServiceCollection>? services, params string[] extraArgs)
     {
         var ownsData = data is null;
         data ??= TestPaths.NewTempDirectory("agent-data");
@@ -57,6 +60,7 @@ public sealed class AgentHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(AgentHostingExtensions.HostArguments(args));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddEdgeAgent(args);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapEdgeAgent();
         await app.StartAsync();

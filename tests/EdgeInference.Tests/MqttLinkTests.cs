@@ -5,6 +5,7 @@ using EdgeInference.Storage;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace EdgeInference.Tests;
 
@@ -13,6 +14,9 @@ public sealed class MqttLinkTests : IDisposable
 {
     private const string Device = "dev-1";
     private readonly string _models = GeneratedModels.Repository(("scorer", 1, OnnxModelBuilder.Mlp(512, [16], seed: 3), null));
+    private readonly ITestOutputHelper _output;
+
+    public MqttLinkTests(ITestOutputHelper output) => _output = output;
 
     public void Dispose() => Directory.Delete(_models, recursive: true);
 
@@ -218,6 +222,109 @@ public sealed class MqttLinkTests : IDisposable
         {
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    /// <summary>R2: ten kill -9s in a row, each mid-stream (forwarding is paced, so a backlog is always going out).</summary>
+    [Fact]
+    public async Task AotAgentKilledTenTimesInARow_ForwardsEveryDurableRecordInOrder_WithDuplicatesBoundedByTheInFlightWindow()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        var data = TestPaths.NewTempDirectory("kills-data");
+        const int Kills = 10;
+        const int Batch = 25;
+        try
+        {
+            var port = FreePort.Next();
+            string[] args =
+            [
+                "--models", _models, "--data", data, "--urls", $"http://127.0.0.1:{port}", "--mqtt", broker.Url, "--device-id", Device,
+                $"--Mqtt:PredictionBatchSize={Batch}", "--Mqtt:BacklogRecordsPerSecond=300",
+            ];
+            var random = new Random(10);
+            for (var kill = 0; kill < Kills; kill++)
+            {
+                using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port);
+                await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                for (var i = 0; i < 150; i++)
+                {
+                    await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: (kill * 1000) + i)]);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(250, 700)));
+                agent.KillHard();
+            }
+
+            long durable;
+            using (var log = new PredictionLogStore(new PredictionLogOptions(), () => DurableLiteDatabase.Open(Path.Combine(data, "predictions.db"))))
+            {
+                durable = log.Acknowledged;
+            }
+
+            Assert.True(recorder.DistinctPredictionCount < durable, "every kill came after forwarding had caught up: nothing was tested");
+            using (var last = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), args, port))
+            {
+                await last.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                await recorder.WaitForAsync(r => r.DistinctPredictionCount >= durable, TimeSpan.FromSeconds(90), $"all {durable} durable records");
+                Assert.Equal(0, await last.TerminateAsync(TimeSpan.FromSeconds(15)));
+            }
+
+            var arrived = recorder.PredictionSequences(Device);
+            Assert.Equal(Enumerable.Range(1, (int)durable).Select(i => (long)i), arrived.Distinct()); // every one, first seen in order
+            Assert.InRange(arrived.Count - durable, 0, Batch * Kills); // a resend after a kill is at most the batch in flight
+            Assert.True(durable >= 600, $"only {durable} of {Kills * 150} answered records were durable across the kills");
+            _output.WriteLine($"{Kills} kills in a row: {durable} durable records of {Kills * 150} answered, all delivered in order, {arrived.Count - durable} duplicates (at most {Batch * Kills})");
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// R2: a 24-hour outage on a fake clock: the broker is away while the agent serves two requests and writes its
+    /// telemetry and drift windows every five simulated minutes for a day; when the broker is back, every prediction
+    /// and every window arrives, in order, and the outbox dropped nothing.
+    /// </summary>
+    [Fact]
+    public async Task ADayLongBrokerOutage_OnAFakeClock_LosesNothing_AndDeliversEverythingInOrderWhenTheBrokerReturns()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        await broker.StopAsync();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var agent = await AgentHost.StartAsync(_models, null, services => services.AddSingleton<TimeProvider>(clock),
+            "--mqtt", broker.Url, "--device-id", Device, "--telemetry-interval", "00:05:00", "--drift-interval", "00:05:00", "--Mqtt:ReconnectMaxDelay=00:01:00");
+        var log = agent.App.Services.GetRequiredService<PredictionLogStore>();
+        const int Steps = 24 * 12;
+        for (var step = 0; step < Steps; step++)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await V2Client.InferJsonAsync(agent.Http, "scorer", [GeneratedModels.Features(seed: (step * 2) + i)]);
+            }
+
+            clock.Advance(TimeSpan.FromMinutes(5));
+            await Task.Delay(5); // let the timers that fired run
+        }
+
+        await AgentHost.WaitUntilAsync(() => { clock.Advance(TimeSpan.FromSeconds(1)); return log.Acknowledged == Steps * 2; }, TimeSpan.FromSeconds(30), "every prediction logged");
+        var outbox = agent.App.Services.GetRequiredService<OutboxStore>();
+        var windows = outbox.Acknowledged;
+        Assert.True(windows >= Steps, $"only {windows} telemetry and drift windows in a day of five-minute windows");
+
+        broker.Start();
+        await broker.WaitListeningAsync();
+        await recorder.WaitForAsync(r => { clock.Advance(TimeSpan.FromSeconds(5)); return r.DistinctPredictionCount >= Steps * 2 && r.Payloads(Device, "telemetry").Count + r.Payloads(Device, "drift").Count >= windows; },
+            TimeSpan.FromSeconds(90), "the day's predictions and windows");
+
+        Assert.Equal(Enumerable.Range(1, Steps * 2).Select(i => (long)i), recorder.PredictionSequences(Device).Distinct());
+        var telemetry = recorder.Payloads(Device, "telemetry").Select(t => t["timestamp"]!.GetValue<DateTimeOffset>()).ToList();
+        Assert.Equal(telemetry.Order(), telemetry);
+        Assert.True(telemetry[^1] - telemetry[0] >= TimeSpan.FromHours(23.5), $"the telemetry spans {telemetry[^1] - telemetry[0]}, not the day");
+        Assert.Equal(0, outbox.DroppedByPolicy + outbox.DroppedQueueFull);
+        Assert.Equal(0, log.DroppedByPolicy + log.DroppedQueueFull);
+        _output.WriteLine($"a 24-hour outage: {Steps * 2} predictions and {windows} telemetry and drift windows kept and delivered in order, 0 dropped");
     }
 
     [Fact]
