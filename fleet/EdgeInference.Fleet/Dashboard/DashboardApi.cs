@@ -55,7 +55,9 @@ public sealed class DashboardApi
         }));
         read.MapGet("/api/v1/devices/{id}/history", (string id) =>
             _store.GetDevice(id) is null ? FleetApi.Error(404, $"there is no device '{id}'") : Results.Json(_history.Get(id), FleetJsonContext.Default.DeviceHistory));
-        read.MapGet("/api/v1/events", StreamAsync);
+        // A route handler (not a bare RequestDelegate), so the OpenAPI document lists it too.
+        read.MapGet("/api/v1/events", (HttpContext context, CancellationToken cancellationToken) => StreamAsync(context))
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
     private static IResult File(string file)

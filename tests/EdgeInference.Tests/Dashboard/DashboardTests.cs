@@ -29,9 +29,10 @@ public sealed partial class DashboardTests
         // The overview: four devices online, all on 1.0.0 (the token comes in the link, as the demo prints it).
         page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#token={FleetHost.OperatorToken}");
         browser.WaitFor(d => d.FindElement(By.Id("devices-online")).Text == $"{Devices}", TimeSpan.FromSeconds(20), "four devices online");
-        Assert.Equal($"{Devices}", page.FindElement(By.Id("devices-total")).Text);
-        Assert.Equal($"{Devices}", page.FindElement(By.CssSelector("tr[data-version='scorer@1.0.0'] .count")).Text);
-        Assert.Equal(Devices, page.FindElements(By.CssSelector("#devices tr[data-device]")).Count);
+        // Read inside waits: the page redraws on the fleet's events, so an element found a moment ago may be stale.
+        browser.WaitFor(d => d.FindElement(By.Id("devices-total")).Text == $"{Devices}"
+            && d.FindElement(By.CssSelector("tr[data-version='scorer@1.0.0'] .count")).Text == $"{Devices}"
+            && d.FindElements(By.CssSelector("#devices tr[data-device]")).Count == Devices, TimeSpan.FromSeconds(10), "four devices, all on scorer 1.0.0");
         Assert.DoesNotContain("token=", page.Url, StringComparison.Ordinal);
         browser.Screenshot("dashboard-overview");
 
@@ -45,7 +46,7 @@ public sealed partial class DashboardTests
         browser.WaitFor(d => d.FindElements(By.CssSelector("#stages [data-stage='0'] tr[data-device]")).Count == 1, TimeSpan.FromSeconds(10), "the canary in stage 1");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "2", TimeSpan.FromSeconds(30), "the rollout advancing to stage 2");
         browser.Screenshot("dashboard-rollout-advancing");
-        Assert.Contains(page.FindElements(By.CssSelector("#events tr[data-kind]")), e => e.GetAttribute("data-kind") == "advanced");
+        browser.WaitFor(d => d.FindElements(By.CssSelector("#events tr[data-kind]")).Any(e => e.GetAttribute("data-kind") == "advanced"), TimeSpan.FromSeconds(10), "the advanced event");
 
         // Pause from the page: the API says paused, and the page shows it.
         browser.Click(By.CssSelector("button[data-action='pause']"), "the pause button");
@@ -62,7 +63,7 @@ public sealed partial class DashboardTests
         page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#/devices/{canary}");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#charts .uplot")).Count == 6, TimeSpan.FromSeconds(10), "six charts");
         browser.WaitFor(d => d.FindElement(By.Id("updates")).Text.Contains("deploy 2.0.0 succeeded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the update history");
-        Assert.Contains("2.0.0", page.FindElement(By.Id("device-models")).Text, StringComparison.Ordinal);
+        browser.WaitFor(d => d.FindElement(By.Id("device-models")).Text.Contains("2.0.0", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the device's models with 2.0.0");
         browser.Screenshot("dashboard-device");
 
         // The same state for Prometheus: the paused rollout, its gates against their thresholds, versions by device.
