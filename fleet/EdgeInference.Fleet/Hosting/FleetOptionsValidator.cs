@@ -66,6 +66,10 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
         {
             failures.Add($"Fleet:PublicUrl (--public-url) '{publicUrl}' is not an http(s) URL");
         }
+        else if (options.PublicUrl is { } plain && new Uri(plain) is { Scheme: "http", IsLoopback: false })
+        {
+            failures.Add($"Fleet:PublicUrl (--public-url) '{plain}' is plain http off this machine: devices take package URLs only over https (or http on their loopback)");
+        }
 
         if (options.RolloutInterval <= TimeSpan.Zero || options.CommandTimeout <= TimeSpan.Zero)
         {

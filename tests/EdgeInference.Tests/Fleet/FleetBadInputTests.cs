@@ -57,6 +57,21 @@ public sealed class FleetBadInputTests : IAsyncLifetime
         Assert.Contains("over the 64000000 a package file may have", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://fleet.example:5000", false)]
+    [InlineData("http://10.0.0.5:5000", false)]
+    [InlineData("https://fleet.example:5443", true)]
+    [InlineData("http://127.0.0.1:5000", true)]
+    public void APublicUrlOfPlainHttpOffThisMachine_IsRefusedAtStart(string url, bool accepted)
+    {
+        var result = new EdgeInference.Fleet.Hosting.FleetOptionsValidator().Validate(null, new EdgeInference.Fleet.Hosting.FleetOptions { PublicUrl = url });
+        Assert.Equal(accepted, result.Succeeded);
+        if (!accepted)
+        {
+            Assert.Contains("devices take package URLs only over https", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Durations_OverAYear_AreFormatErrors_NotOverflows()
     {

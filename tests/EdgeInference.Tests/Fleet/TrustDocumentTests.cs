@@ -110,6 +110,18 @@ public sealed class TrustDocumentTests : IDisposable
     }
 
     [Fact]
+    public void AManifestTamperedAfterSigning_UnderATrustedKeysId_IsABadSignature()
+    {
+        var trusted = Directory.CreateDirectory(Path.Combine(_folder, "trusted-only")).FullName;
+        File.WriteAllText(Path.Combine(trusted, "ops.pub.pem"), _signer.PublicKeyPem());
+        var device = new DeviceTrust(new UpdateOptions { TrustedKeys = trusted }, Path.Combine(_folder, "updates-2"), new FakeTimeProvider(Now));
+        var signed = _signer.Sign(Manifest("2.0.0"));
+        var tampered = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(signed.Manifest)).Replace("2.0.0", "2.0.9", StringComparison.Ordinal);
+        signed.Manifest = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(tampered));
+        Assert.Equal(RejectionReasons.BadSignature, Refusal(() => device.VerifyPackage(signed)));
+    }
+
+    [Fact]
     public void APackage_WithoutAnExpiry_OrWithSizesThatOverflow_IsRefused()
     {
         var agent = SemanticVersion.Parse("1.0.0");
