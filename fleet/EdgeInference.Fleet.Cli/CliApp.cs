@@ -13,6 +13,7 @@ public static class CliApp
         root.Options.Add(cli.Fleet);
         root.Options.Add(cli.Token);
         root.Options.Add(cli.Json);
+        root.Options.Add(cli.Ca);
         root.Subcommands.Add(KeysCommands.Build(cli));
         root.Subcommands.Add(ModelsCommands.Build(cli));
         root.Subcommands.Add(DevicesCommands.Build(cli));

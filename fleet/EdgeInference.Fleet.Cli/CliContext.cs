@@ -23,6 +23,12 @@ public sealed class CliContext
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print JSON for scripts instead of tables", Recursive = true };
 
+    public Option<string?> Ca { get; } = new("--ca")
+    {
+        Description = "PEM certificate to trust for the fleet's HTTPS instead of the system's store, e.g. the fleet's own DATA/tls/fleet.crt.pem (default $EDGEFLEET_CA)",
+        Recursive = true,
+    };
+
     public FleetClient Client(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
@@ -32,7 +38,8 @@ public sealed class CliContext
             throw new ArgumentException($"--fleet '{url}' is not an http(s) URL");
         }
 
-        return new FleetClient(url, parse.GetValue(Token) ?? Environment("EDGEFLEET_TOKEN"));
+        var ca = parse.GetValue(Ca) ?? Environment("EDGEFLEET_CA");
+        return new FleetClient(url, parse.GetValue(Token) ?? Environment("EDGEFLEET_TOKEN"), ca is null ? null : PinnedHandler(ca));
     }
 
     /// <summary>Prints <paramref name="node"/> as JSON with <c>--json</c>; otherwise runs <paramref name="human"/>.</summary>
@@ -56,6 +63,34 @@ public sealed class CliContext
         JsonValue value => value.ToString(),
         _ => node.ToJsonString(),
     };
+
+    /// <summary>An HTTP handler that trusts the certificates in <paramref name="caFile"/> (PEM) and nothing else, names checked.</summary>
+    public static SocketsHttpHandler PinnedHandler(string caFile)
+    {
+        if (!File.Exists(caFile))
+        {
+            throw new IOException($"--ca '{caFile}' does not exist");
+        }
+
+        var anchors = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        anchors.ImportFromPemFile(caFile);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            {
+                return false;
+            }
+
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            using var presented = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+            return chain.Build(presented);
+        };
+        return handler;
+    }
 
     /// <summary>Runs a command body, turning failures into a message on stderr and an exit code.</summary>
     public async Task<int> RunAsync(Func<Task<int>> body)

@@ -88,9 +88,7 @@ public sealed class DevicePayloadTests : IDisposable
     public async Task OverTheBroker_AMalformedMessageIsDropped_AndTheNextOneFromTheSameDeviceIsTaken()
     {
         await using var fleet = await FleetHost.StartAsync();
-        var secret = await fleet.EnrollAsync("d1");
-        using var device = new MqttClientFactory().CreateMqttClient();
-        await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", fleet.MqttPort).WithClientId("edge-agent-d1").WithCredentials("d1", secret).Build());
+        using var device = await ConnectDeviceAsync(fleet, "d1");
 
         await PublishAsync(device, "edge/d1/telemetry", $$"""{"device_id":"d1","timestamp":"{{Now}}","models":null}""");
         await PublishAsync(device, "edge/d1/status", $$"""{"device_id":"d1","timestamp":"{{Now}}","state":"online","agent_version":"9.9.9"}""");
@@ -104,9 +102,7 @@ public sealed class DevicePayloadTests : IDisposable
     public async Task ADevice_CannotRetainRepliesOrTelemetry_OnlyItsStatus()
     {
         await using var fleet = await FleetHost.StartAsync();
-        var secret = await fleet.EnrollAsync("d1");
-        using var device = new MqttClientFactory().CreateMqttClient();
-        await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", fleet.MqttPort).WithClientId("edge-agent-d1").WithCredentials("d1", secret).Build());
+        using var device = await ConnectDeviceAsync(fleet, "d1");
 
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, (await PublishAsync(device, "edge/d1/replies/junk-1", "{}", retain: true)).ReasonCode);
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, (await PublishAsync(device, "edge/d1/telemetry", "{}", retain: true)).ReasonCode);
@@ -120,6 +116,15 @@ public sealed class DevicePayloadTests : IDisposable
     {
         _store.Dispose();
         Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>Enrolls <paramref name="id"/> and connects as it, with its own client id and secret.</summary>
+    private static async Task<IMqttClient> ConnectDeviceAsync(FleetHost fleet, string id)
+    {
+        var secret = await fleet.EnrollAsync(id);
+        var device = new MqttClientFactory().CreateMqttClient();
+        await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", fleet.MqttPort).WithClientId($"edge-agent-{id}").WithCredentials(id, secret).Build());
+        return device;
     }
 
     private static Task<MqttClientPublishResult> PublishAsync(IMqttClient client, string topic, string payload, bool retain = false) =>

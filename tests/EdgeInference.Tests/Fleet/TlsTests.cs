@@ -45,6 +45,22 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task TheCli_PinningTheFleetsCertificate_TalksToItsHttps_AndWithoutItIsRefusedTheConnection()
+    {
+        await using var fleet = await FleetHost.StartTlsAsync();
+        var env = new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken };
+
+        var (code, output) = await CliRunner.RunAsync(env, "devices", "list");
+        Assert.Equal(EdgeInference.Fleet.Cli.ExitCodes.Unreachable, code);
+        Assert.Contains("cannot reach the fleet", output, StringComparison.Ordinal);
+
+        env["EDGEFLEET_CA"] = Path.Combine(fleet.Data, "tls", "fleet.crt.pem");
+        (code, output) = await CliRunner.RunAsync(env, "devices", "enroll", "tls-cli", "--json");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("mqtts://", JsonNode.Parse(output)!["mqtt_url"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AClientThatDoesNotPinTheFleetsCertificate_CannotConnectToItsTlsBroker()
     {
         await using var fleet = await FleetHost.StartTlsAsync();
