@@ -15,6 +15,11 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(CommandMessage))]
 [JsonSerializable(typeof(ReplyMessage))]
 [JsonSerializable(typeof(DesiredConfiguration))]
+[JsonSerializable(typeof(InstallState))]
+[JsonSerializable(typeof(RolloutState))]
+[JsonSerializable(typeof(UpdateStep))]
+[JsonSerializable(typeof(ReplyState))]
+[JsonSerializable(typeof(ConnectionState))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
 }

@@ -13,11 +13,10 @@ public sealed class ReplyMessage
 
     public string Command { get; set; } = "";
 
-    /// <summary>See <see cref="ReplyStates"/>.</summary>
-    public string State { get; set; } = "";
+    public ReplyState State { get; set; }
 
-    /// <summary>For a deploy: <c>verify</c>, <c>download</c>, <c>stage</c>, <c>test</c>, <c>shadow</c>, <c>switch</c>, <c>confirm</c> or <c>rollback</c>.</summary>
-    public string? Step { get; set; }
+    /// <summary>For a deploy, the step this reply is about.</summary>
+    public UpdateStep? Step { get; set; }
 
     /// <summary>Why it failed or was rejected, machine-readable (e.g. <c>bad_signature</c>, <c>golden_failed</c>, <c>crash_loop</c>).</summary>
     public string? Reason { get; set; }

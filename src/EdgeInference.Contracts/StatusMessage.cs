@@ -9,8 +9,7 @@ public sealed class StatusMessage
 
     public string DeviceId { get; set; } = "";
 
-    /// <summary><c>online</c> or <c>offline</c>.</summary>
-    public string State { get; set; } = "online";
+    public ConnectionState State { get; set; }
 
     public string? AgentVersion { get; set; }
 

@@ -9,10 +9,9 @@ public sealed class UpdateStatus
 
     public string Version { get; set; } = "";
 
-    /// <summary>See <see cref="ReplyStates"/>.</summary>
-    public string State { get; set; } = "";
+    public ReplyState State { get; set; }
 
-    public string? Step { get; set; }
+    public UpdateStep? Step { get; set; }
 
     public string? Reason { get; set; }
 

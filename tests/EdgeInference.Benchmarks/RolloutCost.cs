@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EdgeInference.Testing;
@@ -36,13 +37,13 @@ internal static class RolloutCost
         var verify = new List<double>();
         var download = new List<double>();
         var test = new List<double>();
-        foreach (var command in bed.Fleet.Store.ListCommands(null).Where(c => c.Message.Command == "deploy"))
+        foreach (var command in bed.Fleet.Store.ListCommands(null).Where(c => c.Message.Command == CommandNames.Deploy))
         {
-            DateTimeOffset At(string step) => command.Replies.First(r => r.Step == step).Timestamp;
-            install.Add((At("switch") - command.CreatedAt).TotalMilliseconds);
-            verify.Add((At("download") - command.CreatedAt).TotalMilliseconds);
-            download.Add((At("test") - At("download")).TotalMilliseconds);
-            test.Add((At("switch") - At("test")).TotalMilliseconds);
+            DateTimeOffset At(UpdateStep step) => command.Replies.First(r => r.Step == step).Timestamp;
+            install.Add((At(UpdateStep.Switch) - command.CreatedAt).TotalMilliseconds);
+            verify.Add((At(UpdateStep.Download) - command.CreatedAt).TotalMilliseconds);
+            download.Add((At(UpdateStep.Test) - At(UpdateStep.Download)).TotalMilliseconds);
+            test.Add((At(UpdateStep.Switch) - At(UpdateStep.Test)).TotalMilliseconds);
         }
 
         static double P50(List<double> values) => values.Order().ElementAt(values.Count / 2);

@@ -420,7 +420,7 @@ public sealed class FleetApi
             Rollout = rollout,
             Targeted = targeted.Count,
             StageDevices = rollout.Stages[Math.Min(rollout.Stage, rollout.Stages.Count - 1)].DevicesOf(targeted.Count),
-            Counts = devices.GroupBy(d => d.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            Counts = devices.GroupBy(d => d.State.WireName()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Devices = devices,
             Events = _store.ListEvents(rollout.Id).ToList(),
         };

@@ -85,7 +85,7 @@ public sealed class CommandService : BackgroundService
             {
                 _store.UpdateCommand(command.Id, c =>
                 {
-                    c.State = c.Final ? c.State : "timed_out";
+                    c.State = c.Final ? c.State : CommandState.TimedOut;
                     return c.Final = true;
                 });
                 return;
@@ -119,9 +119,9 @@ public sealed class CommandService : BackgroundService
                         c.LastActivity = now;
                     }
 
-                    if (c.State == "pending")
+                    if (c.State == CommandState.Pending)
                     {
-                        c.State = "sent";
+                        c.State = CommandState.Sent;
                     }
 
                     return true;

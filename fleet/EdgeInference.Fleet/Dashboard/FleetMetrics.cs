@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using System.Globalization;
 using System.Text;
 using EdgeInference.Fleet.Registry;
@@ -65,7 +66,7 @@ public sealed class FleetMetrics
         }
 
         var rollouts = _store.ListRollouts().OrderByDescending(r => r.CreatedAt).ToArray();
-        var shown = rollouts.Where(r => r.State is RolloutStates.Running or RolloutStates.WaitingApproval or RolloutStates.Paused or RolloutStates.RollingBack)
+        var shown = rollouts.Where(r => r.State is RolloutState.Running or RolloutState.WaitingApproval or RolloutState.Paused or RolloutState.RollingBack)
             .Concat(rollouts.Take(RecentRollouts)).Distinct().ToArray();
         Family(text, "edgefleet_rollout_info", "gauge", "One per rollout, with its model, version and state.");
         Family(text, "edgefleet_rollout_stage", "gauge", "The rollout's current stage (1-based) and its number of stages.");
@@ -75,9 +76,9 @@ public sealed class FleetMetrics
         Family(text, "edgefleet_rollout_gate_passed", "gauge", "1 when the gate passed at its last measurement.");
         foreach (var rollout in shown)
         {
-            Sample(text, "edgefleet_rollout_info", [("rollout", rollout.Id), ("model", rollout.Model), ("version", rollout.Version), ("state", rollout.State)], 1);
+            Sample(text, "edgefleet_rollout_info", [("rollout", rollout.Id), ("model", rollout.Model), ("version", rollout.Version), ("state", rollout.State.WireName())], 1);
             Sample(text, "edgefleet_rollout_stage", [("rollout", rollout.Id), ("of", rollout.Stages.Count.ToString(CultureInfo.InvariantCulture))], rollout.Stage + 1);
-            foreach (var state in _rollouts.Devices(rollout).GroupBy(d => d.State, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            foreach (var state in _rollouts.Devices(rollout).GroupBy(d => d.State.WireName(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 Sample(text, "edgefleet_rollout_devices", [("rollout", rollout.Id), ("state", state.Key)], state.Count());
             }

@@ -26,12 +26,12 @@ internal static class DevicePayloads
     private const int MaxLines = 2000;
 
     public static string? Problem(StatusMessage status) =>
-        status.State is not ("online" or "offline") ? $"state '{Clip(status.State)}' is neither online nor offline"
+        !Enum.IsDefined(status.State) ? $"state {(int)status.State} is neither online nor offline"
         : Text(status.AgentVersion, "agent_version", MaxName) ?? Text(status.OnnxRuntimeVersion, "onnx_runtime_version", MaxName)
         ?? List(status.Models, "models", MaxModels, (m, at) => Name(m.Model, $"{at}.model") ?? Text(m.PackageVersion, $"{at}.package_version", MaxName)
             ?? Text(m.State, $"{at}.state", MaxName) ?? Text(m.ExecutionProvider, $"{at}.execution_provider", MaxName) ?? Text(m.Error, $"{at}.error", MaxText), nullable: true)
         ?? List(status.Updates, "updates", MaxModels, (u, at) => Name(u.Model, $"{at}.model") ?? Text(u.Version, $"{at}.version", MaxName)
-            ?? Text(u.CommandId, $"{at}.command_id", MaxName) ?? Text(u.State, $"{at}.state", MaxName) ?? Text(u.Message, $"{at}.message", MaxText), nullable: true);
+            ?? Text(u.CommandId, $"{at}.command_id", MaxName) ?? Defined(u.State, $"{at}.state") ?? Defined(u.Step, $"{at}.step") ?? Text(u.Message, $"{at}.message", MaxText), nullable: true);
 
     public static string? Problem(TelemetryMessage telemetry) =>
         telemetry.Process is null ? "process is missing"
@@ -49,7 +49,7 @@ internal static class DevicePayloads
         ?? List(drift.Features, "features", MaxFeatures, (f, at) => Text(f.Name, $"{at}.name", MaxName) ?? Text(f.Tensor, $"{at}.tensor", MaxName));
 
     public static string? Problem(ReplyMessage reply) =>
-        Name(reply.CommandId, "command_id") ?? Name(reply.State, "state") ?? Text(reply.Command, "command", MaxName) ?? Text(reply.Step, "step", MaxName)
+        Name(reply.CommandId, "command_id") ?? Defined(reply.State, "state") ?? Text(reply.Command, "command", MaxName) ?? Defined(reply.Step, "step")
         ?? Text(reply.Reason, "reason", MaxName) ?? Text(reply.Message, "message", MaxText) ?? Text(reply.Model, "model", MaxName)
         ?? Text(reply.Version, "version", MaxName) ?? Text(reply.ServingVersion, "serving_version", MaxName)
         ?? List(reply.Lines, "lines", MaxLines, (line, at) => line.Length > MaxText ? $"{at} is over {MaxText} characters" : null, nullable: true);
@@ -84,5 +84,10 @@ internal static class DevicePayloads
         return null;
     }
 
-    private static string Clip(string? value) => value is null ? "null" : value.Length > 32 ? value[..32] + "…" : value;
+    /// <summary>JSON also takes a number for an enum: one the contract does not define is refused.</summary>
+    private static string? Defined<T>(T? value, string field)
+        where T : struct, Enum => value is { } set && !Enum.IsDefined(set) ? $"{field} is not one of the contract's values" : null;
+
+    private static string? Defined<T>(T value, string field)
+        where T : struct, Enum => Enum.IsDefined(value) ? null : $"{field} is not one of the contract's values";
 }

@@ -108,7 +108,7 @@ public sealed class DeviceRegistry
 
         Update(device, d =>
         {
-            d.Online = status.State == "online";
+            d.Online = status.State == ConnectionState.Online;
             d.LastSeen = _time.GetUtcNow();
             d.AgentVersion = status.AgentVersion ?? d.AgentVersion;
             d.TrustVersion = status.TrustVersion ?? d.TrustVersion;
@@ -208,7 +208,7 @@ public sealed class DeviceRegistry
                 command.Replies.RemoveAt(0);
             }
 
-            command.State = reply.State;
+            command.State = reply.State.ToCommandState();
             command.Final = reply.Final;
             command.LastActivity = now;
             return true;

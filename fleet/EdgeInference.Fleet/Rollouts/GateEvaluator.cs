@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using EdgeInference.Fleet.Store;
 
 namespace EdgeInference.Fleet.Rollouts;
@@ -27,14 +28,14 @@ public static class GateEvaluator
 
     private static (double? Value, long Samples) Measure(string metric, RolloutRecord rollout, IReadOnlyList<RolloutDevice> devices, IReadOnlyList<DeviceRecord> targeted)
     {
-        var installed = devices.Where(d => InstallStates.IsServing(d.State) && d.Device is not null).ToArray();
+        var installed = devices.Where(d => d.State.IsServing() && d.Device is not null).ToArray();
         var newKey = DeviceRecord.StatsKey(rollout.Model, rollout.Version);
         switch (metric)
         {
             case GateMetrics.InstallRate:
             {
-                var finished = devices.Count(d => d.State is InstallStates.Installed or InstallStates.Failed or InstallStates.RolledBack);
-                return finished == 0 ? (null, 0) : ((double)devices.Count(d => d.State is InstallStates.Installed or InstallStates.RolledBack) / finished, finished);
+                var finished = devices.Count(d => d.State is InstallState.Installed or InstallState.Failed or InstallState.RolledBack);
+                return finished == 0 ? (null, 0) : ((double)devices.Count(d => d.State is InstallState.Installed or InstallState.RolledBack) / finished, finished);
             }
 
             case GateMetrics.GoldenRate:

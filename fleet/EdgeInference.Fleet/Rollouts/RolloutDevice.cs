@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using EdgeInference.Fleet.Store;
 
 namespace EdgeInference.Fleet.Rollouts;
@@ -10,7 +11,7 @@ public sealed class RolloutDevice
     public int Stage { get; set; }
 
     /// <summary>See <see cref="InstallStates"/>.</summary>
-    public string State { get; set; } = InstallStates.Pending;
+    public InstallState State { get; set; } = InstallState.Pending;
 
     public string? Reason { get; set; }
 

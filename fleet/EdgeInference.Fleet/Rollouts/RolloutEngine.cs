@@ -48,14 +48,14 @@ public sealed class RolloutEngine : BackgroundService
                 throw new RolloutException(404, $"there is no package {rollout.Model} {rollout.Version}; push it first");
             }
 
-            if (_store.ListRollouts().FirstOrDefault(r => r.Model == rollout.Model && r.State is not (RolloutStates.Completed or RolloutStates.Aborted or RolloutStates.RolledBack)) is { } busy)
+            if (_store.ListRollouts().FirstOrDefault(r => r.Model == rollout.Model && r.State is not (RolloutState.Completed or RolloutState.Aborted or RolloutState.RolledBack)) is { } busy)
             {
                 throw new RolloutException(409, $"rollout {busy.Id} of {busy.Model} {busy.Version} is {busy.State}; finish, abort or roll it back first");
             }
 
             var now = _time.GetUtcNow();
             rollout.Id = $"ro-{now:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-            rollout.State = RolloutStates.Running;
+            rollout.State = RolloutState.Running;
             rollout.Stage = 0;
             rollout.CreatedAt = rollout.UpdatedAt = rollout.StageStartedAt = now;
             _store.SaveRollout(rollout);
@@ -79,22 +79,22 @@ public sealed class RolloutEngine : BackgroundService
             var state = rollout.State;
             switch (action)
             {
-                case "pause" when state is RolloutStates.Running or RolloutStates.WaitingApproval:
-                    Transition(rollout, RolloutStates.Paused, "paused", "paused by an operator", by);
+                case "pause" when state is RolloutState.Running or RolloutState.WaitingApproval:
+                    Transition(rollout, RolloutState.Paused, "paused", "paused by an operator", by);
                     break;
-                case "resume" when state is RolloutStates.Paused:
-                    Transition(rollout, RolloutStates.Running, "resumed", "resumed by an operator", by);
+                case "resume" when state is RolloutState.Paused:
+                    Transition(rollout, RolloutState.Running, "resumed", "resumed by an operator", by);
                     break;
-                case "promote" when state is RolloutStates.Running or RolloutStates.WaitingApproval or RolloutStates.Paused:
+                case "promote" when state is RolloutState.Running or RolloutState.WaitingApproval or RolloutState.Paused:
                     Advance(rollout, "promoted", "promoted by an operator", by);
                     break;
-                case "abort" when state is RolloutStates.Running or RolloutStates.WaitingApproval or RolloutStates.Paused:
+                case "abort" when state is RolloutState.Running or RolloutState.WaitingApproval or RolloutState.Paused:
                     CancelUnsent(rollout);
-                    Transition(rollout, RolloutStates.Aborted, "aborted", "aborted by an operator; devices keep what they have", by);
+                    Transition(rollout, RolloutState.Aborted, "aborted", "aborted by an operator; devices keep what they have", by);
                     break;
-                case "rollback" when state is not (RolloutStates.RolledBack or RolloutStates.RollingBack):
+                case "rollback" when state is not (RolloutState.RolledBack or RolloutState.RollingBack):
                     CancelUnsent(rollout);
-                    Transition(rollout, RolloutStates.RollingBack, "rolling_back", "rollback ordered by an operator", by);
+                    Transition(rollout, RolloutState.RollingBack, "rolling_back", "rollback ordered by an operator", by);
                     break;
                 case "pause" or "resume" or "promote" or "abort" or "rollback":
                     throw new RolloutException(409, $"rollout {id} is {state}: it cannot {action}");
@@ -136,17 +136,17 @@ public sealed class RolloutEngine : BackgroundService
             view.Message = last?.Message;
             view.State = (assignment.CommandId.Length == 0, command) switch
             {
-                (true, _) => InstallStates.Installed,
-                (_, null) => InstallStates.Pending,
-                (_, { Final: true, State: ReplyStates.Succeeded }) => InstallStates.Installed,
-                (_, { Final: true }) => InstallStates.Failed,
-                (_, { Last: { State: ReplyStates.Progress, Step: "switch" or "confirm" } }) => InstallStates.Probation,
-                (_, { Replies.Count: > 0 }) => InstallStates.Installing,
-                _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallStates.Offline : InstallStates.Pending,
+                (true, _) => InstallState.Installed,
+                (_, null) => InstallState.Pending,
+                (_, { Final: true, State: CommandState.Succeeded }) => InstallState.Installed,
+                (_, { Final: true }) => InstallState.Failed,
+                (_, { Last: { State: ReplyState.Progress, Step: UpdateStep.Switch or UpdateStep.Confirm } }) => InstallState.Probation,
+                (_, { Replies.Count: > 0 }) => InstallState.Installing,
+                _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallState.Offline : InstallState.Pending,
             };
             if (assignment.RollbackCommandId is { } rollbackId && _store.GetCommand(rollbackId) is { } rollback)
             {
-                view.State = rollback is { Final: true, State: ReplyStates.Succeeded } ? InstallStates.RolledBack : view.State;
+                view.State = rollback is { Final: true, State: CommandState.Succeeded } ? InstallState.RolledBack : view.State;
                 view.Reason = rollback.Last?.Reason ?? view.Reason;
             }
 
@@ -186,10 +186,10 @@ public sealed class RolloutEngine : BackgroundService
     internal async Task PassAllAsync(CancellationToken cancellationToken)
     {
         var rollouts = _store.ListRollouts();
-        foreach (var rollout in rollouts.Where(r => RolloutStates.IsActive(r.State)))
+        foreach (var rollout in rollouts.Where(r => r.State.IsActive()))
         {
             // A completed rollout keeps serving late devices only while it is its model's newest.
-            if (rollout.State == RolloutStates.Completed && rollouts.Any(r => r.Model == rollout.Model && r.CreatedAt > rollout.CreatedAt))
+            if (rollout.State == RolloutState.Completed && rollouts.Any(r => r.Model == rollout.Model && r.CreatedAt > rollout.CreatedAt))
             {
                 continue;
             }
@@ -225,26 +225,26 @@ public sealed class RolloutEngine : BackgroundService
     {
         switch (rollout.State)
         {
-            case RolloutStates.RollingBack:
+            case RolloutState.RollingBack:
                 await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
                 return;
-            case RolloutStates.Running or RolloutStates.Completed:
+            case RolloutState.Running or RolloutState.Completed:
                 break;
             default:
                 return;
         }
 
         var targeted = Targeted(rollout);
-        var wanted = rollout.State == RolloutStates.Completed ? targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(targeted.Count);
+        var wanted = rollout.State == RolloutState.Completed ? targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(targeted.Count);
         await AssignAsync(rollout, targeted, wanted, cancellationToken).ConfigureAwait(false);
-        if (rollout.State == RolloutStates.Completed)
+        if (rollout.State == RolloutState.Completed)
         {
             return;
         }
 
         var devices = Devices(rollout);
         var now = _time.GetUtcNow();
-        var settled = devices.Count >= wanted && devices.All(d => InstallStates.IsSettled(d.State));
+        var settled = devices.Count >= wanted && devices.All(d => d.State.IsSettled());
         rollout.LastGateResults = GateEvaluator.Evaluate(rollout, devices, targeted);
         if (!settled)
         {
@@ -266,12 +266,12 @@ public sealed class RolloutEngine : BackgroundService
             if (rollout.OnFailure == "rollback")
             {
                 CancelUnsent(rollout);
-                Transition(rollout, RolloutStates.RollingBack, "rolling_back", why, null);
+                Transition(rollout, RolloutState.RollingBack, "rolling_back", why, null);
                 await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                Transition(rollout, RolloutStates.Paused, "paused", why, null);
+                Transition(rollout, RolloutState.Paused, "paused", why, null);
             }
 
             return;
@@ -286,7 +286,7 @@ public sealed class RolloutEngine : BackgroundService
         var passed = "gates passed: " + string.Join("; ", rollout.LastGateResults.Select(g => g.Value is null ? $"{g.Gate} (no data; on_no_data pass)" : $"{g.Gate} measured {g.Value:0.####}"));
         if (rollout.RequireApproval && rollout.Stage < rollout.Stages.Count - 1)
         {
-            Transition(rollout, RolloutStates.WaitingApproval, "waiting_approval", passed + "; waiting for promote", null);
+            Transition(rollout, RolloutState.WaitingApproval, "waiting_approval", passed + "; waiting for promote", null);
         }
         else
         {
@@ -345,13 +345,13 @@ public sealed class RolloutEngine : BackgroundService
                 continue; // it served this version before the rollout
             }
 
-            if (device.State == InstallStates.Installing)
+            if (device.State == InstallState.Installing)
             {
                 waiting++;
                 continue;
             }
 
-            if (!InstallStates.IsServing(device.State))
+            if (!device.State.IsServing())
             {
                 continue;
             }
@@ -379,7 +379,7 @@ public sealed class RolloutEngine : BackgroundService
 
         if (waiting == 0)
         {
-            Transition(rollout, RolloutStates.RolledBack, "rolled_back", $"every updated device is back on its previous version ({rollout.Reason})", null);
+            Transition(rollout, RolloutState.RolledBack, "rolled_back", $"every updated device is back on its previous version ({rollout.Reason})", null);
         }
     }
 
@@ -387,14 +387,14 @@ public sealed class RolloutEngine : BackgroundService
     {
         if (rollout.Stage >= rollout.Stages.Count - 1)
         {
-            Transition(rollout, RolloutStates.Completed, "completed", message, by);
+            Transition(rollout, RolloutState.Completed, "completed", message, by);
             return;
         }
 
         rollout.Stage++;
         rollout.StageStartedAt = _time.GetUtcNow();
         rollout.StageSettledAt = null;
-        Transition(rollout, RolloutStates.Running, kind, $"{message}; now stage {rollout.Stage + 1} of {rollout.Stages.Count} ({rollout.Stages[rollout.Stage]})", by);
+        Transition(rollout, RolloutState.Running, kind, $"{message}; now stage {rollout.Stage + 1} of {rollout.Stages.Count} ({rollout.Stages[rollout.Stage]})", by);
     }
 
     /// <summary>Cancels deploy commands no device has answered yet, so nothing more installs the version.</summary>
@@ -409,13 +409,13 @@ public sealed class RolloutEngine : BackgroundService
                     return false;
                 }
 
-                c.State = "cancelled";
+                c.State = CommandState.Cancelled;
                 return c.Final = true;
             });
         }
     }
 
-    private void Transition(RolloutRecord rollout, string state, string kind, string message, string? by)
+    private void Transition(RolloutRecord rollout, RolloutState state, string kind, string message, string? by)
     {
         rollout.State = state;
         rollout.Reason = message;

@@ -14,7 +14,7 @@ public sealed class CommandRecord
     public string? RolloutId { get; set; }
 
     /// <summary><c>pending</c> (not yet published), <c>sent</c>, then the state of the latest reply, or <c>timed_out</c>.</summary>
-    public string State { get; set; } = "pending";
+    public CommandState State { get; set; } = CommandState.Pending;
 
     public bool Final { get; set; }
 

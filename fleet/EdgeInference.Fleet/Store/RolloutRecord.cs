@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 namespace EdgeInference.Fleet.Store;
 
 /// <summary>
@@ -40,7 +41,7 @@ public sealed class RolloutRecord
     public TimeSpan OfflineTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>See <see cref="RolloutStates"/>.</summary>
-    public string State { get; set; } = RolloutStates.Running;
+    public RolloutState State { get; set; } = RolloutState.Running;
 
     /// <summary>Index of the current stage.</summary>
     public int Stage { get; set; }

@@ -227,7 +227,7 @@ public sealed class MqttLink : IDisposable
     private MqttClientOptions BuildClientOptions()
     {
         var endpoint = MqttEndpoint.Parse(_options.Url!);
-        var will = StatusReporter.Serialize(new StatusMessage { DeviceId = DeviceId, State = "offline", Timestamp = _time.GetUtcNow() });
+        var will = StatusReporter.Serialize(new StatusMessage { DeviceId = DeviceId, State = ConnectionState.Offline, Timestamp = _time.GetUtcNow() });
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(endpoint.Host, endpoint.Port)
             .WithClientId($"edge-agent-{DeviceId}")

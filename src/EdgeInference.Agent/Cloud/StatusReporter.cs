@@ -50,7 +50,7 @@ public sealed class StatusReporter
         {
             Timestamp = now,
             DeviceId = DeviceId,
-            State = online ? "online" : "offline",
+            State = online ? ConnectionState.Online : ConnectionState.Offline,
             AgentVersion = _info.Version,
             OnnxRuntimeVersion = versions.Count > 0 ? _info.OnnxRuntimeVersion : null,
             StartedAt = _info.StartedAt,

@@ -92,13 +92,13 @@ internal sealed class CommandDispatcher : IHostedService
 
                 break;
             case CommandNames.Restart:
-                await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Message = "restarting", Final = true }, cancellationToken).ConfigureAwait(false);
+                await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyState.Succeeded, Message = "restarting", Final = true }, cancellationToken).ConfigureAwait(false);
                 UpdateLog.Restarting(_logger, command.Id);
                 _lifetime.StopApplication();
                 break;
             case CommandNames.CollectLogs:
                 await _reporter.ReplyAsync(
-                    new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Lines = _logs.Last(MaxLogLines), Final = true }, cancellationToken).ConfigureAwait(false);
+                    new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyState.Succeeded, Lines = _logs.Last(MaxLogLines), Final = true }, cancellationToken).ConfigureAwait(false);
                 break;
             case CommandNames.Configure:
                 if ((command.Configuration is { } change ? DeviceSettings.Problem(change) : "a configure command needs 'configuration'") is { } invalid)
@@ -109,7 +109,7 @@ internal sealed class CommandDispatcher : IHostedService
 
                 var applied = _settings.Apply(command.Configuration!);
                 UpdateLog.Configured(_logger, command.Id, JsonSerializer.Serialize(applied, ContractJsonContext.Default.DesiredConfiguration));
-                await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyStates.Succeeded, Configuration = applied, Final = true }, cancellationToken).ConfigureAwait(false);
+                await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = name, State = ReplyState.Succeeded, Configuration = applied, Final = true }, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await RejectAsync(command, "unsupported", $"'{name}' is not supported by this agent version yet", cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ internal sealed class CommandDispatcher : IHostedService
     {
         UpdateLog.CommandRejected(_logger, command.Command, command.Id, reason, message);
         return _reporter.ReplyAsync(
-            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Rejected, Reason = reason, Message = message, Model = command.Model, Final = true },
+            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Rejected, Reason = reason, Message = message, Model = command.Model, Final = true },
             cancellationToken);
     }
 }

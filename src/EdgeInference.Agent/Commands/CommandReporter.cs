@@ -48,7 +48,7 @@ public sealed class CommandReporter
         if (reply.Command is CommandNames.Deploy or CommandNames.Rollback && reply.Model is { } model && reply.Version is { } version)
         {
             // A rollback that succeeded shows as the rolled-back version's state.
-            var state = reply.Command == CommandNames.Rollback && reply.State == ReplyStates.Succeeded ? ReplyStates.RolledBack : reply.State;
+            var state = reply.Command == CommandNames.Rollback && reply.State == ReplyState.Succeeded ? ReplyState.RolledBack : reply.State;
             _updates[model] = new UpdateStatus
             {
                 Model = model,

@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeInference.Agent.Updates;
@@ -14,7 +15,7 @@ internal static partial class UpdateLog
     public static partial void CommandRejected(ILogger logger, string command, string commandId, string reason, string problem);
 
     [LoggerMessage(503, LogLevel.Information, "Update {CommandId}: {Model} {Version} {Step}")]
-    public static partial void Step(ILogger logger, string commandId, string model, string version, string step);
+    public static partial void Step(ILogger logger, string commandId, string model, string version, UpdateStep step);
 
     [LoggerMessage(504, LogLevel.Warning, "Update {CommandId}: {Model} {Version} refused ({Reason}): {Problem}")]
     public static partial void Refused(ILogger logger, string commandId, string model, string version, string reason, string problem);
@@ -38,7 +39,7 @@ internal static partial class UpdateLog
     public static partial void CommandCrashed(ILogger logger, string commandId, Exception exception);
 
     [LoggerMessage(511, LogLevel.Information, "Update {CommandId}: {Model} {Version} resumes after a restart ({Phase}, start {Starts} since the switch)")]
-    public static partial void Resuming(ILogger logger, string commandId, string model, string version, string phase, int starts);
+    public static partial void Resuming(ILogger logger, string commandId, string model, string version, UpdatePhase phase, int starts);
 
     [LoggerMessage(512, LogLevel.Warning, "Update holding at '{Point}' (Updates:HoldAt, for crash tests)")]
     public static partial void Holding(ILogger logger, string point);

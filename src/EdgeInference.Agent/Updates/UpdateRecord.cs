@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using EdgeInference.Packaging;
 
 namespace EdgeInference.Agent.Updates;
@@ -19,7 +20,7 @@ public sealed class UpdateRecord
     public long Slot { get; set; }
 
     /// <summary>See <see cref="UpdatePhases"/>.</summary>
-    public string Phase { get; set; } = UpdatePhases.Downloading;
+    public UpdatePhase Phase { get; set; } = UpdatePhase.Downloading;
 
     public string PackageUrl { get; set; } = "";
 

@@ -94,14 +94,14 @@ public sealed class UpdateService : BackgroundService
 
         foreach (var record in records)
         {
-            if (record.Phase == UpdatePhases.Downloading && _installer.Installed.VersionOf(record.Model, record.Slot) == record.Version)
+            if (record.Phase == UpdatePhase.Downloading && _installer.Installed.VersionOf(record.Model, record.Slot) == record.Version)
             {
                 // Killed between the rename and saving it: the switch happened.
-                record.Phase = UpdatePhases.Switched;
+                record.Phase = UpdatePhase.Switched;
                 record.SwitchedAt ??= _time.GetUtcNow();
             }
 
-            if (record.Phase != UpdatePhases.Switched)
+            if (record.Phase != UpdatePhase.Switched)
             {
                 continue;
             }
@@ -111,16 +111,16 @@ public sealed class UpdateService : BackgroundService
             var withinWindow = _time.GetUtcNow() - (record.SwitchedAt ?? _time.GetUtcNow()) <= _options.CrashLoopWindow;
             if (!_installer.Installed.Slots(record.Model).Contains(record.Slot))
             {
-                Finish(record, UpdatePhases.RolledBack, "missing", "the installed version's folder is gone");
+                Finish(record, UpdatePhase.RolledBack, "missing", "the installed version's folder is gone");
             }
             else if (record.StartsSinceSwitch >= _options.CrashLoopRestarts && withinWindow)
             {
                 var message = $"the agent started {record.StartsSinceSwitch} times within {_options.CrashLoopWindow.TotalMinutes:0.#} min of switching to {record.Version}";
                 var from = record.Version;
                 _installer.Remove(record.Model, record.Slot);
-                Finish(record, UpdatePhases.RolledBack, "crash_loop", message);
+                Finish(record, UpdatePhase.RolledBack, "crash_loop", message);
                 UpdateLog.RolledBack(_logger, record.Model, from, _installer.Installed.ServingVersionText(record.Model) ?? "none", "crash_loop");
-                _reporter.Reply(Reply(record, ReplyStates.RolledBack, "rollback", final: true));
+                _reporter.Reply(Reply(record, ReplyState.RolledBack, UpdateStep.Rollback, final: true));
             }
             else
             {
@@ -135,11 +135,11 @@ public sealed class UpdateService : BackgroundService
         {
             foreach (var record in _store.LoadAll(out _))
             {
-                if (record.Phase == UpdatePhases.Downloading)
+                if (record.Phase == UpdatePhase.Downloading)
                 {
                     await RunAsync(ResumeCommand(record), stoppingToken).ConfigureAwait(false);
                 }
-                else if (record.Phase == UpdatePhases.Switched)
+                else if (record.Phase == UpdatePhase.Switched)
                 {
                     _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
                 }
@@ -192,7 +192,7 @@ public sealed class UpdateService : BackgroundService
                     break;
                 case CommandNames.Reload:
                     _repository.Reconcile(cancellationToken);
-                    await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Final = true }, cancellationToken).ConfigureAwait(false);
+                    await _reporter.ReplyAsync(new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Succeeded, Final = true }, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -201,7 +201,7 @@ public sealed class UpdateService : BackgroundService
             // The loop boundary: one command's failure is reported and the next command runs.
             UpdateLog.CommandCrashed(_logger, command.Id, ex);
             await _reporter.ReplyAsync(
-                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Failed, Reason = "internal_error", Message = ex.Message, Model = command.Model, Final = true },
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Failed, Reason = "internal_error", Message = ex.Message, Model = command.Model, Final = true },
                 cancellationToken).ConfigureAwait(false);
         }
     }
@@ -209,17 +209,17 @@ public sealed class UpdateService : BackgroundService
     private async Task DeployAsync(CommandMessage command, CancellationToken cancellationToken)
     {
         var existing = command.Model is { } named && ManifestCodec.IsValidName(named) ? _store.Load(named) : null;
-        if (existing is not null && existing.CommandId == command.Id && existing.Phase != UpdatePhases.Downloading)
+        if (existing is not null && existing.CommandId == command.Id && existing.Phase != UpdatePhase.Downloading)
         {
             // A repeated command (the fleet resends until it hears back): say again where it stands.
             var state = existing.Phase switch
             {
-                UpdatePhases.Confirmed => ReplyStates.Succeeded,
-                UpdatePhases.Switched => ReplyStates.Progress,
-                UpdatePhases.RolledBack => ReplyStates.RolledBack,
-                _ => ReplyStates.Failed,
+                UpdatePhase.Confirmed => ReplyState.Succeeded,
+                UpdatePhase.Switched => ReplyState.Progress,
+                UpdatePhase.RolledBack => ReplyState.RolledBack,
+                _ => ReplyState.Failed,
             };
-            await _reporter.ReplyAsync(Reply(existing, state, existing.Phase == UpdatePhases.Switched ? "switch" : null, final: state != ReplyStates.Progress), cancellationToken).ConfigureAwait(false);
+            await _reporter.ReplyAsync(Reply(existing, state, existing.Phase == UpdatePhase.Switched ? UpdateStep.Switch : null, final: state != ReplyState.Progress), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -262,7 +262,7 @@ public sealed class UpdateService : BackgroundService
                     await _reporter.ReplyAsync(
                         new ReplyMessage
                         {
-                            CommandId = command.Id, Command = CommandNames.Deploy, State = ReplyStates.Succeeded, Model = manifest.Name, Version = manifest.Version,
+                            CommandId = command.Id, Command = CommandNames.Deploy, State = ReplyState.Succeeded, Model = manifest.Name, Version = manifest.Version,
                             ServingVersion = manifest.Version, Message = "already installed", Final = true,
                         },
                         cancellationToken).ConfigureAwait(false);
@@ -296,16 +296,16 @@ public sealed class UpdateService : BackgroundService
             ShadowSeconds = deploy.ShadowSeconds,
             ShadowTolerance = deploy.ShadowTolerance,
         };
-        await StepAsync(record, "download", cancellationToken).ConfigureAwait(false);
+        await StepAsync(record, UpdateStep.Download, cancellationToken).ConfigureAwait(false);
         try
         {
             await HoldAsync("download", cancellationToken).ConfigureAwait(false);
             var downloaded = await DownloadAsync(record, manifest, deploy, cancellationToken).ConfigureAwait(false);
 
-            await StepAsync(record, "stage", cancellationToken).ConfigureAwait(false);
+            await StepAsync(record, UpdateStep.Stage, cancellationToken).ConfigureAwait(false);
             _installer.Stage(record.Model, record.Slot, deploy.Package, manifest, downloaded);
             await HoldAsync("stage", cancellationToken).ConfigureAwait(false);
-            await StepAsync(record, "test", cancellationToken).ConfigureAwait(false);
+            await StepAsync(record, UpdateStep.Test, cancellationToken).ConfigureAwait(false);
             var shadow = record.ShadowRequestsWanted > 0 ? (candidate, token) => ShadowAsync(record, candidate, token) : (Func<ModelVersion, CancellationToken, Task>?)null;
             var golden = await _installer.TestAsync(record.Model, record.Slot, _pool, shadow, cancellationToken).ConfigureAwait(false);
             record.GoldenPassed = golden?.Passed;
@@ -315,44 +315,44 @@ public sealed class UpdateService : BackgroundService
         }
         catch (PackageRejectedException ex)
         {
-            await FailAsync(record, ReplyStates.Rejected, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+            await FailAsync(record, ReplyState.Rejected, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (GoldenFailedException ex)
         {
             record.GoldenPassed = ex.Outcome.Passed;
             record.GoldenTotal = ex.Outcome.Total;
-            await FailAsync(record, ReplyStates.Failed, "golden_failed", ex.Message, cancellationToken).ConfigureAwait(false);
+            await FailAsync(record, ReplyState.Failed, "golden_failed", ex.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (InferenceException ex)
         {
-            await FailAsync(record, ReplyStates.Failed, "load_failed", ex.Message, cancellationToken).ConfigureAwait(false);
+            await FailAsync(record, ReplyState.Failed, "load_failed", ex.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (UpdateFailedException ex)
         {
-            await FailAsync(record, ReplyStates.Failed, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
+            await FailAsync(record, ReplyState.Failed, ex.Reason, ex.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         await HoldAsync("test", cancellationToken).ConfigureAwait(false);
         _installer.Switch(record.Model, record.Slot);
         await HoldAsync("switch", cancellationToken).ConfigureAwait(false);
-        record.Phase = UpdatePhases.Switched;
+        record.Phase = UpdatePhase.Switched;
         record.SwitchedAt = _time.GetUtcNow();
         record.StartsSinceSwitch = 0;
         if (!_installer.IsReady(record.Model, record.Slot))
         {
             var error = _installer.LoadError(record.Model, record.Slot) ?? "it did not become ready";
             _installer.Remove(record.Model, record.Slot);
-            Finish(record, UpdatePhases.RolledBack, "load_failed", error);
-            await _reporter.ReplyAsync(Reply(record, ReplyStates.RolledBack, "switch", final: true), cancellationToken).ConfigureAwait(false);
+            Finish(record, UpdatePhase.RolledBack, "load_failed", error);
+            await _reporter.ReplyAsync(Reply(record, ReplyState.RolledBack, UpdateStep.Switch, final: true), cancellationToken).ConfigureAwait(false);
             return;
         }
 
         _store.Save(record);
-        await StepAsync(record, "switch", cancellationToken).ConfigureAwait(false);
+        await StepAsync(record, UpdateStep.Switch, cancellationToken).ConfigureAwait(false);
         await HoldAsync("probation", cancellationToken).ConfigureAwait(false);
         _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
         await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
@@ -364,7 +364,7 @@ public sealed class UpdateService : BackgroundService
     /// </summary>
     private async Task ShadowAsync(UpdateRecord record, ModelVersion candidate, CancellationToken cancellationToken)
     {
-        await StepAsync(record, "shadow", cancellationToken).ConfigureAwait(false);
+        await StepAsync(record, UpdateStep.Shadow, cancellationToken).ConfigureAwait(false);
         var feed = _shadow.Open(record.Model, ShadowBacklog);
         try
         {
@@ -405,15 +405,15 @@ public sealed class UpdateService : BackgroundService
             {
                 var error = _installer.LoadError(model, record.Slot) ?? "it is no longer ready";
                 _installer.Remove(model, record.Slot);
-                Finish(record, UpdatePhases.RolledBack, "not_ready", error);
-                await _reporter.ReplyAsync(Reply(record, ReplyStates.RolledBack, "confirm", final: true), cancellationToken).ConfigureAwait(false);
+                Finish(record, UpdatePhase.RolledBack, "not_ready", error);
+                await _reporter.ReplyAsync(Reply(record, ReplyState.RolledBack, UpdateStep.Confirm, final: true), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            Finish(record, UpdatePhases.Confirmed, null, null);
+            Finish(record, UpdatePhase.Confirmed, null, null);
             _installer.Prune(model);
             UpdateLog.Confirmed(_logger, record.CommandId, model, record.Version);
-            await _reporter.ReplyAsync(Reply(record, ReplyStates.Succeeded, "confirm", final: true), cancellationToken).ConfigureAwait(false);
+            await _reporter.ReplyAsync(Reply(record, ReplyState.Succeeded, UpdateStep.Confirm, final: true), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -432,7 +432,7 @@ public sealed class UpdateService : BackgroundService
             && SemanticVersion.TryParse(serving, out var current) && current.CompareTo(to) <= 0)
         {
             await _reporter.ReplyAsync(
-                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Model = model, ServingVersion = serving, Message = $"already at {serving}", Final = true },
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Succeeded, Model = model, ServingVersion = serving, Message = $"already at {serving}", Final = true },
                 cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -440,7 +440,7 @@ public sealed class UpdateService : BackgroundService
         if (slots.Count < 2)
         {
             await _reporter.ReplyAsync(
-                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Failed, Reason = "no_previous_version", Model = model, ServingVersion = serving, Message = $"{model} has no earlier version installed to return to", Final = true },
+                new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Failed, Reason = "no_previous_version", Model = model, ServingVersion = serving, Message = $"{model} has no earlier version installed to return to", Final = true },
                 cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -449,13 +449,13 @@ public sealed class UpdateService : BackgroundService
         _probation.Remove(model);
         if (_store.Load(model) is { } record && record.Slot == slots[^1])
         {
-            Finish(record, UpdatePhases.RolledBack, "rollback_command", command.Reason ?? "rolled back on command");
+            Finish(record, UpdatePhase.RolledBack, "rollback_command", command.Reason ?? "rolled back on command");
         }
 
         var now = _installer.Installed.ServingVersionText(model);
         UpdateLog.RolledBack(_logger, model, serving ?? slots[^1].ToString(System.Globalization.CultureInfo.InvariantCulture), now ?? "none", command.Reason ?? "command");
         await _reporter.ReplyAsync(
-            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Model = model, Version = serving, ServingVersion = now, Reason = command.Reason, Final = true },
+            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Succeeded, Model = model, Version = serving, ServingVersion = now, Reason = command.Reason, Final = true },
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -511,7 +511,7 @@ public sealed class UpdateService : BackgroundService
             await _reporter.ReplyAsync(
                 new ReplyMessage
                 {
-                    CommandId = command.Id, Command = command.Command, State = ReplyStates.Succeeded, Version = _trust.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    CommandId = command.Id, Command = command.Command, State = ReplyState.Succeeded, Version = _trust.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     Message = taken ? $"trust version {_trust.Version} taken" : $"trust version {_trust.Version} already held", Final = true,
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -542,17 +542,17 @@ public sealed class UpdateService : BackgroundService
         }
     }
 
-    private async Task StepAsync(UpdateRecord record, string step, CancellationToken cancellationToken)
+    private async Task StepAsync(UpdateRecord record, UpdateStep step, CancellationToken cancellationToken)
     {
         record.UpdatedAt = _time.GetUtcNow();
         _store.Save(record);
         UpdateLog.Step(_logger, record.CommandId, record.Model, record.Version, step);
-        await _reporter.ReplyAsync(Reply(record, ReplyStates.Progress, step, final: false), cancellationToken).ConfigureAwait(false);
+        await _reporter.ReplyAsync(Reply(record, ReplyState.Progress, step, final: false), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task FailAsync(UpdateRecord record, string state, string reason, string message, CancellationToken cancellationToken)
+    private async Task FailAsync(UpdateRecord record, ReplyState state, string reason, string message, CancellationToken cancellationToken)
     {
-        if (state == ReplyStates.Rejected)
+        if (state == ReplyState.Rejected)
         {
             UpdateLog.Refused(_logger, record.CommandId, record.Model, record.Version, reason, message);
         }
@@ -567,7 +567,7 @@ public sealed class UpdateService : BackgroundService
             Directory.Delete(staged, recursive: true);
         }
 
-        Finish(record, UpdatePhases.Failed, reason, message);
+        Finish(record, UpdatePhase.Failed, reason, message);
         await _reporter.ReplyAsync(Reply(record, state, null, final: true), cancellationToken).ConfigureAwait(false);
     }
 
@@ -575,11 +575,11 @@ public sealed class UpdateService : BackgroundService
     {
         UpdateLog.Refused(_logger, command.Id, command.Model ?? "?", version ?? "?", reason, message);
         return _reporter.ReplyAsync(
-            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyStates.Rejected, Reason = reason, Message = message, Model = command.Model, Version = version, Final = true },
+            new ReplyMessage { CommandId = command.Id, Command = command.Command, State = ReplyState.Rejected, Reason = reason, Message = message, Model = command.Model, Version = version, Final = true },
             cancellationToken);
     }
 
-    private void Finish(UpdateRecord record, string phase, string? reason, string? message)
+    private void Finish(UpdateRecord record, UpdatePhase phase, string? reason, string? message)
     {
         record.Phase = phase;
         record.Reason = reason;
@@ -588,7 +588,7 @@ public sealed class UpdateService : BackgroundService
         _store.Save(record);
     }
 
-    private ReplyMessage Reply(UpdateRecord record, string state, string? step, bool final) => new()
+    private ReplyMessage Reply(UpdateRecord record, ReplyState state, UpdateStep? step, bool final) => new()
     {
         CommandId = record.CommandId,
         Command = CommandNames.Deploy,

@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
@@ -50,7 +51,7 @@ public sealed partial class DashboardTests
 
         // Pause from the page: the API says paused, and the page shows it.
         browser.Click(By.CssSelector("button[data-action='pause']"), "the pause button");
-        await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetRollout(id)!.State == "paused", TimeSpan.FromSeconds(10), "the rollout paused through the API");
+        await AgentHost.WaitUntilAsync(() => bed.Fleet.Store.GetRollout(id)!.State == RolloutState.Paused, TimeSpan.FromSeconds(10), "the rollout paused through the API");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-state")).Text == "paused", TimeSpan.FromSeconds(10), "the paused state");
         Assert.StartsWith("operator:", bed.Fleet.Store.ListEvents(id).Last(e => e.Kind == "paused").By, StringComparison.Ordinal);
         browser.Screenshot("dashboard-rollout-paused");

@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using System.Text;
 using EdgeInference.Fleet.Broker;
 using EdgeInference.Fleet.Commands;
@@ -57,11 +58,11 @@ public sealed class RolloutGateTests : IDisposable
         var rollout = await StartAsync(soak: TimeSpan.Zero, "install_rate>=1");
         Reply(rollout, "progress", "switch", final: false);
         await PassAsync(TimeSpan.FromMinutes(1));
-        Assert.Equal((RolloutStates.Running, InstallStates.Probation), (State(rollout), DeviceState(rollout)));
+        Assert.Equal((RolloutState.Running, InstallState.Probation), (State(rollout), DeviceState(rollout)));
 
         Reply(rollout, "succeeded", "confirm", final: true);
         await PassAsync(TimeSpan.FromSeconds(1));
-        Assert.Equal((RolloutStates.Completed, InstallStates.Installed), (State(rollout), DeviceState(rollout)));
+        Assert.Equal((RolloutState.Completed, InstallState.Installed), (State(rollout), DeviceState(rollout)));
     }
 
     [Fact]
@@ -70,11 +71,11 @@ public sealed class RolloutGateTests : IDisposable
         var rollout = await StartAsync(soak: TimeSpan.FromSeconds(1), "install_rate>=1");
         Reply(rollout, "progress", "switch", final: false);
         await PassAsync(TimeSpan.FromSeconds(5)); // before: the switch counted as installed, and the stage advanced here
-        Assert.Equal(RolloutStates.Running, State(rollout));
+        Assert.Equal(RolloutState.Running, State(rollout));
 
         Reply(rollout, "rolled_back", "rollback", final: true, reason: "crash_loop");
         await PassAsync(TimeSpan.FromSeconds(1));
-        Assert.Equal(RolloutStates.Paused, State(rollout));
+        Assert.Equal(RolloutState.Paused, State(rollout));
         Assert.Contains("install_rate>=1 measured 0", _store.GetRollout(rollout)!.Reason, StringComparison.Ordinal);
     }
 
@@ -85,10 +86,10 @@ public sealed class RolloutGateTests : IDisposable
         Reply(rollout, "succeeded", "confirm", final: true);
         await PassAsync(TimeSpan.Zero); // settled: the soak starts
         await PassAsync(TimeSpan.FromMinutes(2)); // soak over, no telemetry: it waits (before: "no data" passed)
-        Assert.Equal(RolloutStates.Running, State(rollout));
+        Assert.Equal(RolloutState.Running, State(rollout));
 
         await PassAsync(TimeSpan.FromMinutes(10));
-        Assert.Equal(RolloutStates.Paused, State(rollout));
+        Assert.Equal(RolloutState.Paused, State(rollout));
         Assert.Contains("error_rate<=0.01 had no data within 00:11:00", _store.GetRollout(rollout)!.Reason, StringComparison.Ordinal);
     }
 
@@ -99,10 +100,10 @@ public sealed class RolloutGateTests : IDisposable
         Reply(rollout, "succeeded", "confirm", final: true);
         await PassAsync(TimeSpan.Zero);
         await PassAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal(RolloutStates.Running, State(rollout));
+        Assert.Equal(RolloutState.Running, State(rollout));
 
         await PassAsync(TimeSpan.FromMinutes(10));
-        Assert.Equal(RolloutStates.Completed, State(rollout));
+        Assert.Equal(RolloutState.Completed, State(rollout));
         Assert.Contains("(no data; on_no_data pass)", _store.ListEvents(rollout).Last().Message, StringComparison.Ordinal);
     }
 
@@ -114,10 +115,10 @@ public sealed class RolloutGateTests : IDisposable
         Telemetry(requests: 500, errors: 1);
         await PassAsync(TimeSpan.Zero);
         await PassAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(RolloutStates.Running, State(rollout)); // soaking
+        Assert.Equal(RolloutState.Running, State(rollout)); // soaking
 
         await PassAsync(TimeSpan.FromSeconds(31));
-        Assert.Equal(RolloutStates.Completed, State(rollout));
+        Assert.Equal(RolloutState.Completed, State(rollout));
     }
 
     private async Task<string> StartAsync(TimeSpan soak, string gate, string onNoData = RolloutParser.NoDataFails)
@@ -137,9 +138,9 @@ public sealed class RolloutGateTests : IDisposable
         await _engine.PassAllAsync(CancellationToken.None);
     }
 
-    private string State(string rollout) => _store.GetRollout(rollout)!.State;
+    private RolloutState State(string rollout) => _store.GetRollout(rollout)!.State;
 
-    private string DeviceState(string rollout) => _engine.Devices(_store.GetRollout(rollout)!).Single().State;
+    private InstallState DeviceState(string rollout) => _engine.Devices(_store.GetRollout(rollout)!).Single().State;
 
     private void Reply(string rollout, string state, string step, bool final, string? reason = null)
     {

@@ -1,3 +1,4 @@
+using EdgeInference.Contracts;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using EdgeInference.Testing;
@@ -135,7 +136,7 @@ public sealed class UpdateCrashTests
                 await Task.Delay(TimeSpan.FromMilliseconds(1800 * Math.Pow(random.NextDouble(), 3)));
                 agent.KillHard();
                 var command = bed.Fleet.Store.GetRollout(id)!.Assignments["killed"].CommandId;
-                var step = bed.Fleet.Store.GetCommand(command)?.Replies.LastOrDefault() is { } last ? last.Final ? $"after {last.Step ?? last.State}" : last.Step ?? last.State : "before the first reply";
+                var step = bed.Fleet.Store.GetCommand(command)?.Replies.LastOrDefault() is { } last ? last.Final ? $"after {Wire(last)}" : Wire(last) : "before the first reply";
                 steps[step] = steps.GetValueOrDefault(step) + 1;
                 agent.Dispose();
                 AssertServesAVerifiedModel(models, known, $"run {run}, killed {step}");
@@ -155,6 +156,8 @@ public sealed class UpdateCrashTests
 
         _output.WriteLine($"{runs} kills at random instants, by the step they landed in: {string.Join(", ", steps.OrderByDescending(s => s.Value).Select(s => $"{s.Key} {s.Value}"))}");
     }
+
+    private static string Wire(ReplyMessage reply) => reply.Step?.WireName() ?? reply.State.WireName();
 
     private static async Task<AgentProcess> StartAsync(FleetTestbed bed, string models, string data, string secret, params string[] extra)
     {
