@@ -34,5 +34,8 @@ public sealed class RolloutDevice
 
     internal RolloutAssignment? Assignment { get; set; }
 
+    /// <summary>Whether the rollback the rollout sent this device has had its final reply.</summary>
+    internal bool RollbackFinal { get; set; }
+
     internal DeviceRecord? Device { get; set; }
 }

@@ -11,10 +11,11 @@ using Microsoft.Extensions.Logging;
 namespace EdgeInference.Fleet.Rollouts;
 
 /// <summary>
-/// The rollout reconcile loop. Each pass reads a rollout, the registry and the command records, and works
-/// out from them alone what to do: assign devices up to the current stage's share (online ones first, then in
-/// a stable order), wait for their installs to settle, soak, measure the gates, and advance, wait for
-/// approval, pause or roll back. Operator actions go through the same gate, so a pass never races one.
+/// The rollout reconcile loop, planner → plan → runner: each pass reads a snapshot (the rollout, the devices its
+/// selector picks, each assigned device's state from its commands), lets <see cref="RolloutPlanner"/> decide, and
+/// carries the plan out — assignments and their deploy commands, rollbacks, gate measurements, transitions. The
+/// decisions are pure; this class only reads and writes. Operator actions go through the same gate, so a pass never
+/// races one.
 /// </summary>
 public sealed class RolloutEngine : BackgroundService
 {
@@ -120,37 +121,21 @@ public sealed class RolloutEngine : BackgroundService
         foreach (var (id, assignment) in rollout.Assignments.OrderBy(a => a.Value.Stage).ThenBy(a => a.Key, StringComparer.Ordinal))
         {
             var device = _store.GetDevice(id);
-            var view = new RolloutDevice
+            var command = assignment.CommandId.Length == 0 ? null : _store.GetCommand(assignment.CommandId);
+            var rollback = assignment.RollbackCommandId is { } rollbackId ? _store.GetCommand(rollbackId) : null;
+            var shadowed = command?.Replies.LastOrDefault(r => r.ShadowRequests is not null);
+            var golden = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null);
+            devices.Add(new RolloutDevice
             {
                 DeviceId = id, Stage = assignment.Stage, Online = device?.Online == true, ServingVersion = device?.ServingVersion(rollout.Model),
                 PreviousVersion = assignment.PreviousVersion, Assignment = assignment, Device = device,
-            };
-            var command = assignment.CommandId.Length == 0 ? null : _store.GetCommand(assignment.CommandId);
-            var last = command?.Last;
-            view.GoldenPassed = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenPassed;
-            view.GoldenTotal = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null)?.GoldenTotal;
-            var shadowed = command?.Replies.LastOrDefault(r => r.ShadowRequests is not null);
-            view.ShadowAgreement = shadowed?.ShadowAgreement;
-            view.ShadowRequests = shadowed?.ShadowRequests;
-            view.Reason = last?.Reason;
-            view.Message = last?.Message;
-            view.State = (assignment.CommandId.Length == 0, command) switch
-            {
-                (true, _) => InstallState.Installed,
-                (_, null) => InstallState.Pending,
-                (_, { Final: true, State: CommandState.Succeeded }) => InstallState.Installed,
-                (_, { Final: true }) => InstallState.Failed,
-                (_, { Last: { State: ReplyState.Progress, Step: UpdateStep.Switch or UpdateStep.Confirm } }) => InstallState.Probation,
-                (_, { Replies.Count: > 0 }) => InstallState.Installing,
-                _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallState.Offline : InstallState.Pending,
-            };
-            if (assignment.RollbackCommandId is { } rollbackId && _store.GetCommand(rollbackId) is { } rollback)
-            {
-                view.State = rollback is { Final: true, State: CommandState.Succeeded } ? InstallState.RolledBack : view.State;
-                view.Reason = rollback.Last?.Reason ?? view.Reason;
-            }
-
-            devices.Add(view);
+                GoldenPassed = golden?.GoldenPassed, GoldenTotal = golden?.GoldenTotal,
+                ShadowAgreement = shadowed?.ShadowAgreement, ShadowRequests = shadowed?.ShadowRequests,
+                State = RolloutPlanner.StateOf(rollout, assignment, device, command, rollback, now),
+                Reason = rollback?.Last?.Reason ?? command?.Last?.Reason,
+                Message = command?.Last?.Message,
+                RollbackFinal = rollback?.Final == true,
+            });
         }
 
         return devices;
@@ -160,11 +145,7 @@ public sealed class RolloutEngine : BackgroundService
     public IReadOnlyList<DeviceRecord> Targeted(RolloutRecord rollout)
     {
         ArgumentNullException.ThrowIfNull(rollout);
-        var selector = RolloutParser.ParseSelector(rollout.Target);
-        return _store.ListDevices().Where(d => RolloutParser.Matches(selector, d))
-            .OrderBy(d => d.Online ? 0 : 1)
-            .ThenBy(d => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rollout.Id + "/" + d.Id))), StringComparer.Ordinal)
-            .ToArray();
+        return RolloutPlanner.Order(rollout, _store.ListDevices());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -221,166 +202,87 @@ public sealed class RolloutEngine : BackgroundService
         base.Dispose();
     }
 
+    /// <summary>One pass: read the snapshot, let the planner decide, carry its plan out (the only writes).</summary>
     private async Task PassAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
-        switch (rollout.State)
-        {
-            case RolloutState.RollingBack:
-                await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
-                return;
-            case RolloutState.Running or RolloutState.Completed:
-                break;
-            default:
-                return;
-        }
-
-        var targeted = Targeted(rollout);
-        var wanted = rollout.State == RolloutState.Completed ? targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(targeted.Count);
-        await AssignAsync(rollout, targeted, wanted, cancellationToken).ConfigureAwait(false);
-        if (rollout.State == RolloutState.Completed)
+        if (!rollout.State.IsActive())
         {
             return;
         }
 
-        var devices = Devices(rollout);
-        var now = _time.GetUtcNow();
-        var settled = devices.Count >= wanted && devices.All(d => d.State.IsSettled());
-        rollout.LastGateResults = GateEvaluator.Evaluate(rollout, devices, targeted);
-        if (!settled)
+        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow());
+        await ExecuteAsync(rollout, plan, cancellationToken).ConfigureAwait(false);
+        if (rollout.State == RolloutState.RollingBack && plan.Any(a => a is RolloutAction.Transition { State: RolloutState.RollingBack }))
         {
-            rollout.StageSettledAt = null;
-            Save(rollout);
-            return;
-        }
-
-        rollout.StageSettledAt ??= now;
-        // A gate without data has not passed: it waits, past the soak, up to no_data_timeout, then on_no_data decides.
-        var noData = rollout.LastGateResults.Where(g => g.Value is null).Select(g => g.Gate).ToArray();
-        var noDataExpired = now - rollout.StageSettledAt >= rollout.Soak + rollout.NoDataTimeout;
-        var failing = rollout.LastGateResults.Where(g => g.Value is not null && !g.Passed).Select(g => $"{g.Gate} measured {g.Value:0.####} over {g.Samples}")
-            .Concat(noDataExpired && rollout.OnNoData == RolloutParser.NoDataFails ? noData.Select(g => $"{g} had no data within {rollout.Soak + rollout.NoDataTimeout}") : [])
-            .ToArray();
-        if (failing.Length > 0)
-        {
-            var why = "gate failed: " + string.Join("; ", failing);
-            if (rollout.OnFailure == "rollback")
-            {
-                CancelUnsent(rollout);
-                Transition(rollout, RolloutState.RollingBack, "rolling_back", why, null);
-                await RollBackAsync(rollout, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                Transition(rollout, RolloutState.Paused, "paused", why, null);
-            }
-
-            return;
-        }
-
-        if (now - rollout.StageSettledAt < rollout.Soak || (noData.Length > 0 && !noDataExpired))
-        {
-            Save(rollout);
-            return;
-        }
-
-        var passed = "gates passed: " + string.Join("; ", rollout.LastGateResults.Select(g => g.Value is null ? $"{g.Gate} (no data; on_no_data pass)" : $"{g.Gate} measured {g.Value:0.####}"));
-        if (rollout.RequireApproval && rollout.Stage < rollout.Stages.Count - 1)
-        {
-            Transition(rollout, RolloutState.WaitingApproval, "waiting_approval", passed + "; waiting for promote", null);
-        }
-        else
-        {
-            Advance(rollout, rollout.Stage == rollout.Stages.Count - 1 ? "completed" : "advanced", passed, null);
+            // Rolling back starts at once: the rollbacks go out in this pass.
+            await ExecuteAsync(rollout, RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task AssignAsync(RolloutRecord rollout, IReadOnlyList<DeviceRecord> targeted, int wanted, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(RolloutRecord rollout, IReadOnlyList<RolloutAction> plan, CancellationToken cancellationToken)
     {
-        var assigned = targeted.Count(d => rollout.Assignments.ContainsKey(d.Id));
+        foreach (var action in plan)
+        {
+            switch (action)
+            {
+                case RolloutAction.Assign assign:
+                    await AssignAsync(rollout, assign, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RolloutAction.RollBackDevice device:
+                    await RollBackAsync(rollout, device.DeviceId, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RolloutAction.CancelUnsent:
+                    CancelUnsent(rollout);
+                    break;
+                case RolloutAction.Measure measure:
+                    rollout.LastGateResults = measure.Gates;
+                    rollout.StageSettledAt = measure.SettledAt;
+                    Save(rollout);
+                    break;
+                case RolloutAction.Transition transition:
+                    Transition(rollout, transition.State, transition.Kind, transition.Message, null);
+                    break;
+                case RolloutAction.Advance advance:
+                    Advance(rollout, advance.Kind, advance.Message, null);
+                    break;
+            }
+        }
+    }
+
+    private async Task AssignAsync(RolloutRecord rollout, RolloutAction.Assign assign, CancellationToken cancellationToken)
+    {
+        var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = assign.PreviousVersion, AssignedAt = _time.GetUtcNow() };
+        if (!assign.Deploy)
+        {
+            rollout.Assignments[assign.DeviceId] = assignment;
+            Save(rollout);
+            return;
+        }
+
         var package = _store.GetPackage(rollout.Model, rollout.Version)!;
-        foreach (var device in targeted)
-        {
-            if (assigned >= wanted)
-            {
-                break;
-            }
-
-            if (rollout.Assignments.ContainsKey(device.Id))
-            {
-                continue;
-            }
-
-            var serving = device.ServingVersion(rollout.Model);
-            var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = serving, AssignedAt = _time.GetUtcNow() };
-            if (serving != rollout.Version)
-            {
-                var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed, Trust = _store.GetTrust() };
-                var message = new CommandMessage { Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
-                // Saved before it is sent: a restart between the two finds the assignment and its command.
-                message.Id = $"deploy-{Guid.NewGuid():N}";
-                assignment.CommandId = message.Id;
-                rollout.Assignments[device.Id] = assignment;
-                Save(rollout);
-                await _commands.CreateAsync(device.Id, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                rollout.Assignments[device.Id] = assignment;
-                Save(rollout);
-            }
-
-            assigned++;
-        }
+        var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed, Trust = _store.GetTrust() };
+        var message = new CommandMessage { Id = $"deploy-{Guid.NewGuid():N}", Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
+        // Saved before it is sent: a restart between the two finds the assignment and its command.
+        assignment.CommandId = message.Id;
+        rollout.Assignments[assign.DeviceId] = assignment;
+        Save(rollout);
+        await _commands.CreateAsync(assign.DeviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RollBackAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    private async Task RollBackAsync(RolloutRecord rollout, string deviceId, CancellationToken cancellationToken)
     {
-        var devices = Devices(rollout);
-        var waiting = 0;
-        foreach (var device in devices)
+        var assignment = rollout.Assignments[deviceId];
+        var message = new CommandMessage
         {
-            var assignment = device.Assignment!;
-            if (assignment.CommandId.Length == 0)
-            {
-                continue; // it served this version before the rollout
-            }
-
-            if (device.State == InstallState.Installing)
-            {
-                waiting++;
-                continue;
-            }
-
-            if (!device.State.IsServing())
-            {
-                continue;
-            }
-
-            if (assignment.RollbackCommandId is null)
-            {
-                var message = new CommandMessage
-                {
-                    Id = $"rollback-{Guid.NewGuid():N}",
-                    Command = CommandNames.Rollback,
-                    Model = rollout.Model,
-                    ToVersion = assignment.PreviousVersion,
-                    Reason = $"rollout {rollout.Id}: {rollout.Reason}",
-                };
-                assignment.RollbackCommandId = message.Id;
-                Save(rollout);
-                await _commands.CreateAsync(device.DeviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (_store.GetCommand(assignment.RollbackCommandId) is not { Final: true })
-            {
-                waiting++;
-            }
-        }
-
-        if (waiting == 0)
-        {
-            Transition(rollout, RolloutState.RolledBack, "rolled_back", $"every updated device is back on its previous version ({rollout.Reason})", null);
-        }
+            Id = $"rollback-{Guid.NewGuid():N}",
+            Command = CommandNames.Rollback,
+            Model = rollout.Model,
+            ToVersion = assignment.PreviousVersion,
+            Reason = $"rollout {rollout.Id}: {rollout.Reason}",
+        };
+        assignment.RollbackCommandId = message.Id;
+        Save(rollout);
+        await _commands.CreateAsync(deviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
     }
 
     private void Advance(RolloutRecord rollout, string kind, string message, string? by)

@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using System.Text;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Store;
+
+namespace EdgeInference.Fleet.Rollouts;
+
+/// <summary>
+/// The rollout's decisions as pure functions of a <see cref="RolloutSnapshot"/> and the time (after Azure IoT Edge's
+/// planner → plan → runner): which devices to give the version, each assigned device's state, when a stage has settled,
+/// what the gates say, and whether to wait, advance, complete, wait for approval, pause or roll back. No I/O: the
+/// <see cref="RolloutEngine"/> reads the snapshot and carries the plan out.
+/// </summary>
+internal static class RolloutPlanner
+{
+    public static IReadOnlyList<RolloutAction> Plan(RolloutSnapshot snapshot, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var rollout = snapshot.Rollout;
+        return rollout.State switch
+        {
+            RolloutState.RollingBack => RollBack(snapshot),
+            RolloutState.Running or RolloutState.Completed => Run(snapshot, now),
+            _ => [],
+        };
+    }
+
+    /// <summary>The devices a selector picks, in the order stages take them: online first, then in an order stable per rollout.</summary>
+    public static IReadOnlyList<DeviceRecord> Order(RolloutRecord rollout, IEnumerable<DeviceRecord> devices)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        var selector = RolloutParser.ParseSelector(rollout.Target);
+        return devices.Where(d => RolloutParser.Matches(selector, d))
+            .OrderBy(d => d.Online ? 0 : 1)
+            .ThenBy(d => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rollout.Id + "/" + d.Id))), StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>Where an assigned device stands, from its deploy command, its rollback command and its registry entry.</summary>
+    public static InstallState StateOf(RolloutRecord rollout, RolloutAssignment assignment, DeviceRecord? device, CommandRecord? deploy, CommandRecord? rollback, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ArgumentNullException.ThrowIfNull(assignment);
+        if (rollback is { Final: true, State: CommandState.Succeeded })
+        {
+            return InstallState.RolledBack;
+        }
+
+        return (assignment.CommandId.Length == 0, deploy) switch
+        {
+            (true, _) => InstallState.Installed, // it served this version before the rollout
+            (_, null) => InstallState.Pending,
+            (_, { Final: true, State: CommandState.Succeeded }) => InstallState.Installed,
+            (_, { Final: true }) => InstallState.Failed,
+            (_, { Last: { State: ReplyState.Progress, Step: UpdateStep.Switch or UpdateStep.Confirm } }) => InstallState.Probation,
+            (_, { Replies.Count: > 0 }) => InstallState.Installing,
+            _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallState.Offline : InstallState.Pending,
+        };
+    }
+
+    private static List<RolloutAction> Run(RolloutSnapshot snapshot, DateTimeOffset now)
+    {
+        var rollout = snapshot.Rollout;
+        var plan = new List<RolloutAction>();
+        var devices = snapshot.Devices.ToList();
+        var wanted = rollout.State == RolloutState.Completed ? snapshot.Targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(snapshot.Targeted.Count);
+        var assigned = snapshot.Targeted.Count(d => rollout.Assignments.ContainsKey(d.Id));
+        foreach (var device in snapshot.Targeted.Where(d => !rollout.Assignments.ContainsKey(d.Id)))
+        {
+            if (assigned >= wanted)
+            {
+                break;
+            }
+
+            var serving = device.ServingVersion(rollout.Model);
+            var deploy = serving != rollout.Version;
+            plan.Add(new RolloutAction.Assign(device.Id, serving, deploy));
+            devices.Add(new RolloutDevice { DeviceId = device.Id, Stage = rollout.Stage, State = deploy ? InstallState.Pending : InstallState.Installed, Online = device.Online, PreviousVersion = serving, Device = device });
+            assigned++;
+        }
+
+        if (rollout.State == RolloutState.Completed)
+        {
+            return plan; // it only gives its version to devices that join late
+        }
+
+        var gates = GateEvaluator.Evaluate(rollout, devices, snapshot.Targeted);
+        var settled = devices.Count >= wanted && devices.All(d => d.State.IsSettled());
+        if (!settled)
+        {
+            plan.Add(new RolloutAction.Measure(gates, null));
+            return plan;
+        }
+
+        var settledAt = rollout.StageSettledAt ?? now;
+        plan.Add(new RolloutAction.Measure(gates, settledAt));
+
+        // A gate without data has not passed: it waits, past the soak, up to no_data_timeout, then on_no_data decides.
+        var noData = gates.Where(g => g.Value is null).Select(g => g.Gate).ToArray();
+        var noDataExpired = now - settledAt >= rollout.Soak + rollout.NoDataTimeout;
+        var failing = gates.Where(g => g.Value is not null && !g.Passed).Select(g => $"{g.Gate} measured {g.Value:0.####} over {g.Samples}")
+            .Concat(noDataExpired && rollout.OnNoData == RolloutParser.NoDataFails ? noData.Select(g => $"{g} had no data within {rollout.Soak + rollout.NoDataTimeout}") : [])
+            .ToArray();
+        if (failing.Length > 0)
+        {
+            var why = "gate failed: " + string.Join("; ", failing);
+            if (rollout.OnFailure == "rollback")
+            {
+                plan.Add(new RolloutAction.CancelUnsent());
+                plan.Add(new RolloutAction.Transition(RolloutState.RollingBack, "rolling_back", why));
+            }
+            else
+            {
+                plan.Add(new RolloutAction.Transition(RolloutState.Paused, "paused", why));
+            }
+
+            return plan;
+        }
+
+        if (now - settledAt < rollout.Soak || (noData.Length > 0 && !noDataExpired))
+        {
+            return plan; // soaking, or waiting for data
+        }
+
+        var passed = "gates passed: " + string.Join("; ", gates.Select(g => g.Value is null ? $"{g.Gate} (no data; on_no_data pass)" : $"{g.Gate} measured {g.Value:0.####}"));
+        plan.Add(rollout.RequireApproval && rollout.Stage < rollout.Stages.Count - 1
+            ? new RolloutAction.Transition(RolloutState.WaitingApproval, "waiting_approval", passed + "; waiting for promote")
+            : new RolloutAction.Advance(rollout.Stage == rollout.Stages.Count - 1 ? "completed" : "advanced", passed));
+        return plan;
+    }
+
+    /// <summary>Every updated device gets a rollback once it is not installing any more; the rollout is rolled back when all have answered.</summary>
+    private static List<RolloutAction> RollBack(RolloutSnapshot snapshot)
+    {
+        var plan = new List<RolloutAction>();
+        var waiting = 0;
+        foreach (var device in snapshot.Devices)
+        {
+            var assignment = device.Assignment!;
+            if (assignment.CommandId.Length == 0 || device.State is not (InstallState.Installing or InstallState.Probation or InstallState.Installed))
+            {
+                continue; // it served this version before the rollout, or never got it, or is already back
+            }
+
+            if (device.State == InstallState.Installing)
+            {
+                waiting++;
+            }
+            else if (assignment.RollbackCommandId is null)
+            {
+                plan.Add(new RolloutAction.RollBackDevice(device.DeviceId));
+                waiting++;
+            }
+            else if (!device.RollbackFinal)
+            {
+                waiting++;
+            }
+        }
+
+        if (waiting == 0)
+        {
+            plan.Add(new RolloutAction.Transition(RolloutState.RolledBack, "rolled_back", $"every updated device is back on its previous version ({snapshot.Rollout.Reason})"));
+        }
+
+        return plan;
+    }
+}

@@ -1,0 +1,186 @@
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Rollouts;
+using EdgeInference.Fleet.Store;
+
+namespace EdgeInference.Tests.Fleet;
+
+/// <summary>The rollout planner's decisions, as pure functions of a snapshot and the time: no store, no broker, no clock.</summary>
+public sealed class RolloutPlannerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void AStage_AssignsItsShareOfTheTargetedDevices_DeployingOnlyToThoseNotAlreadyServingTheVersion()
+    {
+        var rollout = Rollout("30%,100%");
+        var targeted = Enumerable.Range(0, 10).Select(i => Device($"d{i}", serving: i == 0 ? "2.0.0" : "1.0.0")).ToArray();
+
+        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, []), Now);
+
+        var assigned = plan.OfType<RolloutAction.Assign>().ToList();
+        Assert.Equal(["d0", "d1", "d2"], assigned.Select(a => a.DeviceId));
+        Assert.Equal([false, true, true], assigned.Select(a => a.Deploy));
+        Assert.Equal("1.0.0", assigned[1].PreviousVersion);
+        Assert.Null(plan.OfType<RolloutAction.Measure>().Single().SettledAt);
+    }
+
+    [Fact]
+    public void AStageWithADeviceStillInstallingOrOnProbation_OnlyMeasures()
+    {
+        foreach (var state in new[] { InstallState.Pending, InstallState.Installing, InstallState.Probation })
+        {
+            var rollout = Rollout("100%", soak: TimeSpan.Zero);
+            var plan = RolloutPlanner.Plan(Snapshot(rollout, (state, null)), Now);
+            Assert.Null(Assert.IsType<RolloutAction.Measure>(Assert.Single(plan)).SettledAt);
+        }
+    }
+
+    [Fact]
+    public void ASettledStage_SoaksFirst_ThenAdvances_AndTheLastStageCompletes()
+    {
+        var rollout = Rollout("1,100%", soak: TimeSpan.FromMinutes(5));
+        rollout.StageSettledAt = Now - TimeSpan.FromMinutes(2);
+        Assert.IsType<RolloutAction.Measure>(Assert.Single(RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now)));
+
+        var later = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now + TimeSpan.FromMinutes(3));
+        Assert.Equal("advanced", Assert.IsType<RolloutAction.Advance>(later[^1]).Kind);
+
+        rollout.Stage = 1;
+        var last = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null), (InstallState.Installed, null)), Now + TimeSpan.FromMinutes(3));
+        Assert.Equal("completed", Assert.IsType<RolloutAction.Advance>(last[^1]).Kind);
+    }
+
+    [Fact]
+    public void APassingStage_WaitsForPromote_WhenTheRolloutRequiresApproval()
+    {
+        var rollout = Rollout("1,100%", soak: TimeSpan.Zero);
+        rollout.RequireApproval = true;
+        var plan = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now);
+        Assert.Equal(RolloutState.WaitingApproval, Assert.IsType<RolloutAction.Transition>(plan[^1]).State);
+    }
+
+    [Fact]
+    public void AFailingGate_PausesTheRollout_OrCancelsAndRollsBack_AsOnFailureSays()
+    {
+        var rollout = Rollout("100%", soak: TimeSpan.FromHours(1));
+        var paused = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Failed, null)), Now);
+        var pause = Assert.IsType<RolloutAction.Transition>(paused[^1]);
+        Assert.Equal(RolloutState.Paused, pause.State);
+        Assert.Contains("install_rate>=1 measured 0 over 1", pause.Message, StringComparison.Ordinal);
+
+        rollout.OnFailure = "rollback";
+        var rolling = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Failed, null)), Now);
+        Assert.IsType<RolloutAction.CancelUnsent>(rolling[^2]);
+        Assert.Equal(RolloutState.RollingBack, Assert.IsType<RolloutAction.Transition>(rolling[^1]).State);
+    }
+
+    [Fact]
+    public void AGateWithoutData_WaitsPastTheSoak_ThenOnNoDataDecides()
+    {
+        var rollout = Rollout("100%", soak: TimeSpan.FromMinutes(1), gate: "error_rate<=0.01");
+        rollout.StageSettledAt = Now;
+        Assert.IsType<RolloutAction.Measure>(Assert.Single(RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now + TimeSpan.FromMinutes(5))));
+
+        var failed = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now + TimeSpan.FromMinutes(11));
+        Assert.Contains("had no data within 00:11:00", Assert.IsType<RolloutAction.Transition>(failed[^1]).Message, StringComparison.Ordinal);
+
+        rollout.OnNoData = RolloutParser.NoDataPasses;
+        var passed = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installed, null)), Now + TimeSpan.FromMinutes(11));
+        Assert.Equal("completed", Assert.IsType<RolloutAction.Advance>(passed[^1]).Kind);
+    }
+
+    [Fact]
+    public void RollingBack_WaitsForInstallingDevices_RollsBackServingOnes_AndEndsWhenEveryRollbackHasAnswered()
+    {
+        var rollout = Rollout("100%");
+        rollout.State = RolloutState.RollingBack;
+        var first = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.Installing, null), (InstallState.Installed, null), (InstallState.Probation, null), (InstallState.Failed, null)), Now);
+        Assert.Equal(["d1", "d2"], first.OfType<RolloutAction.RollBackDevice>().Select(r => r.DeviceId));
+        Assert.DoesNotContain(first, a => a is RolloutAction.Transition);
+
+        var answered = RolloutPlanner.Plan(Snapshot(rollout, (InstallState.RolledBack, "rb-0"), (InstallState.RolledBack, "rb-1"), (InstallState.Installed, "rb-2"), (InstallState.Failed, null)), Now);
+        // d2's rollback answered but failed (nothing to go back to): the rollout ends all the same.
+        Assert.Equal(RolloutState.RolledBack, Assert.IsType<RolloutAction.Transition>(Assert.Single(answered)).State);
+    }
+
+    [Fact]
+    public void ACompletedRollout_GivesItsVersionToALateJoiner_AndDecidesNothingElse()
+    {
+        var rollout = Rollout("100%");
+        rollout.State = RolloutState.Completed;
+        rollout.Assignments["d0"] = new RolloutAssignment { CommandId = "c0" };
+        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, [Device("d0", "2.0.0"), Device("late", "1.0.0")], []), Now);
+        Assert.Equal(new RolloutAction.Assign("late", "1.0.0", true), Assert.Single(plan));
+    }
+
+    [Fact]
+    public void AnAssignedDevicesState_ComesFromItsCommands_AndAnOfflineOneStopsHoldingTheStageAfterTheTimeout()
+    {
+        var rollout = Rollout("100%");
+        var assignment = new RolloutAssignment { CommandId = "c1", AssignedAt = Now };
+        var offline = Device("d1", "1.0.0", online: false);
+        Assert.Equal(InstallState.Pending, RolloutPlanner.StateOf(rollout, assignment, offline, null, null, Now));
+        Assert.Equal(InstallState.Pending, RolloutPlanner.StateOf(rollout, assignment, offline, Command(), null, Now + TimeSpan.FromMinutes(5)));
+        Assert.Equal(InstallState.Offline, RolloutPlanner.StateOf(rollout, assignment, offline, Command(), null, Now + TimeSpan.FromMinutes(10)));
+        Assert.Equal(InstallState.Installing, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Progress, UpdateStep.Download, false)), null, Now));
+        Assert.Equal(InstallState.Probation, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Progress, UpdateStep.Switch, false)), null, Now));
+        Assert.Equal(InstallState.Installed, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Succeeded, UpdateStep.Confirm, true)), null, Now));
+        Assert.Equal(InstallState.Failed, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Rejected, null, true)), null, Now));
+        Assert.Equal(InstallState.RolledBack, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Succeeded, UpdateStep.Confirm, true)), Command((ReplyState.Succeeded, null, true)), Now));
+    }
+
+    [Fact]
+    public void TheOrderOfTargetedDevices_PutsOnlineOnesFirst_AndIsStablePerRolloutButDiffersBetweenRollouts()
+    {
+        var devices = Enumerable.Range(0, 20).Select(i => Device($"d{i}", "1.0.0", online: i % 2 == 0)).ToArray();
+        var first = RolloutPlanner.Order(Rollout("100%", id: "ro-a"), devices);
+        Assert.All(first.Take(10), d => Assert.True(d.Online));
+        Assert.Equal(first.Select(d => d.Id), RolloutPlanner.Order(Rollout("100%", id: "ro-a"), devices.Reverse()).Select(d => d.Id));
+        Assert.NotEqual(first.Select(d => d.Id), RolloutPlanner.Order(Rollout("100%", id: "ro-b"), devices).Select(d => d.Id));
+    }
+
+    private static RolloutRecord Rollout(string stages, TimeSpan? soak = null, string gate = "install_rate>=1", string id = "ro-1") => new()
+    {
+        Id = id, Model = "scorer", Version = "2.0.0", Stages = RolloutParser.ParseStages(stages), Soak = soak ?? TimeSpan.FromMinutes(5),
+        Gates = [RolloutParser.ParseGate(gate)], NoDataTimeout = TimeSpan.FromMinutes(10), StageStartedAt = Now,
+    };
+
+    /// <summary>A snapshot whose devices d0, d1… were all assigned at stage 0 with the given states (and rollback command, when sent).</summary>
+    private static RolloutSnapshot Snapshot(RolloutRecord rollout, params (InstallState State, string? Rollback)[] states)
+    {
+        var devices = new List<RolloutDevice>();
+        var targeted = new List<DeviceRecord>();
+        for (var i = 0; i < states.Length; i++)
+        {
+            var record = Device($"d{i}", "1.0.0");
+            var assignment = new RolloutAssignment { CommandId = $"c{i}", PreviousVersion = "1.0.0", RollbackCommandId = states[i].Rollback, AssignedAt = Now };
+            rollout.Assignments[record.Id] = assignment;
+            targeted.Add(record);
+            devices.Add(new RolloutDevice
+            {
+                DeviceId = record.Id, State = states[i].State, Online = true, PreviousVersion = "1.0.0", Assignment = assignment, Device = record,
+                RollbackFinal = states[i].Rollback is not null,
+            });
+        }
+
+        return new RolloutSnapshot(rollout, targeted, devices);
+    }
+
+    private static DeviceRecord Device(string id, string serving, bool online = true) => new()
+    {
+        Id = id, Online = online, Models = [new ModelStatus { Model = "scorer", Version = 1, PackageVersion = serving, State = "READY" }],
+    };
+
+    private static CommandRecord Command(params (ReplyState State, UpdateStep? Step, bool Final)[] replies)
+    {
+        var command = new CommandRecord { Id = "c1", DeviceId = "d1" };
+        foreach (var (state, step, final) in replies)
+        {
+            command.Replies.Add(new ReplyMessage { CommandId = "c1", State = state, Step = step, Final = final });
+            command.State = state.ToCommandState();
+            command.Final = final;
+        }
+
+        return command;
+    }
+}
