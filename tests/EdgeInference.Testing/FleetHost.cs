@@ -21,9 +21,11 @@ public sealed class FleetHost : IAsyncDisposable
     public const string OperatorToken = "test-operator-token";
 
     private readonly bool _tls;
+    private readonly string[] _extraArgs;
 
-    private FleetHost(WebApplication app, int httpPort, int mqttPort, string data, bool tls)
+    private FleetHost(WebApplication app, int httpPort, int mqttPort, string data, bool tls, string[] extraArgs)
     {
+        _extraArgs = extraArgs;
         App = app;
         HttpPort = httpPort;
         MqttPort = mqttPort;
@@ -61,11 +63,11 @@ public sealed class FleetHost : IAsyncDisposable
     public static Task<FleetHost> StartTlsAsync(string? data = null, params string[] extraArgs) =>
         StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: true, extraArgs);
 
-    /// <summary>Stops this fleet service and starts a new one on the same data and ports, as a restart would.</summary>
+    /// <summary>Stops this fleet service and starts a new one on the same data, ports and arguments, as a restart would.</summary>
     public async Task<FleetHost> RestartAsync()
     {
         await DisposeAsync();
-        return await StartAsync(Data, HttpPort, MqttPort, _tls, []);
+        return await StartAsync(Data, HttpPort, MqttPort, _tls, _extraArgs);
     }
 
     private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, bool tls, string[] extraArgs)
@@ -84,7 +86,7 @@ public sealed class FleetHost : IAsyncDisposable
         var app = builder.Build();
         app.MapFleet();
         await app.StartAsync();
-        var host = new FleetHost(app, httpPort, mqttPort, data, tls);
+        var host = new FleetHost(app, httpPort, mqttPort, data, tls, extraArgs);
         await app.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
         return host;
     }

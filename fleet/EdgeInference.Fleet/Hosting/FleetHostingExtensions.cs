@@ -24,6 +24,7 @@ public static class FleetHostingExtensions
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
     {
         ["--data"] = "Fleet:Data",
+        ["--store"] = "Fleet:Store",
         ["--mqtt-port"] = "Fleet:MqttPort",
         ["--mqtt-bind"] = "Fleet:MqttBind",
         ["--mqtt-tls-port"] = "Fleet:MqttTlsPort",
@@ -72,7 +73,9 @@ public static class FleetHostingExtensions
         services.AddFleetAuthentication();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 
-        services.AddSingleton<IFleetStore>(sp => new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
+        services.AddSingleton<IFleetStore>(sp => sp.GetRequiredService<FleetOptions>() is { Store: { Length: > 0 } store }
+            ? new PostgresFleetStore(store)
+            : new LiteDbFleetStore(Path.Combine(Path.GetFullPath(sp.GetRequiredService<FleetOptions>().Data), "fleet.db")));
         services.AddSingleton<Credentials>();
         services.AddSingleton<FleetCertificate>();
         // HTTPS listeners (--urls https://…) without a certificate of their own use the fleet's.

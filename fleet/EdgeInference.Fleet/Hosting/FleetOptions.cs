@@ -8,6 +8,9 @@ public sealed class FleetOptions
     /// <summary>Where the store (<c>fleet.db</c>), the packages and the generated operator token live.</summary>
     public string Data { get; set; } = "fleet-data";
 
+    /// <summary>A PostgreSQL database for the fleet's state (<c>postgres://user:password@host:5432/fleet</c> or an Npgsql connection string) instead of LiteDB in <see cref="Data"/>.</summary>
+    public string? Store { get; set; }
+
     /// <summary>The embedded broker's plain-TCP port (1883 by default, 0: none); ignored with <see cref="MqttUrl"/>.</summary>
     public int MqttPort { get; set; } = 1883;
 

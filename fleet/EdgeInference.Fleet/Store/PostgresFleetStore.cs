@@ -1,0 +1,275 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using EdgeInference.Fleet.Api;
+using EdgeInference.Packaging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EdgeInference.Fleet.Store;
+
+/// <summary>
+/// The fleet's state in PostgreSQL (<c>--store postgres://…</c>), for fleets that outgrow one machine: each record is
+/// source-generated JSON in a <c>jsonb</c> column of its own table, with the columns queries need beside it (a
+/// command's device and finality, an event's rollout and time, a credential's subject). The schema is created and
+/// migrated at start (<see cref="Migrations"/>, recorded in <c>schema_migrations</c>, under an advisory lock so that
+/// replicas starting together migrate once). Every write is committed when the call returns; a command's read, change
+/// and save is one transaction holding the row's lock.
+/// </summary>
+public sealed class PostgresFleetStore : IFleetStore
+{
+    /// <summary>The schema, in order; a migration once shipped is never edited, only followed by another.</summary>
+    internal static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE devices (id text PRIMARY KEY, json jsonb NOT NULL);
+        CREATE TABLE credentials (hash text PRIMARY KEY, subject text NOT NULL, json jsonb NOT NULL);
+        CREATE INDEX credentials_subject ON credentials (subject);
+        CREATE TABLE packages (key text PRIMARY KEY, json jsonb NOT NULL);
+        CREATE TABLE rollouts (id text PRIMARY KEY, json jsonb NOT NULL);
+        CREATE TABLE commands (id text PRIMARY KEY, device text NOT NULL, final boolean NOT NULL, created_at timestamptz NOT NULL, json jsonb NOT NULL);
+        CREATE INDEX commands_device ON commands (device, created_at);
+        CREATE INDEX commands_open ON commands (created_at) WHERE NOT final;
+        CREATE TABLE events (seq bigserial PRIMARY KEY, rollout text NOT NULL, at timestamptz NOT NULL, json jsonb NOT NULL);
+        CREATE INDEX events_rollout ON events (rollout, at, seq);
+        CREATE TABLE trust (id text PRIMARY KEY, json jsonb NOT NULL);
+        """,
+    ];
+
+    private const long MigrationLock = 0x65646765666C7431; // "edgeflt1"
+    private readonly NpgsqlDataSource _source;
+
+    public PostgresFleetStore(string connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _source = new NpgsqlSlimDataSourceBuilder(ConnectionString(connection)).Build();
+        Migrate();
+    }
+
+    /// <summary>A <c>postgres://user:password@host:port/database?k=v</c> URL as an Npgsql connection string; anything else passes as it is.</summary>
+    public static string ConnectionString(string connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!connection.StartsWith("postgres://", StringComparison.Ordinal) && !connection.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            return connection;
+        }
+
+        var url = new Uri(connection);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = url.Host,
+            Port = url.Port > 0 ? url.Port : 5432,
+            Database = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/')),
+        };
+        if (url.UserInfo.Split(':', 2) is [var user, ..] userInfo && user.Length > 0)
+        {
+            builder.Username = Uri.UnescapeDataString(user);
+            builder.Password = userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : null;
+        }
+
+        foreach (var pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, v) : (pair, "");
+            builder[Uri.UnescapeDataString(key)] = Uri.UnescapeDataString(value);
+        }
+
+        return builder.ConnectionString;
+    }
+
+    public DeviceRecord? GetDevice(string id) => Get("SELECT json::text FROM devices WHERE id = $1", id, FleetJsonContext.Default.DeviceRecord);
+
+    public IReadOnlyList<DeviceRecord> ListDevices() => List("SELECT json::text FROM devices ORDER BY id", null, FleetJsonContext.Default.DeviceRecord);
+
+    public void SaveDevice(DeviceRecord device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Execute("INSERT INTO devices (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", device.Id, Json(device, FleetJsonContext.Default.DeviceRecord));
+    }
+
+    public CredentialRecord? FindCredential(string hash) => Get("SELECT json::text FROM credentials WHERE hash = $1", hash, FleetJsonContext.Default.CredentialRecord);
+
+    public void SaveCredential(CredentialRecord credential)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        Execute("INSERT INTO credentials (hash, subject, json) VALUES ($1, $2, $3::jsonb) ON CONFLICT (hash) DO UPDATE SET subject = excluded.subject, json = excluded.json",
+            credential.Hash, credential.Role + ":" + credential.Subject, Json(credential, FleetJsonContext.Default.CredentialRecord));
+    }
+
+    public void DeleteCredentials(string role, string subject) => Execute("DELETE FROM credentials WHERE subject = $1", role + ":" + subject);
+
+    public PackageRecord? GetPackage(string name, string version) => Get("SELECT json::text FROM packages WHERE key = $1", $"{name}@{version}", FleetJsonContext.Default.PackageRecord);
+
+    public IReadOnlyList<PackageRecord> ListPackages() => List("SELECT json::text FROM packages ORDER BY key", null, FleetJsonContext.Default.PackageRecord);
+
+    public void SavePackage(PackageRecord package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        Execute("INSERT INTO packages (key, json) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET json = excluded.json", package.Key, Json(package, FleetJsonContext.Default.PackageRecord));
+    }
+
+    public RolloutRecord? GetRollout(string id) => Get("SELECT json::text FROM rollouts WHERE id = $1", id, FleetJsonContext.Default.RolloutRecord);
+
+    public IReadOnlyList<RolloutRecord> ListRollouts() => List("SELECT json::text FROM rollouts ORDER BY id", null, FleetJsonContext.Default.RolloutRecord);
+
+    public void SaveRollout(RolloutRecord rollout)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        Execute("INSERT INTO rollouts (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", rollout.Id, Json(rollout, FleetJsonContext.Default.RolloutRecord));
+    }
+
+    public void AddEvent(RolloutEvent entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        using var command = _source.CreateCommand("INSERT INTO events (rollout, at, json) VALUES ($1, $2, $3::jsonb)");
+        command.Parameters.Add(new NpgsqlParameter { Value = entry.RolloutId });
+        command.Parameters.Add(new NpgsqlParameter { Value = entry.At.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = Json(entry, FleetJsonContext.Default.RolloutEvent) });
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<RolloutEvent> ListEvents(string rolloutId) =>
+        List("SELECT json::text FROM events WHERE rollout = $1 ORDER BY at, seq", rolloutId, FleetJsonContext.Default.RolloutEvent);
+
+    public CommandRecord? GetCommand(string id) => Get("SELECT json::text FROM commands WHERE id = $1", id, FleetJsonContext.Default.CommandRecord);
+
+    public IReadOnlyList<CommandRecord> ListCommands(string? deviceId) => deviceId is null
+        ? List("SELECT json::text FROM commands ORDER BY created_at, id", null, FleetJsonContext.Default.CommandRecord)
+        : List("SELECT json::text FROM commands WHERE device = $1 ORDER BY created_at, id", deviceId, FleetJsonContext.Default.CommandRecord);
+
+    public IReadOnlyList<CommandRecord> ListOpenCommands() =>
+        List("SELECT json::text FROM commands WHERE NOT final ORDER BY created_at, id", null, FleetJsonContext.Default.CommandRecord);
+
+    public void SaveCommand(CommandRecord command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        using var connection = _source.OpenConnection();
+        Upsert(connection, null, command);
+    }
+
+    public bool UpdateCommand(string id, Func<CommandRecord, bool> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        using var connection = _source.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        CommandRecord? command;
+        using (var select = new NpgsqlCommand("SELECT json::text FROM commands WHERE id = $1 FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = id });
+            command = select.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, FleetJsonContext.Default.CommandRecord) : null;
+        }
+
+        if (command is null || !change(command))
+        {
+            transaction.Rollback();
+            return false;
+        }
+
+        Upsert(connection, transaction, command);
+        transaction.Commit();
+        return true;
+    }
+
+    public SignedTrust? GetTrust() => Get("SELECT json::text FROM trust WHERE id = $1", "current", FleetJsonContext.Default.SignedTrust);
+
+    public void SaveTrust(SignedTrust trust) =>
+        Execute("INSERT INTO trust (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", "current", Json(trust, FleetJsonContext.Default.SignedTrust));
+
+    public void Dispose() => _source.Dispose();
+
+    private static string Json<T>(T record, JsonTypeInfo<T> type) => JsonSerializer.Serialize(record, type);
+
+    private static void Upsert(NpgsqlConnection connection, NpgsqlTransaction? transaction, CommandRecord command)
+    {
+        using var upsert = new NpgsqlCommand(
+            "INSERT INTO commands (id, device, final, created_at, json) VALUES ($1, $2, $3, $4, $5::jsonb) "
+            + "ON CONFLICT (id) DO UPDATE SET device = excluded.device, final = excluded.final, json = excluded.json", connection, transaction);
+        upsert.Parameters.Add(new NpgsqlParameter { Value = command.Id });
+        upsert.Parameters.Add(new NpgsqlParameter { Value = command.DeviceId });
+        upsert.Parameters.Add(new NpgsqlParameter { Value = command.Final });
+        upsert.Parameters.Add(new NpgsqlParameter { Value = command.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        upsert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(command, FleetJsonContext.Default.CommandRecord) });
+        upsert.ExecuteNonQuery();
+    }
+
+    private void Migrate()
+    {
+        using var connection = _source.OpenConnection();
+        using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLock})", connection))
+        {
+            lockCommand.ExecuteNonQuery();
+        }
+
+        try
+        {
+            using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", connection))
+            {
+                create.ExecuteNonQuery();
+            }
+
+            int applied;
+            using (var current = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_migrations", connection))
+            {
+                applied = Convert.ToInt32(current.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            for (var version = applied + 1; version <= Migrations.Length; version++)
+            {
+                using var transaction = connection.BeginTransaction();
+                using (var migrate = new NpgsqlCommand(Migrations[version - 1], connection, transaction))
+                {
+                    migrate.ExecuteNonQuery();
+                }
+
+                using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version) VALUES ($1)", connection, transaction))
+                {
+                    record.Parameters.Add(new NpgsqlParameter { Value = version });
+                    record.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+        }
+        finally
+        {
+            using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLock})", connection);
+            unlock.ExecuteNonQuery();
+        }
+    }
+
+    private T? Get<T>(string sql, string key, JsonTypeInfo<T> type)
+        where T : class
+    {
+        using var command = _source.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, type) : null;
+    }
+
+    private List<T> List<T>(string sql, string? key, JsonTypeInfo<T> type)
+    {
+        using var command = _source.CreateCommand(sql);
+        if (key is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = key });
+        }
+
+        var records = new List<T>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            records.Add(JsonSerializer.Deserialize(reader.GetString(0), type)!);
+        }
+
+        return records;
+    }
+
+    private void Execute(string sql, params string[] values)
+    {
+        using var command = _source.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        command.ExecuteNonQuery();
+    }
+}
