@@ -22,6 +22,7 @@ public sealed class FleetHost : IAsyncDisposable
 
     private readonly bool _tls;
     private readonly string[] _extraArgs;
+    private bool _disposed;
 
     private FleetHost(WebApplication app, int httpPort, int mqttPort, string data, bool tls, string[] extraArgs)
     {
@@ -58,6 +59,13 @@ public sealed class FleetHost : IAsyncDisposable
 
     public static Task<FleetHost> StartAsync(string? data = null, params string[] extraArgs) =>
         StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: false, extraArgs);
+
+    /// <summary>A fleet on a chosen HTTP port: a replica whose URL is known before it starts (others advertise it with <c>--public-url</c>).</summary>
+    public static Task<FleetHost> StartOnPortAsync(string data, int httpPort, params string[] extraArgs) =>
+        StartAsync(data, httpPort, FreePort.Next(), tls: false, extraArgs);
+
+    /// <summary>Whether this replica leads (runs the rollout planner).</summary>
+    public bool IsLeader => App.Services.GetRequiredService<EdgeInference.Fleet.Rollouts.FleetLeader>().IsLeader;
 
     /// <summary>A fleet on HTTPS and MQTT over TLS only (no plain listener), as an operator should run it.</summary>
     public static Task<FleetHost> StartTlsAsync(string? data = null, params string[] extraArgs) =>
@@ -192,6 +200,12 @@ public sealed class FleetHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();

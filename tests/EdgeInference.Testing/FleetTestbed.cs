@@ -69,6 +69,15 @@ public sealed class FleetTestbed : IAsyncDisposable
     /// <summary>Restarts the fleet service on the same data and ports; the agents reconnect by themselves.</summary>
     public async Task RestartFleetAsync() => Fleet = await Fleet.RestartAsync();
 
+    /// <summary>Stops the current fleet replica; <paramref name="next"/>, another replica on the same store, serves the testbed from now on.</summary>
+    public async Task FailOverAsync(FleetHost next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var stopping = Fleet;
+        Fleet = next;
+        await stopping.DisposeAsync();
+    }
+
     public string IdOf(AgentHost agent) => DeviceId(_agents.IndexOf(agent));
 
     /// <summary>

@@ -53,13 +53,19 @@ public sealed class HeadlessBrowser : IDisposable
 
     /// <summary>
     /// Clicks the element <paramref name="by"/> finds, finding it again if the page redrew it in between (the
-    /// dashboard redraws live on the fleet's events, which makes an element found a moment ago stale).
+    /// dashboard redraws live on the fleet's events, which makes an element found a moment ago stale). With
+    /// <paramref name="until"/>, clicks again until it holds: a redraw during the click can swallow it.
     /// </summary>
-    public void Click(By by, string what) =>
+    public void Click(By by, string what, Func<IWebDriver, bool>? until = null) =>
         WaitFor(d =>
         {
+            if (until?.Invoke(d) == true)
+            {
+                return true;
+            }
+
             d.FindElement(by).Click();
-            return true;
+            return until is null;
         }, TimeSpan.FromSeconds(10), what);
 
     public string Screenshot(string name)

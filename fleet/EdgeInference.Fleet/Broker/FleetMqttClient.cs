@@ -92,9 +92,14 @@ public sealed class FleetMqttClient : BackgroundService
                 {
                     await _client.ConnectAsync(options, stoppingToken).ConfigureAwait(false);
                     var subscribe = new MqttClientSubscribeOptionsBuilder();
-                    foreach (var channel in new[] { "status", "telemetry", "drift", "replies/+" })
+                    // Replicas on an external broker share the devices' events (telemetry, drift, replies): each is
+                    // handled by one of them. Status is a state, retained, and a shared subscription gets no retained
+                    // messages, so every replica takes it (applying it twice changes nothing).
+                    var share = _broker is null && _options.MqttSharedGroup.Length > 0 ? $"$share/{_options.MqttSharedGroup}/" : "";
+                    subscribe.WithTopicFilter($"{MqttTopics.Root}/+/status", MqttQualityOfServiceLevel.AtLeastOnce);
+                    foreach (var channel in new[] { "telemetry", "drift", "replies/+" })
                     {
-                        subscribe.WithTopicFilter($"{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
+                        subscribe.WithTopicFilter($"{share}{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
                     }
 
                     await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);

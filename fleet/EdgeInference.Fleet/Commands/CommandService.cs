@@ -26,6 +26,9 @@ public sealed class CommandService : BackgroundService
     private readonly ILogger<CommandService> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>How long a replica holds a command it is sending before another replica may send it.</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
+
     public CommandService(IFleetStore store, FleetMqttClient mqtt, DownloadTokens downloads, FleetOptions options, TimeProvider time, ILogger<CommandService> logger)
     {
         _store = store;
@@ -98,6 +101,22 @@ public sealed class CommandService : BackgroundService
                 return;
             }
 
+            // Claimed first, atomically: of replicas that see the same due command, one sends it.
+            var claimed = _store.UpdateCommand(command.Id, c =>
+            {
+                if (c.Final || c.LeaseUntil > now || (c.LastActivity is { } last && now - last < _options.CommandTimeout))
+                {
+                    return false;
+                }
+
+                c.LeaseUntil = now + Lease;
+                return true;
+            });
+            if (!claimed)
+            {
+                return;
+            }
+
             try
             {
                 if (command.Message.Deploy is { } deploy)
@@ -114,6 +133,7 @@ public sealed class CommandService : BackgroundService
                 {
                     sends = ++c.Sends;
                     c.SentAt ??= now;
+                    c.LeaseUntil = null;
                     if (c.LastActivity is null || c.LastActivity < now)
                     {
                         c.LastActivity = now;
@@ -131,6 +151,11 @@ public sealed class CommandService : BackgroundService
             catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
             {
                 FleetLog.CommandNotSent(_logger, command.Id, command.DeviceId, ex.Message);
+                _store.UpdateCommand(command.Id, c =>
+                {
+                    c.LeaseUntil = null;
+                    return true;
+                });
             }
         }
         finally

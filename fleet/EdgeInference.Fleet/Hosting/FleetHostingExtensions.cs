@@ -98,6 +98,8 @@ public static class FleetHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<FleetMqttClient>());
         services.AddSingleton<CommandService>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandService>());
+        services.AddSingleton<FleetLeader>();
+        services.AddHostedService(sp => sp.GetRequiredService<FleetLeader>());
         services.AddSingleton<RolloutEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<RolloutEngine>());
         services.AddSingleton<FleetApi>();

@@ -42,4 +42,10 @@ internal static partial class FleetLog
 
     [LoggerMessage(1011, LogLevel.Information, "Command {Command} {CommandId} sent to {DeviceId} (send {Sends})")]
     public static partial void CommandSent(ILogger logger, string command, string commandId, string deviceId, int sends);
+
+    [LoggerMessage(1013, LogLevel.Information, "This replica leads: it runs the rollout planner")]
+    public static partial void Leading(ILogger logger);
+
+    [LoggerMessage(1014, LogLevel.Warning, "This replica lost its leadership (its database connection is gone)")]
+    public static partial void LeadershipLost(ILogger logger);
 }

@@ -32,6 +32,12 @@ public sealed class FleetOptions
     /// <summary>An external broker (<c>mqtt://host:port</c>) instead of the embedded one; it must enforce the device ACL itself.</summary>
     public string? MqttUrl { get; set; }
 
+    /// <summary>
+    /// With an external broker, the group of the shared subscriptions (<c>$share/{group}/edge/+/…</c>) through which
+    /// replicas split the devices' messages, each handled once; empty: every replica takes every message.
+    /// </summary>
+    public string MqttSharedGroup { get; set; } = "edge-fleet";
+
     public string? MqttUsername { get; set; }
 
     public string? MqttPassword { get; set; }

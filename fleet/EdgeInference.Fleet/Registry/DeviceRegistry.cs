@@ -19,7 +19,6 @@ public sealed class DeviceRegistry
     private readonly IFleetStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<DeviceRegistry> _logger;
-    private readonly Lock _lock = new();
     private readonly FleetChanges? _changes;
     private readonly TelemetryHistory? _history;
 
@@ -37,18 +36,11 @@ public sealed class DeviceRegistry
     /// <summary>Messages dropped as too big, unreadable, out of bounds or misaddressed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Changes one device under the registry's lock (creating it when new) and saves it.</summary>
+    /// <summary>Changes one device atomically in the store (creating it when new), whichever replica is writing it too.</summary>
     public DeviceRecord Update(string id, Action<DeviceRecord> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        DeviceRecord device;
-        lock (_lock)
-        {
-            device = _store.GetDevice(id) ?? new DeviceRecord { Id = id };
-            change(device);
-            _store.SaveDevice(device);
-        }
-
+        var device = _store.UpdateDevice(id, change);
         _changes?.Publish("device", id);
         return device;
     }

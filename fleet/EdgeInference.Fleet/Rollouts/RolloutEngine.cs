@@ -14,8 +14,9 @@ namespace EdgeInference.Fleet.Rollouts;
 /// The rollout reconcile loop, planner → plan → runner: each pass reads a snapshot (the rollout, the devices its
 /// selector picks, each assigned device's state from its commands), lets <see cref="RolloutPlanner"/> decide, and
 /// carries the plan out — assignments and their deploy commands, rollbacks, gate measurements, transitions. The
-/// decisions are pure; this class only reads and writes. Operator actions go through the same gate, so a pass never
-/// races one.
+/// decisions are pure; this class only reads and writes. Operator actions go through the same gate and the store's
+/// fleet-wide rollout lock, so a pass never races one, on this replica or another; only the leading replica
+/// (<see cref="FleetLeader"/>) runs the periodic passes.
 /// </summary>
 public sealed class RolloutEngine : BackgroundService
 {
@@ -26,9 +27,11 @@ public sealed class RolloutEngine : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<RolloutEngine> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly FleetLeader? _leader;
 
-    public RolloutEngine(IFleetStore store, CommandService commands, FleetOptions options, TimeProvider time, ILogger<RolloutEngine> logger, FleetChanges? changes = null)
+    public RolloutEngine(IFleetStore store, CommandService commands, FleetOptions options, TimeProvider time, ILogger<RolloutEngine> logger, FleetChanges? changes = null, FleetLeader? leader = null)
     {
+        _leader = leader;
         _changes = changes;
         _store = store;
         _commands = commands;
@@ -44,6 +47,7 @@ public sealed class RolloutEngine : BackgroundService
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var exclusive = _store.LockRollouts();
             if (_store.GetPackage(rollout.Model, rollout.Version) is null)
             {
                 throw new RolloutException(404, $"there is no package {rollout.Model} {rollout.Version}; push it first");
@@ -76,6 +80,7 @@ public sealed class RolloutEngine : BackgroundService
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var exclusive = _store.LockRollouts();
             var rollout = _store.GetRollout(id) ?? throw new RolloutException(404, $"there is no rollout {id}");
             var state = rollout.State;
             switch (action)
@@ -155,7 +160,11 @@ public sealed class RolloutEngine : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                await PassAllAsync(stoppingToken).ConfigureAwait(false);
+                // Exactly one replica plans: the one holding the leadership lease.
+                if (_leader?.IsLeader != false)
+                {
+                    await PassAllAsync(stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -178,7 +187,8 @@ public sealed class RolloutEngine : BackgroundService
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                // Read it again under the gate: an operator may have acted since the list was read.
+                // Read it again under the gate and the fleet-wide lock: an operator may have acted, on any replica.
+                using var exclusive = _store.LockRollouts();
                 if (_store.GetRollout(rollout.Id) is { } current)
                 {
                     await PassAsync(current, cancellationToken).ConfigureAwait(false);

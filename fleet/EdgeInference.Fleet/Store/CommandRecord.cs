@@ -27,6 +27,9 @@ public sealed class CommandRecord
     /// <summary>When the latest reply arrived (or the command was sent): a command that stays silent past its timeout is re-sent.</summary>
     public DateTimeOffset? LastActivity { get; set; }
 
+    /// <summary>Until when the replica sending it holds the command: another replica does not send it meanwhile.</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
+
     public List<ReplyMessage> Replies { get; set; } = [];
 
     public ReplyMessage? Last => Replies.Count > 0 ? Replies[^1] : null;

@@ -12,6 +12,9 @@ public interface IFleetStore : IDisposable
 
     void SaveDevice(DeviceRecord device);
 
+    /// <summary>Reads, changes and saves one device atomically (creating it when new): replicas handling its messages lose none of each other's changes.</summary>
+    DeviceRecord UpdateDevice(string id, Action<DeviceRecord> change);
+
     CredentialRecord? FindCredential(string hash);
 
     void SaveCredential(CredentialRecord credential);
@@ -50,4 +53,13 @@ public interface IFleetStore : IDisposable
     EdgeInference.Packaging.SignedTrust? GetTrust();
 
     void SaveTrust(EdgeInference.Packaging.SignedTrust trust);
+
+    /// <summary>
+    /// Holds the fleet-wide rollout lock until disposed: across every replica on this store, one at a time starts,
+    /// acts on or plans rollouts, each reading them afresh under it.
+    /// </summary>
+    IDisposable LockRollouts();
+
+    /// <summary>Leadership for this replica if no other holds it, else null (see <see cref="ILeadershipLease"/>).</summary>
+    ILeadershipLease? TryLead();
 }

@@ -42,6 +42,18 @@ public sealed class LiteDbFleetStore : IFleetStore
 
     public void SaveDevice(DeviceRecord device) => Put("devices", device.Id, device, FleetJsonContext.Default.DeviceRecord);
 
+    public DeviceRecord UpdateDevice(string id, Action<DeviceRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            var device = GetDevice(id) ?? new DeviceRecord { Id = id };
+            change(device);
+            SaveDevice(device);
+            return device;
+        }
+    }
+
     public CredentialRecord? FindCredential(string hash) => Get("credentials", hash, FleetJsonContext.Default.CredentialRecord);
 
     public void SaveCredential(CredentialRecord credential) =>
@@ -110,6 +122,11 @@ public sealed class LiteDbFleetStore : IFleetStore
     public EdgeInference.Packaging.SignedTrust? GetTrust() => Get("trust", "current", FleetJsonContext.Default.SignedTrust);
 
     public void SaveTrust(EdgeInference.Packaging.SignedTrust trust) => Put("trust", "current", trust, FleetJsonContext.Default.SignedTrust);
+
+    /// <summary>Nothing to hold: one process opens the file, and the rollout engine serializes its own work.</summary>
+    public IDisposable LockRollouts() => new SingleProcessLease();
+
+    public ILeadershipLease? TryLead() => new SingleProcessLease();
 
     public void Dispose()
     {

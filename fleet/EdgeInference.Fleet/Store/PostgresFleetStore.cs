@@ -36,6 +36,8 @@ public sealed class PostgresFleetStore : IFleetStore
     ];
 
     private const long MigrationLock = 0x65646765666C7431; // "edgeflt1"
+    private const long LeaderLock = 0x65646765666C7432; // "edgeflt2"
+    private const long RolloutLock = 0x65646765666C7433; // "edgeflt3"
     private readonly NpgsqlDataSource _source;
 
     public PostgresFleetStore(string connection)
@@ -84,6 +86,38 @@ public sealed class PostgresFleetStore : IFleetStore
     {
         ArgumentNullException.ThrowIfNull(device);
         Execute("INSERT INTO devices (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", device.Id, Json(device, FleetJsonContext.Default.DeviceRecord));
+    }
+
+    public DeviceRecord UpdateDevice(string id, Action<DeviceRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        using var connection = _source.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        // Created first if new, so that two replicas creating it at once both wait on the same row's lock.
+        using (var create = new NpgsqlCommand("INSERT INTO devices (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING", connection, transaction))
+        {
+            create.Parameters.Add(new NpgsqlParameter { Value = id });
+            create.Parameters.Add(new NpgsqlParameter { Value = Json(new DeviceRecord { Id = id }, FleetJsonContext.Default.DeviceRecord) });
+            create.ExecuteNonQuery();
+        }
+
+        DeviceRecord device;
+        using (var select = new NpgsqlCommand("SELECT json::text FROM devices WHERE id = $1 FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = id });
+            device = JsonSerializer.Deserialize((string)select.ExecuteScalar()!, FleetJsonContext.Default.DeviceRecord)!;
+        }
+
+        change(device);
+        using (var update = new NpgsqlCommand("UPDATE devices SET json = $2::jsonb WHERE id = $1", connection, transaction))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = id });
+            update.Parameters.Add(new NpgsqlParameter { Value = Json(device, FleetJsonContext.Default.DeviceRecord) });
+            update.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return device;
     }
 
     public CredentialRecord? FindCredential(string hash) => Get("SELECT json::text FROM credentials WHERE hash = $1", hash, FleetJsonContext.Default.CredentialRecord);
@@ -173,6 +207,10 @@ public sealed class PostgresFleetStore : IFleetStore
 
     public void SaveTrust(SignedTrust trust) =>
         Execute("INSERT INTO trust (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", "current", Json(trust, FleetJsonContext.Default.SignedTrust));
+
+    public IDisposable LockRollouts() => PostgresAdvisoryLock.Acquire(_source, RolloutLock);
+
+    public ILeadershipLease? TryLead() => PostgresAdvisoryLock.TryAcquire(_source, LeaderLock);
 
     public void Dispose() => _source.Dispose();
 

@@ -42,7 +42,7 @@ public sealed partial class DashboardTests
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,2,100%", ["soak"] = "3s" });
         var id = started!["rollout"]!["id"]!.GetValue<string>();
         browser.WaitFor(d => d.FindElements(By.CssSelector($"tr[data-rollout='{id}']")).Count == 1, TimeSpan.FromSeconds(10), "the new rollout in the overview");
-        browser.Click(By.CssSelector($"tr[data-rollout='{id}'] a"), "the new rollout's link");
+        browser.Click(By.CssSelector($"tr[data-rollout='{id}'] a"), "the new rollout's link", d => d.Url.Contains(id, StringComparison.Ordinal));
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "1", TimeSpan.FromSeconds(10), "the rollout at stage 1");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#stages [data-stage='0'] tr[data-device]")).Count == 1, TimeSpan.FromSeconds(10), "the canary in stage 1");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "2", TimeSpan.FromSeconds(30), "the rollout advancing to stage 2");

@@ -130,6 +130,22 @@ public abstract class FleetStoreContractTests
     }
 
     [Fact]
+    public async Task UpdateDevice_CreatesANewDevice_AndLosesNoChangeUnderConcurrentWriters()
+    {
+        using var store = await OpenAsync();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                store.UpdateDevice("pi-new", d => d.Stats["scorer@1.0.0"] = new VersionStats { Requests = (d.Stats.GetValueOrDefault("scorer@1.0.0")?.Requests ?? 0) + 1 });
+            }
+        })));
+
+        Assert.Equal(200, store.GetDevice("pi-new")!.Stats["scorer@1.0.0"].Requests);
+        Assert.Equal(["pi-new"], store.ListDevices().Select(d => d.Id));
+    }
+
+    [Fact]
     public async Task EverythingWritten_IsThereWhenTheStoreIsOpenedAgain()
     {
         using (var store = await OpenAsync())
