@@ -35,12 +35,13 @@ internal static class RolloutsCommands
         var noDataTimeout = new Option<string?>("--no-data-timeout") { Description = "How long past the soak a gate without data is waited for (default 10m)" };
         var onFailure = new Option<string?>("--on-failure") { Description = "pause (default) or rollback" };
         var approval = new Option<bool>("--require-approval") { Description = "Wait for promote after each passing stage" };
+        var maxPerMinute = new Option<int?>("--max-per-minute") { Description = "The most deploys sent in any minute (default: no cap)" };
         var offline = new Option<string?>("--offline-timeout") { Description = "How long offline devices may hold up a stage (default 10m)" };
         var shadow = new Option<int?>("--shadow") { Description = "Live requests each device's new version replays in shadow mode before switching (adds the gate agreement>=0.9 by default)" };
         var shadowTimeout = new Option<string?>("--shadow-timeout") { Description = "The longest a device waits for those requests (default 1m)" };
         var shadowTolerance = new Option<double?>("--shadow-tolerance") { Description = "How close single-value outputs must be to agree (default 0.05)" };
         var command = new Command("start", "Start a staged rollout");
-        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, onNoData, noDataTimeout, approval, offline, shadow, shadowTimeout, shadowTolerance })
+        foreach (var option in new Option[] { model, target, stages, soak, gates, onFailure, onNoData, noDataTimeout, approval, maxPerMinute, offline, shadow, shadowTimeout, shadowTolerance })
         {
             command.Options.Add(option);
         }
@@ -60,6 +61,7 @@ internal static class RolloutsCommands
                 ["no_data_timeout"] = parse.GetValue(noDataTimeout),
                 ["require_approval"] = parse.GetValue(approval),
                 ["offline_timeout"] = parse.GetValue(offline),
+                ["max_per_minute"] = parse.GetValue(maxPerMinute),
                 ["shadow_requests"] = parse.GetValue(shadow),
                 ["shadow_timeout"] = parse.GetValue(shadowTimeout),
                 ["shadow_tolerance"] = parse.GetValue(shadowTolerance),

@@ -309,6 +309,7 @@ public sealed class FleetApi
                 } : null,
                 OnFailure = request.OnFailure ?? "pause",
                 RequireApproval = request.RequireApproval,
+                MaxPerMinute = request.MaxPerMinute,
                 OfflineTimeout = RolloutParser.ParseDuration(request.OfflineTimeout ?? "10m", "offline timeout"),
                 NoDataTimeout = RolloutParser.ParseDuration(request.NoDataTimeout ?? "10m", "no_data_timeout"),
                 OnNoData = request.OnNoData ?? RolloutParser.NoDataFails,
@@ -329,6 +330,11 @@ public sealed class FleetApi
         if (rollout.OnFailure is not ("pause" or "rollback"))
         {
             return Error(400, $"on_failure '{rollout.OnFailure}' must be pause or rollback");
+        }
+
+        if (rollout.MaxPerMinute is { } rate and (< 1 or > RolloutPlanner.MaxDeploysPerMinute))
+        {
+            return Error(400, $"max_per_minute {rate} must be between 1 and {RolloutPlanner.MaxDeploysPerMinute}");
         }
 
         if (rollout.OnNoData is not (RolloutParser.NoDataFails or RolloutParser.NoDataPasses))

@@ -39,6 +39,9 @@ public sealed class RolloutRequest
     /// <summary>How close single-value outputs must be to agree (default 0.05, relative to 1 + |served|).</summary>
     public double? ShadowTolerance { get; set; }
 
+    /// <summary>The most deploys sent in any minute (1 to 100,000; absent: no cap).</summary>
+    public int? MaxPerMinute { get; set; }
+
     /// <summary>How long an offline device may hold up a stage, e.g. <c>10m</c> (the default).</summary>
     public string? OfflineTimeout { get; set; }
 }

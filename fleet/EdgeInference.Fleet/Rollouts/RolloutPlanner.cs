@@ -13,6 +13,9 @@ namespace EdgeInference.Fleet.Rollouts;
 /// </summary>
 internal static class RolloutPlanner
 {
+    /// <summary>The highest <see cref="RolloutRecord.MaxPerMinute"/> a rollout may ask for.</summary>
+    public const int MaxDeploysPerMinute = 100_000;
+
     public static IReadOnlyList<RolloutAction> Plan(RolloutSnapshot snapshot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -58,6 +61,20 @@ internal static class RolloutPlanner
         };
     }
 
+    /// <summary>How many more deploys <see cref="RolloutRecord.MaxPerMinute"/> allows now: within the last minute, and within the last second.</summary>
+    public static int DeployBudget(RolloutRecord rollout, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        if (rollout.MaxPerMinute is not { } perMinute)
+        {
+            return int.MaxValue;
+        }
+
+        var deploys = rollout.Assignments.Values.Where(a => a.CommandId.Length > 0).Select(a => now - a.AssignedAt).ToArray();
+        var perSecond = (perMinute + 59) / 60;
+        return Math.Min(perMinute - deploys.Count(age => age < TimeSpan.FromMinutes(1)), perSecond - deploys.Count(age => age < TimeSpan.FromSeconds(1)));
+    }
+
     private static List<RolloutAction> Run(RolloutSnapshot snapshot, DateTimeOffset now)
     {
         var rollout = snapshot.Rollout;
@@ -65,15 +82,17 @@ internal static class RolloutPlanner
         var devices = snapshot.Devices.ToList();
         var wanted = rollout.State == RolloutState.Completed ? snapshot.Targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(snapshot.Targeted.Count);
         var assigned = snapshot.Targeted.Count(d => rollout.Assignments.ContainsKey(d.Id));
+        var budget = DeployBudget(rollout, now);
         foreach (var device in snapshot.Targeted.Where(d => !rollout.Assignments.ContainsKey(d.Id)))
         {
-            if (assigned >= wanted)
+            var serving = device.ServingVersion(rollout.Model);
+            var deploy = serving != rollout.Version;
+            if (assigned >= wanted || (deploy && budget <= 0))
             {
                 break;
             }
 
-            var serving = device.ServingVersion(rollout.Model);
-            var deploy = serving != rollout.Version;
+            budget -= deploy ? 1 : 0;
             plan.Add(new RolloutAction.Assign(device.Id, serving, deploy));
             devices.Add(new RolloutDevice { DeviceId = device.Id, Stage = rollout.Stage, State = deploy ? InstallState.Pending : InstallState.Installed, Online = device.Online, PreviousVersion = serving, Device = device });
             assigned++;

@@ -37,6 +37,12 @@ public sealed class RolloutRecord
     /// <summary><c>fail</c> (the default) or <c>pass</c>: what a gate still without data after <see cref="NoDataTimeout"/> does.</summary>
     public string OnNoData { get; set; } = "fail";
 
+    /// <summary>
+    /// The most deploys sent in any minute (as AWS IoT Jobs' <c>maximumPerMinute</c>), spread as at most a sixtieth of it
+    /// (rounded up) per second; null: no cap. Devices that already serve the version are not deploys.
+    /// </summary>
+    public int? MaxPerMinute { get; set; }
+
     /// <summary>How long an assigned device may stay offline before it counts as pending rather than holding up the stage.</summary>
     public TimeSpan OfflineTimeout { get; set; } = TimeSpan.FromMinutes(10);
 

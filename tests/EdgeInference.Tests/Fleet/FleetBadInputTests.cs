@@ -37,6 +37,17 @@ public sealed class FleetBadInputTests : IAsyncLifetime
         Assert.Contains(named, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(100_001)]
+    public async Task ARolloutWithAMaxPerMinuteOutOfRange_Is400NamingIt(int rate)
+    {
+        var (status, error) = await SendAsync(HttpMethod.Post, "rollouts", $$"""{"model":"m","version":"1.0.0","max_per_minute":{{rate}}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal($"max_per_minute {rate} must be between 1 and 100000", error);
+    }
+
     [Fact]
     public async Task APackageFileLargerThanKestrelsDefaultLimit_IsAccepted()
     {

@@ -130,6 +130,31 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void MaxPerMinute_SendsExactlyThatManyDeploysEachMinute_SpreadOverItsSeconds_AndDevicesAlreadyOnTheVersionCostNothing()
+    {
+        var rollout = Rollout("100%");
+        rollout.MaxPerMinute = 90;
+        var targeted = Enumerable.Range(0, 1000).Select(i => Device($"d{i:000}", serving: i % 10 == 0 ? "2.0.0" : "1.0.0")).ToArray();
+        var perSecond = new List<int>();
+        for (var second = 0; second < 180; second++)
+        {
+            var now = Now + TimeSpan.FromSeconds(second);
+            var assigns = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, []), now).OfType<RolloutAction.Assign>().ToList();
+            foreach (var assign in assigns)
+            {
+                rollout.Assignments[assign.DeviceId] = new RolloutAssignment { CommandId = assign.Deploy ? $"c-{assign.DeviceId}" : "", AssignedAt = now };
+            }
+
+            perSecond.Add(assigns.Count(a => a.Deploy));
+        }
+
+        Assert.Equal([90, 90, 90], perSecond.Chunk(60).Select(minute => minute.Sum()));
+        Assert.Equal(2, perSecond.Max()); // 90 a minute: at most 2 in any second, not 90 at once
+        Assert.True(rollout.Assignments.Values.Count(a => a.CommandId.Length == 0) > 20, "devices already on 2.0.0 were assigned without spending the budget");
+        Assert.Equal(int.MaxValue, RolloutPlanner.DeployBudget(Rollout("100%"), Now));
+    }
+
+    [Fact]
     public void TheOrderOfTargetedDevices_PutsOnlineOnesFirst_AndIsStablePerRolloutButDiffersBetweenRollouts()
     {
         var devices = Enumerable.Range(0, 20).Select(i => Device($"d{i}", "1.0.0", online: i % 2 == 0)).ToArray();
