@@ -16,6 +16,7 @@ internal static class DevicesCommands
         devices.Subcommands.Add(Show(cli));
         devices.Subcommands.Add(Tag(cli));
         devices.Subcommands.Add(Enroll(cli));
+        devices.Subcommands.Add(Revoke(cli));
         devices.Subcommands.Add(Send(cli));
         devices.Subcommands.Add(Configure(cli));
         return devices;
@@ -162,6 +163,21 @@ internal static class DevicesCommands
                 cli.Console.MarkupLine($"Enrolled [bold]{Markup.Escape(CliContext.Text(enrollment?["device_id"]))}[/]");
                 cli.Console.MarkupLine($"  --mqtt {Markup.Escape(CliContext.Text(enrollment?["mqtt_url"]))} --device-id {Markup.Escape(CliContext.Text(enrollment?["device_id"]))} --mqtt-username {Markup.Escape(CliContext.Text(enrollment?["username"]))} --mqtt-password {Markup.Escape(CliContext.Text(enrollment?["secret"]))}");
             });
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Revoke(CliContext cli)
+    {
+        var id = new Argument<string>("ID");
+        var command = new Command("revoke", "Revoke a device: its secret stops working, it is disconnected, and rollouts leave it out");
+        command.Arguments.Add(id);
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            using var client = cli.Client(parse);
+            var device = await client.PostAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/revoke", null, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, device, () => cli.Console.MarkupLine($"Revoked [bold]{Markup.Escape(parse.GetValue(id)!)}[/] at {Markup.Escape(CliContext.Text(device?["revoked_at"]))}"));
             return ExitCodes.Ok;
         }));
         return command;

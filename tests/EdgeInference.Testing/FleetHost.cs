@@ -78,7 +78,11 @@ public sealed class FleetHost : IAsyncDisposable
         return await StartAsync(Data, HttpPort, MqttPort, _tls, _extraArgs);
     }
 
-    private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, bool tls, string[] extraArgs)
+    /// <summary>A fleet whose broker connection is not waited for: one whose broker refuses it.</summary>
+    public static Task<FleetHost> StartWithoutBrokerAsync(params string[] extraArgs) =>
+        StartAsync(TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: false, extraArgs, waitForBroker: false);
+
+    private static async Task<FleetHost> StartAsync(string data, int httpPort, int mqttPort, bool tls, string[] extraArgs, bool waitForBroker = true)
     {
         var port = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] args =
@@ -95,7 +99,11 @@ public sealed class FleetHost : IAsyncDisposable
         app.MapFleet();
         await app.StartAsync();
         var host = new FleetHost(app, httpPort, mqttPort, data, tls, extraArgs);
-        await app.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        if (waitForBroker)
+        {
+            await app.Services.GetRequiredService<EdgeInference.Fleet.Broker.FleetMqttClient>().WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+
         return host;
     }
 

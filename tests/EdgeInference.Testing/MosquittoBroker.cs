@@ -7,7 +7,9 @@ namespace EdgeInference.Testing;
 /// <summary>
 /// Debian's mosquitto as a child process on a free loopback port, with persistence so that queued QoS 1
 /// messages of persistent sessions survive <see cref="StopAsync"/> and <see cref="Start"/> (the same port).
-/// Optionally TLS with a client certificate required, from <see cref="TestCertificates"/>.
+/// Optionally TLS with a client certificate required, from <see cref="TestCertificates"/>; or, with
+/// <see cref="StartWithDynamicSecurityAsync"/>, no anonymous access and the dynamic-security plugin, administered by
+/// <see cref="AdminUser"/>.
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
 {
@@ -15,13 +17,30 @@ public sealed class MosquittoBroker : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private MosquittoBroker(int port, TestCertificates? tls)
+    private MosquittoBroker(int port, TestCertificates? tls, bool dynamicSecurity = false)
     {
         Port = port;
         Tls = tls;
-        var config = new StringBuilder()
+        var config = new StringBuilder();
+        if (dynamicSecurity)
+        {
+            var security = Path.Combine(_directory, "dynamic-security.json");
+            Run("mosquitto_ctrl", "dynsec", "init", security, AdminUser, AdminPassword);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(security, (UnixFileMode)0b110_110_110); // mosquitto, dropped to its own user, saves changes there
+            }
+
+            // Debian puts it in the multiarch folder (/usr/lib/x86_64-linux-gnu); not a recursive search, which follows symbolic links.
+            var plugin = Directory.GetDirectories("/usr/lib", "*-linux-gnu").Append("/usr/lib").Append("/usr/local/lib")
+                .Select(folder => Path.Combine(folder, "mosquitto_dynamic_security.so")).FirstOrDefault(File.Exists)
+                ?? throw new InvalidOperationException("mosquitto_dynamic_security.so is not installed (apt-get install mosquitto)");
+            config.AppendLine("per_listener_settings false").AppendLine($"plugin {plugin}").AppendLine($"plugin_opt_config_file {security}");
+        }
+
+        config
             .AppendLine($"listener {Port} 127.0.0.1")
-            .AppendLine("allow_anonymous true")
+            .AppendLine($"allow_anonymous {(dynamicSecurity ? "false" : "true")}")
             .AppendLine("persistence true")
             .AppendLine($"persistence_location {_directory}/")
             .AppendLine("autosave_interval 1")
@@ -44,6 +63,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>With dynamic security: the plugin's administrator (role <c>admin</c>).</summary>
+    public string AdminUser => "fleet-admin";
+
+    public string AdminPassword { get; } = Guid.NewGuid().ToString("N");
 
     public TestCertificates? Tls { get; }
 
@@ -70,6 +94,38 @@ public sealed class MosquittoBroker : IAsyncDisposable
         broker.Start();
         await broker.WaitListeningAsync();
         return broker;
+    }
+
+    /// <summary>A broker that lets nobody in anonymously, with the dynamic-security plugin and its administrator <see cref="AdminUser"/>.</summary>
+    public static async Task<MosquittoBroker> StartWithDynamicSecurityAsync()
+    {
+        var broker = new MosquittoBroker(FreePort.Next(), null, dynamicSecurity: true);
+        broker.Start();
+        await broker.WaitListeningAsync();
+        return broker;
+    }
+
+    /// <summary>With dynamic security: a client of the plugin with no role, so it may log in and do nothing.</summary>
+    public void AddClientWithoutRoles(string user, string password) =>
+        Run("mosquitto_ctrl", "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", AdminUser, "-P", AdminPassword,
+            "dynsec", "createClient", user, "-p", password);
+
+    private static void Run(string program, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {output.Result}{error}");
+        }
     }
 
     /// <summary>Starts (again) on the same port.</summary>

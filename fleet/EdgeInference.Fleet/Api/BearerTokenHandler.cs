@@ -23,10 +23,12 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
 
     private readonly Credentials _credentials;
     private readonly DownloadTokens _downloads;
+    private readonly IFleetStore _store;
 
-    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Credentials credentials, DownloadTokens downloads)
+    public BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Credentials credentials, DownloadTokens downloads, IFleetStore store)
         : base(options, logger, encoder)
     {
+        _store = store;
         _credentials = credentials;
         _downloads = downloads;
     }
@@ -51,6 +53,11 @@ public sealed class BearerTokenHandler : AuthenticationHandler<AuthenticationSch
             if (_downloads.Validate(token, out var problem) is not { } package)
             {
                 return Task.FromResult(AuthenticateResult.Fail(problem));
+            }
+
+            if (_store.GetDevice(package.DeviceId) is { RevokedAt: not null })
+            {
+                return Task.FromResult(AuthenticateResult.Fail($"the download token's device '{package.DeviceId}' was revoked"));
             }
 
             var download = new ClaimsIdentity(

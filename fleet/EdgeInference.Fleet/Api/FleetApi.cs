@@ -34,11 +34,16 @@ public sealed class FleetApi
     private readonly FleetOptions _options;
     private readonly FleetCertificate _certificate;
     private readonly TimeProvider _time;
+    private readonly IBrokerAdmin _broker;
+    private readonly Microsoft.Extensions.Logging.ILogger<FleetApi> _logger;
 
     public FleetApi(
         IFleetStore store, DeviceRegistry registry, Credentials credentials, PackageFiles packages, CommandService commands, RolloutEngine rollouts,
-        FleetMqttClient mqtt, FleetOptions options, FleetCertificate certificate, TimeProvider time)
+        FleetMqttClient mqtt, FleetOptions options, FleetCertificate certificate, TimeProvider time, IBrokerAdmin broker,
+        Microsoft.Extensions.Logging.ILogger<FleetApi> logger)
     {
+        _broker = broker;
+        _logger = logger;
         _certificate = certificate;
         _store = store;
         _registry = registry;
@@ -61,7 +66,8 @@ public sealed class FleetApi
         var write = api.MapGroup("").RequireAuthorization(FleetAuthentication.OperatorPolicy);
         read.MapGet("/devices", () => Results.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).ToList()));
         read.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? Results.Ok(device) : NotFound($"there is no device '{id}'"));
-        write.MapPost("/devices/{id}/enroll", Enroll);
+        write.MapPost("/devices/{id}/enroll", EnrollAsync);
+        write.MapPost("/devices/{id}/revoke", RevokeAsync);
         write.MapPatch("/devices/{id}/tags", Tag);
         read.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
         write.MapPost("/devices/{id}/commands", SendCommandAsync);
@@ -88,7 +94,7 @@ public sealed class FleetApi
 
     private static IResult NotFound(string message) => Error(404, message);
 
-    private IResult Enroll(string id)
+    private async Task<IResult> EnrollAsync(string id, CancellationToken cancellationToken)
     {
         if (!MqttTopics.IsValidDeviceId(id))
         {
@@ -96,11 +102,23 @@ public sealed class FleetApi
         }
 
         var secret = _credentials.EnrollDevice(id);
+        try
+        {
+            await _broker.AddDeviceAsync(id, secret, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokerAdminException ex)
+        {
+            // Not enrolled by halves: a secret the broker does not know would open the API's downloads but no connection.
+            _store.DeleteCredentials(Roles.Device, id);
+            return Error(502, $"the broker ({_broker.Name}) did not take device '{id}': {ex.Message}");
+        }
+
         var now = _time.GetUtcNow();
         _registry.Update(id, d =>
         {
             d.Enrolled = true;
             d.EnrolledAt = now;
+            d.RevokedAt = null;
         });
         var fleetUrl = _options.PublicUrl!;
         var host = new Uri(fleetUrl).Host;
@@ -116,6 +134,38 @@ public sealed class FleetApi
             CaPem = mqttUrl.StartsWith("mqtts:", StringComparison.Ordinal) || fleetUrl.StartsWith("https:", StringComparison.Ordinal) ? _certificate.TrustAnchorPem : null,
             FleetUrl = fleetUrl,
         });
+    }
+
+    /// <summary>
+    /// Revokes a device: its secret stops working everywhere (broker and downloads), it is disconnected, and rollouts
+    /// no longer pick it. Enrolling it again gives it a new secret.
+    /// </summary>
+    private async Task<IResult> RevokeAsync(string id, HttpContext context)
+    {
+        if (_store.GetDevice(id) is null)
+        {
+            return NotFound($"there is no device '{id}'");
+        }
+
+        _store.DeleteCredentials(Roles.Device, id);
+        var now = _time.GetUtcNow();
+        var device = _registry.Update(id, d =>
+        {
+            d.Enrolled = false;
+            d.RevokedAt ??= now;
+            d.Online = false;
+        });
+        FleetLog.DeviceRevoked(_logger, id, context.Subject() ?? "an operator");
+        try
+        {
+            await _broker.RemoveDeviceAsync(id, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BrokerAdminException ex)
+        {
+            return Error(502, $"device '{id}' is revoked here, but the broker ({_broker.Name}) was not told: {ex.Message}; revoke it again to retry");
+        }
+
+        return Results.Ok(device);
     }
 
     private IResult Tag(string id, Dictionary<string, string?> tags)

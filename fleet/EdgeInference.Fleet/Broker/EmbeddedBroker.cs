@@ -22,7 +22,7 @@ namespace EdgeInference.Fleet.Broker;
 /// of the connection that took its place.
 /// </para>
 /// </summary>
-public sealed class EmbeddedBroker : IHostedService, IDisposable
+public sealed class EmbeddedBroker : IHostedService, IBrokerAdmin, IDisposable
 {
     public const string ServiceUser = "$fleet";
     public const string ReaderUser = "reader";
@@ -92,6 +92,32 @@ public sealed class EmbeddedBroker : IHostedService, IDisposable
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync();
+
+    public string Name => "embedded";
+
+    /// <summary>The service's own account is built in.</summary>
+    public Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Nothing to do: connections are checked against the fleet's credentials as they come.</summary>
+    public Task AddDeviceAsync(string deviceId, string secret, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Disconnects the device's session (its credentials are already gone, so it cannot come back).</summary>
+    public async Task RemoveDeviceAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        var clientId = DeviceClientPrefix + deviceId;
+        foreach (var client in await _server.GetClientsAsync().ConfigureAwait(false))
+        {
+            if (client.Id == clientId)
+            {
+                await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = "the device was revoked" }).ConfigureAwait(false);
+            }
+        }
+
+        lock (_lock)
+        {
+            _connections.Remove(clientId);
+        }
+    }
 
     public void Dispose() => _server.Dispose();
 

@@ -24,9 +24,11 @@ public sealed class FleetMqttClient : BackgroundService
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly FleetCertificate? _certificate;
+    private readonly IBrokerAdmin _admin;
 
-    public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, FleetCertificate? certificate, TimeProvider time, ILogger<FleetMqttClient> logger)
+    public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, FleetCertificate? certificate, IBrokerAdmin admin, TimeProvider time, ILogger<FleetMqttClient> logger)
     {
+        _admin = admin;
         _certificate = certificate;
         _registry = registry;
         _options = options;
@@ -75,6 +77,11 @@ public sealed class FleetMqttClient : BackgroundService
             builder.WithTlsOptions(tls => tls.UseTls().WithCertificateValidationHandler(args =>
                 args.Certificate is { } presented && presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) == thumbprint));
         }
+        else if (uri.Scheme == "mqtts")
+        {
+            // An external broker over TLS: its certificate must chain to the system's trusted roots.
+            builder.WithTlsOptions(tls => tls.UseTls());
+        }
 
         var options = builder
             .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : 1883)
@@ -90,6 +97,7 @@ public sealed class FleetMqttClient : BackgroundService
             {
                 if (!_client.IsConnected)
                 {
+                    await _admin.PrepareAsync(stoppingToken).ConfigureAwait(false);
                     await _client.ConnectAsync(options, stoppingToken).ConfigureAwait(false);
                     var subscribe = new MqttClientSubscribeOptionsBuilder();
                     // Replicas on an external broker share the devices' events (telemetry, drift, replies): each is
@@ -102,7 +110,13 @@ public sealed class FleetMqttClient : BackgroundService
                         subscribe.WithTopicFilter($"{share}{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
                     }
 
-                    await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    var subscribed = await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    if (subscribed.Items.FirstOrDefault(i => (int)i.ResultCode >= 0x80) is { } refused)
+                    {
+                        await _client.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken).ConfigureAwait(false);
+                        throw new InvalidOperationException($"the broker refused the subscription to {refused.TopicFilter.Topic} ({refused.ResultCode}): may the fleet's account read edge/#?");
+                    }
+
                     FleetLog.ClientConnected(_logger, BrokerUrl);
                     _firstConnection.TrySetResult();
                     delay = TimeSpan.FromMilliseconds(250);

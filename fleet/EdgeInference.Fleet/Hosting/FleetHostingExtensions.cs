@@ -31,6 +31,9 @@ public static class FleetHostingExtensions
         ["--tls-cert"] = "Fleet:TlsCertificate",
         ["--tls-key"] = "Fleet:TlsKey",
         ["--mqtt-url"] = "Fleet:MqttUrl",
+        ["--mqtt-username"] = "Fleet:MqttUsername",
+        ["--mqtt-password"] = "Fleet:MqttPassword",
+        ["--broker-admin"] = "Fleet:BrokerAdmin",
         ["--public-url"] = "Fleet:PublicUrl",
         ["--operator-token"] = "Fleet:OperatorToken",
         ["--reader-token"] = "Fleet:ReaderToken",
@@ -92,9 +95,13 @@ public static class FleetHostingExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
 
+        services.AddSingleton<IBrokerAdmin>(sp => sp.GetService<EmbeddedBroker>() as IBrokerAdmin
+            ?? (sp.GetRequiredService<FleetOptions>().BrokerAdmin == FleetOptions.MosquittoAdmin
+                ? new MosquittoDynamicSecurity(sp.GetRequiredService<FleetOptions>(), sp.GetRequiredService<ILogger<MosquittoDynamicSecurity>>())
+                : new UnmanagedBroker()));
         services.AddSingleton(sp => new FleetMqttClient(
             sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<FleetOptions>(), sp.GetService<EmbeddedBroker>(), sp.GetRequiredService<FleetCertificate>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetMqttClient>>()));
+            sp.GetRequiredService<IBrokerAdmin>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetMqttClient>>()));
         services.AddHostedService(sp => sp.GetRequiredService<FleetMqttClient>());
         services.AddSingleton<CommandService>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandService>());
@@ -116,6 +123,11 @@ public static class FleetHostingExtensions
         var options = app.Services.GetRequiredService<FleetOptions>();
         var credentials = app.Services.GetRequiredService<Credentials>();
         SeedTokens(options, credentials, app.Services.GetRequiredService<ILogger<FleetApi>>());
+        if (app.Services.GetRequiredService<IBrokerAdmin>() is UnmanagedBroker)
+        {
+            FleetLog.BrokerUnmanaged(app.Services.GetRequiredService<ILogger<FleetApi>>(), options.MqttUrl!);
+        }
+
         app.UseBadRequestErrors();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -48,4 +48,16 @@ internal static partial class FleetLog
 
     [LoggerMessage(1014, LogLevel.Warning, "This replica lost its leadership (its database connection is gone)")]
     public static partial void LeadershipLost(ILogger logger);
+
+    [LoggerMessage(1015, LogLevel.Information, "Administering the broker through {Admin} at {Url}")]
+    public static partial void BrokerAdminConnected(ILogger logger, string admin, string url);
+
+    [LoggerMessage(1016, LogLevel.Warning, "The external broker {Url} is not administered by the fleet (--broker-admin none): it must authenticate devices and enforce their ACL itself, and a revoked device stays connected there")]
+    public static partial void BrokerUnmanaged(ILogger logger, string url);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Device {DeviceId} revoked by {By}")]
+    public static partial void DeviceRevoked(ILogger logger, string deviceId, string by);
+
+    [LoggerMessage(1018, LogLevel.Information, "The broker account '{User}' was given the role {Role}, to publish commands and read what devices send")]
+    public static partial void BrokerAdminGranted(ILogger logger, string user, string role);
 }

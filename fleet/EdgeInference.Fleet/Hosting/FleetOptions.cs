@@ -38,6 +38,16 @@ public sealed class FleetOptions
     /// </summary>
     public string MqttSharedGroup { get; set; } = "edge-fleet";
 
+    /// <summary>
+    /// How the fleet administers an external broker's devices: <c>none</c> (the default: the broker's operator does) or
+    /// <c>mosquitto</c> (its dynamic-security plugin; the fleet's broker account must hold the plugin's admin role).
+    /// </summary>
+    public string BrokerAdmin { get; set; } = NoAdmin;
+
+    public const string NoAdmin = "none";
+
+    public const string MosquittoAdmin = "mosquitto";
+
     public string? MqttUsername { get; set; }
 
     public string? MqttPassword { get; set; }

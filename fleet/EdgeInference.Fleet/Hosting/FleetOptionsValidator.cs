@@ -62,6 +62,15 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
             failures.Add($"Fleet:MqttUrl (--mqtt-url) '{url}' is not mqtt://host:port");
         }
 
+        if (options.BrokerAdmin is not (FleetOptions.NoAdmin or FleetOptions.MosquittoAdmin))
+        {
+            failures.Add($"Fleet:BrokerAdmin (--broker-admin) '{options.BrokerAdmin}' is not none or mosquitto");
+        }
+        else if (options.BrokerAdmin == FleetOptions.MosquittoAdmin && (options.MqttUrl is null || string.IsNullOrEmpty(options.MqttUsername)))
+        {
+            failures.Add("Fleet:BrokerAdmin (--broker-admin) mosquitto needs the broker (--mqtt-url) and the fleet's account on it (--mqtt-username, --mqtt-password), which must hold the dynamic-security admin role");
+        }
+
         if (options.PublicUrl is { } publicUrl && (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var web) || web.Scheme is not ("http" or "https")))
         {
             failures.Add($"Fleet:PublicUrl (--public-url) '{publicUrl}' is not an http(s) URL");

@@ -33,7 +33,7 @@ internal static class RolloutPlanner
     {
         ArgumentNullException.ThrowIfNull(rollout);
         var selector = RolloutParser.ParseSelector(rollout.Target);
-        return devices.Where(d => RolloutParser.Matches(selector, d))
+        return devices.Where(d => d.RevokedAt is null && RolloutParser.Matches(selector, d))
             .OrderBy(d => d.Online ? 0 : 1)
             .ThenBy(d => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rollout.Id + "/" + d.Id))), StringComparer.Ordinal)
             .ToArray();

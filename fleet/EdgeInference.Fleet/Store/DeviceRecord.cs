@@ -15,6 +15,9 @@ public sealed class DeviceRecord
 
     public DateTimeOffset? EnrolledAt { get; set; }
 
+    /// <summary>When an operator revoked the device (null: not revoked): it has no credentials, and rollouts leave it out.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 
     public bool Online { get; set; }

@@ -80,6 +80,11 @@ public sealed class CliTests
             (code, output) = await RunAsync(env, "devices", "list");
             Assert.Contains("cli-0", output, StringComparison.Ordinal);
             Assert.Contains("ring=beta", output, StringComparison.Ordinal);
+
+            (code, output) = await RunAsync(env, "devices", "revoke", "cli-1");
+            Assert.True(code == ExitCodes.Ok, output);
+            Assert.Contains("Revoked cli-1", output, StringComparison.Ordinal);
+            Assert.False(fleet.Store.GetDevice("cli-1")!.Enrolled);
         }
         finally
         {
@@ -103,6 +108,10 @@ public sealed class CliTests
         (code, output) = await RunAsync(env, "rollouts", "status", "no-such-rollout");
         Assert.Equal(ExitCodes.NotFound, code);
         Assert.Contains("no-such-rollout", output, StringComparison.Ordinal);
+
+        (code, output) = await RunAsync(env, "devices", "revoke", "no-such-device");
+        Assert.Equal(ExitCodes.NotFound, code);
+        Assert.Contains("no-such-device", output, StringComparison.Ordinal);
 
         (code, output) = await RunAsync(env, "rollouts", "start", "--model", "scorer@9.9.9", "--stages", "1,200%");
         Assert.Equal(ExitCodes.Failed, code);

@@ -36,7 +36,7 @@ public sealed class RolloutGateTests : IDisposable
         _store = new LiteDbFleetStore(Path.Combine(_folder, "fleet.db"));
         _registry = new DeviceRegistry(_store, _time, NullLogger<DeviceRegistry>.Instance);
         // Never started: commands are saved, not sent; the test plays the device.
-        _mqtt = new FleetMqttClient(_registry, options, null, null, _time, NullLogger<FleetMqttClient>.Instance);
+        _mqtt = new FleetMqttClient(_registry, options, null, null, new EdgeInference.Fleet.Broker.UnmanagedBroker(), _time, NullLogger<FleetMqttClient>.Instance);
         _commands = new CommandService(_store, _mqtt, new DownloadTokens(options, _time), options, _time, NullLogger<CommandService>.Instance);
         _engine = new RolloutEngine(_store, _commands, options, _time, NullLogger<RolloutEngine>.Instance);
         _store.SavePackage(new PackageRecord { Name = "scorer", Version = "2.0.0", Manifest = new PackageManifest { Name = "scorer", Version = "2.0.0" } });
