@@ -34,6 +34,7 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(DesiredConfiguration))]
 [JsonSerializable(typeof(DeviceHistory))]
 [JsonSerializable(typeof(FleetChange))]
+[JsonSerializable(typeof(FleetChange[]))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class FleetJsonContext : JsonSerializerContext

@@ -26,11 +26,11 @@ public sealed class DashboardApi
 
     private readonly IFleetStore _store;
     private readonly FleetChanges _changes;
-    private readonly TelemetryHistory _history;
+    private readonly ITelemetryHistory _history;
     private readonly FleetMetrics _metrics;
     private readonly TimeProvider _time;
 
-    public DashboardApi(IFleetStore store, FleetChanges changes, TelemetryHistory history, FleetMetrics metrics, TimeProvider time)
+    public DashboardApi(IFleetStore store, FleetChanges changes, ITelemetryHistory history, FleetMetrics metrics, TimeProvider time)
     {
         _store = store;
         _changes = changes;

@@ -6,7 +6,7 @@ namespace EdgeInference.Fleet.Dashboard;
 /// The last <see cref="WindowsKept"/> telemetry and drift windows of each device, in memory, for the
 /// dashboard's charts (the store keeps the latest of each and the per-version sums the gates use).
 /// </summary>
-public sealed class TelemetryHistory
+public sealed class TelemetryHistory : ITelemetryHistory
 {
     public const int WindowsKept = 720;
 

@@ -110,8 +110,30 @@ public static class FleetHostingExtensions
         services.AddSingleton<RolloutEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<RolloutEngine>());
         services.AddSingleton<FleetApi>();
-        services.AddSingleton<FleetChanges>();
-        services.AddSingleton<TelemetryHistory>();
+        if (builder.Configuration[$"{FleetOptions.Section}:Store"] is { Length: > 0 } store)
+        {
+            // Replicas: every dashboard hears of every replica's changes, through PostgreSQL.
+            services.AddSingleton<IChangeBus>(sp => new PostgresChangeBus(((PostgresFleetStore)sp.GetRequiredService<IFleetStore>()).DataSource));
+            // Charts shared by replicas and kept across restarts; the partitions are made before the first window comes.
+            services.AddSingleton(sp =>
+            {
+                var history = new PostgresTelemetryHistory(((PostgresFleetStore)sp.GetRequiredService<IFleetStore>()).DataSource, sp.GetRequiredService<TimeProvider>());
+                history.Maintain(sp.GetRequiredService<FleetOptions>().HistoryRetention);
+                return history;
+            });
+            services.AddSingleton<ITelemetryHistory>(sp => sp.GetRequiredService<PostgresTelemetryHistory>());
+            services.AddHostedService<TelemetryHistoryRetention>();
+            services.AddSingleton(sp => new FleetChanges(sp.GetRequiredService<IChangeBus>()));
+            services.AddHostedService<ChangeBusSender>();
+            services.AddSingleton<ChangeBusListener>();
+            services.AddHostedService(sp => sp.GetRequiredService<ChangeBusListener>());
+        }
+        else
+        {
+            services.AddSingleton(_ => new FleetChanges());
+            services.AddSingleton<ITelemetryHistory, TelemetryHistory>();
+        }
+
         services.AddSingleton<FleetMetrics>();
         services.AddSingleton<DashboardApi>();
         return builder;

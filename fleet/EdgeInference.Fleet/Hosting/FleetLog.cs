@@ -60,4 +60,16 @@ internal static partial class FleetLog
 
     [LoggerMessage(1018, LogLevel.Information, "The broker account '{User}' was given the role {Role}, to publish commands and read what devices send")]
     public static partial void BrokerAdminGranted(ILogger logger, string user, string role);
+
+    [LoggerMessage(1019, LogLevel.Warning, "{Count} change notice(s) could not go to the other replicas: {Reason}")]
+    public static partial void ChangeBusSendFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(1020, LogLevel.Warning, "Not listening for the other replicas' changes; again in {Seconds:0.#} s: {Reason}")]
+    public static partial void ChangeBusListenFailed(ILogger logger, double seconds, string reason);
+
+    [LoggerMessage(1021, LogLevel.Information, "Telemetry history partition {Partition} dropped (Fleet:HistoryRetention {Days:0.#} days)")]
+    public static partial void HistoryDropped(ILogger logger, string partition, double days);
+
+    [LoggerMessage(1022, LogLevel.Warning, "Telemetry history maintenance failed; again within the hour: {Reason}")]
+    public static partial void HistoryMaintenanceFailed(ILogger logger, string reason);
 }

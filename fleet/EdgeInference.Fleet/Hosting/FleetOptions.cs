@@ -73,6 +73,9 @@ public sealed class FleetOptions
     /// <summary>How long the download token in a deploy command is good for (it is minted afresh at every send).</summary>
     public TimeSpan DownloadTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>On PostgreSQL, how long telemetry and drift windows are kept for the charts (whole days).</summary>
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The largest package file accepted.</summary>
     public long MaxPackageFileBytes { get; set; } = 2L << 30;
 }

@@ -47,6 +47,11 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
             failures.Add("Fleet:TlsKey (--tls-key) needs Fleet:TlsCertificate (--tls-cert)");
         }
 
+        if (options.HistoryRetention < TimeSpan.FromDays(1) || options.HistoryRetention > TimeSpan.FromDays(3660))
+        {
+            failures.Add($"Fleet:HistoryRetention {options.HistoryRetention} must be between 1 and 3660 days");
+        }
+
         if (options.DownloadTokenLifetime <= TimeSpan.Zero)
         {
             failures.Add("Fleet:DownloadTokenLifetime must be positive");

@@ -20,9 +20,9 @@ public sealed class DeviceRegistry
     private readonly TimeProvider _time;
     private readonly ILogger<DeviceRegistry> _logger;
     private readonly FleetChanges? _changes;
-    private readonly TelemetryHistory? _history;
+    private readonly ITelemetryHistory? _history;
 
-    public DeviceRegistry(IFleetStore store, TimeProvider time, ILogger<DeviceRegistry> logger, FleetChanges? changes = null, TelemetryHistory? history = null)
+    public DeviceRegistry(IFleetStore store, TimeProvider time, ILogger<DeviceRegistry> logger, FleetChanges? changes = null, ITelemetryHistory? history = null)
     {
         _changes = changes;
         _history = history;

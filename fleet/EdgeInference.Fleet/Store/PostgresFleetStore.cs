@@ -33,6 +33,11 @@ public sealed class PostgresFleetStore : IFleetStore
         CREATE INDEX events_rollout ON events (rollout, at, seq);
         CREATE TABLE trust (id text PRIMARY KEY, json jsonb NOT NULL);
         """,
+        """
+        CREATE TABLE history (device text NOT NULL, kind smallint NOT NULL, received_at timestamptz NOT NULL, seq bigserial, json jsonb NOT NULL) PARTITION BY RANGE (received_at);
+        CREATE TABLE history_default PARTITION OF history DEFAULT;
+        CREATE INDEX history_device ON history (device, kind, received_at, seq);
+        """,
     ];
 
     private const long MigrationLock = 0x65646765666C7431; // "edgeflt1"
@@ -211,6 +216,9 @@ public sealed class PostgresFleetStore : IFleetStore
     public IDisposable LockRollouts() => PostgresAdvisoryLock.Acquire(_source, RolloutLock);
 
     public ILeadershipLease? TryLead() => PostgresAdvisoryLock.TryAcquire(_source, LeaderLock);
+
+    /// <summary>The store's connections, for what shares its database (the change bus, the telemetry history).</summary>
+    public NpgsqlDataSource DataSource => _source;
 
     public void Dispose() => _source.Dispose();
 

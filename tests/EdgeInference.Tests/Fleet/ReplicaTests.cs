@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using EdgeInference.Contracts;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeInference.Tests.Fleet;
 
@@ -66,5 +67,76 @@ public sealed class ReplicaTests : IClassFixture<PostgresFixture>
         Assert.All(deploys, c => Assert.Equal((CommandState.Succeeded, 1), (c.State, c.Sends)));
         Assert.All(b.Store.ListDevices(), d => Assert.Equal("2.0.0", d.ServingVersion("scorer")));
         Assert.True(takeover < TimeSpan.FromSeconds(5), $"took over in {takeover.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task ADashboardOnOneReplica_HearsOfChangesMadeThroughTheOther()
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(await _postgres.Server.CreateDatabaseAsync()).Database;
+        await using var mosquitto = await MosquittoBroker.StartAsync();
+        string[] replica = ["--store", $"postgres://postgres@127.0.0.1:{_postgres.Server.Port}/{database}", "--mqtt-url", mosquitto.Url];
+        await using var a = await FleetHost.StartAsync(null, replica);
+        await using var b = await FleetHost.StartOnPortAsync(a.Data, FreePort.Next(), replica);
+        foreach (var fleet in new[] { a, b })
+        {
+            await fleet.App.Services.GetRequiredService<EdgeInference.Fleet.Dashboard.ChangeBusListener>().WaitListeningAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        }
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{b.Url}/api/v1/events");
+        request.Headers.Authorization = new("Bearer", FleetHost.OperatorToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("retry: 2000", await events.ReadLineAsync());
+        Assert.Equal(": connected", await events.ReadLineAsync());
+
+        // Made through replica A, heard on B's live feed: the enrollment, then a tag.
+        var clock = Stopwatch.StartNew();
+        await a.EnrollAsync("pi-live");
+        await ReadUntilAsync(events, """{"kind":"device","id":"pi-live"}""");
+        var heard = clock.Elapsed;
+        await a.SendAsync(HttpMethod.Patch, "devices/pi-live/tags", new JsonObject { ["site"] = "lab" });
+        await ReadUntilAsync(events, """{"kind":"device","id":"pi-live"}""");
+        _output.WriteLine($"replica B's feed heard of A's change {heard.TotalMilliseconds:F0} ms after it was asked for");
+        Assert.True(heard < TimeSpan.FromSeconds(2), $"heard after {heard}");
+
+        // The device's telemetry, split between the replicas by the shared subscription: both charts show all of it.
+        using var device = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        await device.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mosquitto.Port).WithClientId("edge-agent-pi-live").Build());
+        for (var i = 1; i <= 8; i++)
+        {
+            var telemetry = new TelemetryMessage { DeviceId = "pi-live", Timestamp = DateTimeOffset.UtcNow, WindowSeconds = i };
+            await device.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic(MqttTopics.Telemetry("pi-live"))
+                .WithPayload(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(telemetry, ContractJsonContext.Default.TelemetryMessage))
+                .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        var waited = Stopwatch.StartNew();
+        foreach (var fleet in new[] { a, b })
+        {
+            while ((await fleet.SendAsync(HttpMethod.Get, "devices/pi-live/history", null))!["telemetry"]!.AsArray().Count < 8)
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "all eight windows in each replica's chart within 10 s");
+                await Task.Delay(100);
+            }
+        }
+
+        var windows = (await b.SendAsync(HttpMethod.Get, "devices/pi-live/history", null))!["telemetry"]!.AsArray().Select(t => t!["window_seconds"]!.GetValue<double>());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], windows.Order());
+    }
+
+    /// <summary>Reads Server-Sent Events until one carries <paramref name="data"/>; fails after 10 s.</summary>
+    private static async Task ReadUntilAsync(StreamReader events, string data)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await events.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == "data: " + data)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"the feed ended before {data}");
     }
 }
