@@ -26,6 +26,18 @@ public static class TestPaths
             : throw new InvalidOperationException($"The {rid} AOT agent is missing at {path}: run ./build.sh --target=Publish (the README's test command does).");
     }
 
+    /// <summary>The fleet service's build (<c>edge-fleet.dll</c>, run with <c>dotnet</c>) in this build's configuration, to run it as a child process.</summary>
+    public static string FleetService
+    {
+        get
+        {
+            // bin/<Configuration>/<framework>/ of the test assembly names the configuration the solution was built in.
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
+            var path = Path.Combine(RepositoryRoot, "fleet", "EdgeInference.Fleet", "bin", configuration, "net10.0", "edge-fleet.dll");
+            return File.Exists(path) ? path : throw new InvalidOperationException($"The fleet service is not built at {path}: build the solution.");
+        }
+    }
+
     /// <summary>A fresh directory under the system temp folder, removed by the caller.</summary>
     public static string NewTempDirectory(string prefix)
     {

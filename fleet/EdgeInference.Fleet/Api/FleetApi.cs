@@ -35,13 +35,15 @@ public sealed class FleetApi
     private readonly FleetCertificate _certificate;
     private readonly TimeProvider _time;
     private readonly IBrokerAdmin _broker;
+    private readonly FleetLeader _leader;
     private readonly Microsoft.Extensions.Logging.ILogger<FleetApi> _logger;
 
     public FleetApi(
         IFleetStore store, DeviceRegistry registry, Credentials credentials, PackageFiles packages, CommandService commands, RolloutEngine rollouts,
         FleetMqttClient mqtt, FleetOptions options, FleetCertificate certificate, TimeProvider time, IBrokerAdmin broker,
-        Microsoft.Extensions.Logging.ILogger<FleetApi> logger)
+        Microsoft.Extensions.Logging.ILogger<FleetApi> logger, FleetLeader leader)
     {
+        _leader = leader;
         _broker = broker;
         _logger = logger;
         _certificate = certificate;
@@ -59,7 +61,11 @@ public sealed class FleetApi
     public void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string> { ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected" }))
+        // role: whether this replica leads (runs the rollout planner) or stands by.
+        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string>
+            {
+                ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected", ["role"] = _leader.IsLeader ? "leader" : "standby",
+            }))
             .AllowAnonymous();
 
         var read = api.MapGroup("").RequireAuthorization(FleetAuthentication.ReaderPolicy);

@@ -54,12 +54,43 @@ public sealed class FleetMqttClient : BackgroundService
 
     public Task WaitConnectedAsync(CancellationToken cancellationToken) => _firstConnection.Task.WaitAsync(cancellationToken);
 
-    /// <summary>Publishes at QoS 1; throws when not connected or when the broker refuses.</summary>
+    /// <summary>How long a QoS 1 publish may wait for the broker's acknowledgement.</summary>
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Publishes at QoS 1; throws when not connected, when the broker refuses, or when it does not acknowledge within
+    /// <see cref="PublishTimeout"/> — then the connection is dropped and made again, since it cannot be trusted, and
+    /// the caller (which must not wait forever: commands queue behind it) sends again later.
+    /// </summary>
     public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
     {
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithContentType("application/json").Build();
-        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(PublishTimeout);
+        MqttClientPublishResult result;
+        try
+        {
+            result = await _client.PublishAsync(message, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            FleetLog.PublishUnacknowledged(_logger, topic, PublishTimeout.TotalSeconds);
+            _ = Task.Run(async () =>
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await _client.DisconnectAsync(new MqttClientDisconnectOptions(), quick.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+                {
+                    // Gone already: the connection loop makes a new one either way.
+                }
+            }, CancellationToken.None);
+            throw new InvalidOperationException($"the broker did not acknowledge {topic} within {PublishTimeout.TotalSeconds:0} s");
+        }
+
         if (!result.IsSuccess)
         {
             throw new InvalidOperationException($"the broker refused the message on {topic}: {result.ReasonCode}");

@@ -72,4 +72,7 @@ internal static partial class FleetLog
 
     [LoggerMessage(1022, LogLevel.Warning, "Telemetry history maintenance failed; again within the hour: {Reason}")]
     public static partial void HistoryMaintenanceFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1023, LogLevel.Warning, "The broker did not acknowledge a message on {Topic} within {Seconds:0} s: the connection is made again")]
+    public static partial void PublishUnacknowledged(ILogger logger, string topic, double seconds);
 }

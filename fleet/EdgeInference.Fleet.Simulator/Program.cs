@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using EdgeInference.Fleet.Simulator;
+
+// edge-sim: thousands of simulated devices against a fleet's broker. See fleet/README.md.
+const string Usage = """
+    edge-sim --broker mqtt://HOST:PORT --devices N [--prefix sim-]
+             (--credentials FILE | --enroll FLEET_URL [--token T] [--save FILE])
+             [--protocol 5|3.1.1] [--model M] [--version V] [--telemetry-interval S] [--step-delay MS] [--probation S]
+             [--failure-rate R] [--offline-share R] [--slow-share R] [--duplicate-share R] [--download]
+             [--source-addresses N] [--connect-concurrency N] [--seed N] [--duration S]
+    """;
+
+var options = new SimulatorOptions();
+string? broker = null, credentialsFile = null, enrollUrl = null, save = null, prefix = "sim-";
+var token = Environment.GetEnvironmentVariable("EDGEFLEET_TOKEN");
+int devices = 0;
+TimeSpan? duration = null;
+try
+{
+    for (var i = 0; i < args.Length; i++)
+    {
+        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+        double Share(string name)
+        {
+            var value = double.Parse(Value(), CultureInfo.InvariantCulture);
+            return value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} {value} is not between 0 and 1");
+        }
+
+        switch (args[i])
+        {
+            case "--broker": broker = Value(); break;
+            case "--devices": devices = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+            case "--prefix": prefix = Value(); break;
+            case "--credentials": credentialsFile = Value(); break;
+            case "--enroll": enrollUrl = Value(); break;
+            case "--token": token = Value(); break;
+            case "--save": save = Value(); break;
+            case "--protocol": options.Protocol = Value() is var protocol && protocol is "5" or "3.1.1" ? protocol : throw new ArgumentException("--protocol is 5 or 3.1.1"); break;
+            case "--model": options.Model = Value(); break;
+            case "--version": options.Version = Value(); break;
+            case "--telemetry-interval": options.TelemetryInterval = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+            case "--step-delay": options.StepDelay = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+            case "--probation": options.Probation = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+            case "--failure-rate": options.FailureRate = Share("--failure-rate"); break;
+            case "--offline-share": options.OfflineShare = Share("--offline-share"); break;
+            case "--slow-share": options.SlowShare = Share("--slow-share"); break;
+            case "--duplicate-share": options.DuplicateShare = Share("--duplicate-share"); break;
+            case "--download": options.Download = true; break;
+            case "--source-addresses": options.SourceAddresses = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+            case "--connect-concurrency": options.ConnectConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+            case "--seed": options.Seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+            case "--duration": duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+            case "--help" or "-h": Console.WriteLine(Usage); return 0;
+            default: throw new ArgumentException($"unknown option {args[i]}");
+        }
+    }
+
+    if (broker is null || devices <= 0 || (credentialsFile is null) == (enrollUrl is null))
+    {
+        throw new ArgumentException("give --broker, --devices N > 0, and either --credentials FILE or --enroll FLEET_URL");
+    }
+
+    var uri = new Uri(broker);
+    options.Host = uri.Host;
+    options.Port = uri.Port > 0 ? uri.Port : 1883;
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or UriFormatException)
+{
+    Console.Error.WriteLine($"edge-sim: {ex.Message}\n{Usage}");
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+using var http = new HttpClient();
+List<(string Id, string Secret)> credentials;
+if (credentialsFile is not null)
+{
+    credentials = File.ReadLines(credentialsFile).Select(line => line.Split(' ', 2)).Where(p => p.Length == 2).Select(p => (p[0], p[1])).Take(devices).ToList();
+}
+else
+{
+    // Enrolled through the fleet's API, as an operator would, a few at a time.
+    var enrolled = new (string, string)[devices];
+    await Parallel.ForAsync(0, devices, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stop.Token }, async (i, ct) =>
+    {
+        var id = $"{prefix}{i:D5}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{enrollUrl!.TrimEnd('/')}/api/v1/devices/{id}/enroll");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"enrolling {id}: {(int)response.StatusCode} {body}");
+        }
+
+        using var json = JsonDocument.Parse(body);
+        enrolled[i] = (id, json.RootElement.GetProperty("secret").GetString()!);
+    });
+    credentials = [.. enrolled];
+    if (save is not null)
+    {
+        await File.WriteAllLinesAsync(save, credentials.Select(c => $"{c.Id} {c.Secret}"), stop.Token);
+    }
+}
+
+await using var simulator = new DeviceSimulator(credentials, options, TimeProvider.System, http);
+var connected = await simulator.ConnectAsync(stop.Token);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{simulator.Online.Count} of {credentials.Count} devices connected in {connected.TotalSeconds:F1} s"));
+var clock = Stopwatch.StartNew();
+try
+{
+    while (duration is null || clock.Elapsed < duration)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(5), stop.Token);
+        var c = simulator.Counts;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{clock.Elapsed.TotalSeconds:F0} s: connected {c.Connected}, telemetry {c.Telemetry}, commands {c.Commands} (duplicates {c.Duplicates}), installs {c.Installs.Values.Sum()} on {c.Installs.Count} devices, failures {c.Failures}, replies {c.Replies}, errors {c.Errors}{(c.LastError is { } e ? $" (last: {e})" : "")}"));
+    }
+}
+catch (OperationCanceledException)
+{
+}
+
+return 0;
