@@ -390,7 +390,20 @@ public sealed class SimulatedDevice : IAsyncDisposable
     {
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithRetainFlag(retain)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
-        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        MqttClientPublishResult result;
+        try
+        {
+            result = await _client.PublishAsync(message, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Never acknowledged: as the agent would, drop the connection and make a new one (the disconnect handler does).
+            _ = Task.Run(() => _client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None), CancellationToken.None);
+            throw new InvalidOperationException($"the broker did not acknowledge {topic} within 10 s");
+        }
+
         if (!result.IsSuccess)
         {
             throw new InvalidOperationException($"the broker refused {topic}: {result.ReasonCode}");

@@ -45,6 +45,13 @@ if (args.Contains("--durability"))
     return;
 }
 
+if (args.Contains("--provisioning"))
+{
+    // Only the cost of enrolling devices on mosquitto's dynamic-security plugin, by the number of clients.
+    await ProvisioningCost.PrintAsync(args.SkipWhile(a => a != "--provisioning").Skip(1).Select(a => int.TryParse(a, out var n) ? n : 0).FirstOrDefault(n => n > 0) is > 0 and var count ? count : 5000);
+    return;
+}
+
 if (args.Contains("--rollout"))
 {
     // Only a staged rollout over ten in-process agents: wall time and where install time goes.
