@@ -86,8 +86,24 @@ public sealed class MosquittoDynamicSecurity : IBrokerAdmin, IDisposable
                 // Disconnected by the change itself, as mosquitto does; whether it took is read below.
             }
 
-            await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-            if (!await FleetHasRoleAsync(cancellationToken).ConfigureAwait(false))
+            // mosquitto closes this connection for the change, a moment after it answers (or before): connect again
+            // once it has, and read the roles back.
+            var granted = false;
+            for (var attempt = 0; attempt < 50 && !granted; attempt++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                    granted = await FleetHasRoleAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is BrokerAdminException or InvalidOperationException)
+                {
+                    // Still being disconnected: try again.
+                }
+            }
+
+            if (!granted)
             {
                 throw new BrokerAdminException($"mosquitto did not give '{_options.MqttUsername}' the role {FleetRole}");
             }
