@@ -22,17 +22,28 @@ try
 {
     for (var i = 0; i < args.Length; i++)
     {
-        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-        double Share(string name)
+        var option = args[i];
+        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value");
+        double Number(double min, double max)
         {
-            var value = double.Parse(Value(), CultureInfo.InvariantCulture);
-            return value is >= 0 and <= 1 ? value : throw new ArgumentException($"{name} {value} is not between 0 and 1");
+            var text = Value();
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+                ? value
+                : throw new ArgumentException($"{option} '{text}' is not a number from {min} to {max}");
+        }
+
+        int Whole(int min)
+        {
+            var text = Value();
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min
+                ? value
+                : throw new ArgumentException($"{option} '{text}' is not a whole number of at least {min}");
         }
 
         switch (args[i])
         {
             case "--broker": broker = Value(); break;
-            case "--devices": devices = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+            case "--devices": devices = Whole(1); break;
             case "--prefix": prefix = Value(); break;
             case "--credentials": credentialsFile = Value(); break;
             case "--enroll": enrollUrl = Value(); break;
@@ -41,20 +52,20 @@ try
             case "--protocol": options.Protocol = Value() is var protocol && protocol is "5" or "3.1.1" ? protocol : throw new ArgumentException("--protocol is 5 or 3.1.1"); break;
             case "--model": options.Model = Value(); break;
             case "--version": options.Version = Value(); break;
-            case "--telemetry-interval": options.TelemetryInterval = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
-            case "--step-delay": options.StepDelay = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
-            case "--probation": options.Probation = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
-            case "--failure-rate": options.FailureRate = Share("--failure-rate"); break;
-            case "--offline-share": options.OfflineShare = Share("--offline-share"); break;
-            case "--slow-share": options.SlowShare = Share("--slow-share"); break;
-            case "--duplicate-share": options.DuplicateShare = Share("--duplicate-share"); break;
+            case "--telemetry-interval": options.TelemetryInterval = TimeSpan.FromSeconds(Number(0, 86400)); break;
+            case "--step-delay": options.StepDelay = TimeSpan.FromMilliseconds(Number(0, 3_600_000)); break;
+            case "--probation": options.Probation = TimeSpan.FromSeconds(Number(0, 86400)); break;
+            case "--failure-rate": options.FailureRate = Number(0, 1); break;
+            case "--offline-share": options.OfflineShare = Number(0, 1); break;
+            case "--slow-share": options.SlowShare = Number(0, 1); break;
+            case "--duplicate-share": options.DuplicateShare = Number(0, 1); break;
             case "--download": options.Download = true; break;
-            case "--source-addresses": options.SourceAddresses = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-            case "--connect-concurrency": options.ConnectConcurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-            case "--seed": options.Seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-            case "--duration": duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+            case "--source-addresses": options.SourceAddresses = Whole(1); break;
+            case "--connect-concurrency": options.ConnectConcurrency = Whole(1); break;
+            case "--seed": options.Seed = Whole(0); break;
+            case "--duration": duration = TimeSpan.FromSeconds(Number(0, 31_536_000)); break;
             case "--help" or "-h": Console.WriteLine(Usage); return 0;
-            default: throw new ArgumentException($"unknown option {args[i]}");
+            default: throw new ArgumentException($"unknown option {option}");
         }
     }
 
@@ -64,10 +75,15 @@ try
     }
 
     var uri = new Uri(broker);
+    if (uri.Scheme != "mqtt")
+    {
+        throw new ArgumentException($"--broker {broker} is not an mqtt://HOST:PORT URL");
+    }
+
     options.Host = uri.Host;
     options.Port = uri.Port > 0 ? uri.Port : 1883;
 }
-catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or UriFormatException)
+catch (Exception ex) when (ex is ArgumentException or UriFormatException)
 {
     Console.Error.WriteLine($"edge-sim: {ex.Message}\n{Usage}");
     return 2;
@@ -77,38 +93,36 @@ using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 using var http = new HttpClient();
 List<(string Id, string Secret)> credentials;
-if (credentialsFile is not null)
+try
 {
-    credentials = File.ReadLines(credentialsFile).Select(line => line.Split(' ', 2)).Where(p => p.Length == 2).Select(p => (p[0], p[1])).Take(devices).ToList();
+    credentials = credentialsFile is not null
+        ? File.ReadLines(credentialsFile).Select(line => line.Split(' ', 2)).Where(p => p.Length == 2).Select(p => (p[0], p[1])).Take(devices).ToList()
+        : await EnrollAsync(enrollUrl!, token, prefix, devices, save, http, stop.Token);
 }
-else
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException or InvalidOperationException or JsonException or KeyNotFoundException)
 {
-    // Enrolled through the fleet's API, as an operator would, a few at a time.
-    var enrolled = new (string, string)[devices];
-    await Parallel.ForAsync(0, devices, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stop.Token }, async (i, ct) =>
-    {
-        var id = $"{prefix}{i:D5}";
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{enrollUrl!.TrimEnd('/')}/api/v1/devices/{id}/enroll");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.SendAsync(request, ct);
-        var body = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"enrolling {id}: {(int)response.StatusCode} {body}");
-        }
+    Console.Error.WriteLine($"edge-sim: {ex.Message}");
+    return 1;
+}
 
-        using var json = JsonDocument.Parse(body);
-        enrolled[i] = (id, json.RootElement.GetProperty("secret").GetString()!);
-    });
-    credentials = [.. enrolled];
-    if (save is not null)
-    {
-        await File.WriteAllLinesAsync(save, credentials.Select(c => $"{c.Id} {c.Secret}"), stop.Token);
-    }
+if (credentials.Count == 0)
+{
+    Console.Error.WriteLine($"edge-sim: {credentialsFile} holds no 'id secret' lines");
+    return 1;
 }
 
 await using var simulator = new DeviceSimulator(credentials, options, TimeProvider.System, http);
-var connected = await simulator.ConnectAsync(stop.Token);
+TimeSpan connected;
+try
+{
+    connected = await simulator.ConnectAsync(stop.Token);
+}
+catch (Exception ex) when (ex is MQTTnet.Adapter.MqttConnectingFailedException or MQTTnet.Exceptions.MqttCommunicationException)
+{
+    Console.Error.WriteLine($"edge-sim: cannot connect to {broker}: {ex.Message}");
+    return 1;
+}
+
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{simulator.Online.Count} of {credentials.Count} devices connected in {connected.TotalSeconds:F1} s"));
 var clock = Stopwatch.StartNew();
 try
@@ -126,3 +140,30 @@ catch (OperationCanceledException)
 }
 
 return 0;
+
+// Enrolled through the fleet's API, as an operator would, a few at a time.
+static async Task<List<(string Id, string Secret)>> EnrollAsync(string fleet, string? token, string prefix, int devices, string? save, HttpClient http, CancellationToken cancellationToken)
+{
+    var enrolled = new (string, string)[devices];
+    await Parallel.ForAsync(0, devices, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+    {
+        var id = $"{prefix}{i:D5}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{fleet.TrimEnd('/')}/api/v1/devices/{id}/enroll");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"enrolling {id} at {fleet}: {(int)response.StatusCode} {body}");
+        }
+
+        using var json = JsonDocument.Parse(body);
+        enrolled[i] = (id, json.RootElement.GetProperty("secret").GetString()!);
+    });
+    if (save is not null)
+    {
+        await File.WriteAllLinesAsync(save, enrolled.Select(c => $"{c.Item1} {c.Item2}"), cancellationToken);
+    }
+
+    return [.. enrolled];
+}

@@ -301,7 +301,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
             await ReplyAsync(Progress(command, version, step), cancellationToken).ConfigureAwait(false);
             if (first)
             {
-                _counts.OnDeploy(Id, command.Id, _time.GetUtcNow() - command.IssuedAt);
+                _counts.OnDeploy(_time.GetUtcNow() - command.IssuedAt);
                 first = false;
             }
 

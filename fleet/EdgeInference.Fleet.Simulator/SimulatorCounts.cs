@@ -15,7 +15,6 @@ public sealed class SimulatorCounts
     private long _errors;
     private string? _lastError;
     private readonly ConcurrentDictionary<string, int> _installs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _commandIds = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<TimeSpan> _firstReply = new();
 
     /// <summary>Devices connected now.</summary>
@@ -44,9 +43,6 @@ public sealed class SimulatorCounts
     /// <summary>Installs each device carried out to the switch (a new command id each), by device.</summary>
     public IReadOnlyDictionary<string, int> Installs => _installs;
 
-    /// <summary>Deploy command ids each device was sent, by "device/command id", to find a device given two ids for one rollout.</summary>
-    public IReadOnlyDictionary<string, string> DeployCommands => _commandIds;
-
     /// <summary>From the command's issue time to the device's first reply, for each deploy.</summary>
     public IReadOnlyCollection<TimeSpan> FirstReplyDelays => _firstReply;
 
@@ -72,11 +68,7 @@ public sealed class SimulatorCounts
         Volatile.Write(ref _lastError, $"{deviceId}: {error.GetType().Name}: {error.Message}");
     }
 
-    internal void OnDeploy(string deviceId, string commandId, TimeSpan firstReply)
-    {
-        _commandIds[$"{deviceId}/{commandId}"] = deviceId;
-        _firstReply.Enqueue(firstReply);
-    }
+    internal void OnDeploy(TimeSpan firstReply) => _firstReply.Enqueue(firstReply);
 
     internal void OnInstall(string deviceId) => _installs.AddOrUpdate(deviceId, 1, (_, n) => n + 1);
 }

@@ -83,6 +83,29 @@ public sealed class FleetBadInputTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("--broker-admin", "rabbit", "Fleet:BrokerAdmin (--broker-admin) 'rabbit' is not none or mosquitto")]
+    [InlineData("--broker-admin", "mosquitto", "Fleet:BrokerAdmin (--broker-admin) mosquitto needs the broker (--mqtt-url)")]
+    [InlineData("HistoryRetention", "12:00:00", "Fleet:HistoryRetention 12:00:00 must be between 1 and 3660 days")]
+    [InlineData("HistoryRetention", "4000.00:00:00", "Fleet:HistoryRetention 4000.00:00:00 must be between 1 and 3660 days")]
+    public void ScaleOutSettingsOutOfRange_AreRefusedAtStart_NamingTheSetting(string setting, string value, string message)
+    {
+        var options = new EdgeInference.Fleet.Hosting.FleetOptions();
+        if (setting == "--broker-admin")
+        {
+            options.BrokerAdmin = value;
+        }
+        else
+        {
+            options.HistoryRetention = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var result = new EdgeInference.Fleet.Hosting.FleetOptionsValidator().Validate(null, options);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Durations_OverAYear_AreFormatErrors_NotOverflows()
     {
