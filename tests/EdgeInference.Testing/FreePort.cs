@@ -5,16 +5,23 @@ namespace EdgeInference.Testing;
 
 public static class FreePort
 {
+    private const int First = 20000;
+    private const int Count = 32768 - First;
+
+    // The next candidate, from a random start: ports are handed out in turn, so two tests of one run never get the
+    // same one (drawing at random did, often enough to fail a run). A counter is the one shared state this needs.
+    private static int _next = Random.Shared.Next(Count);
+
     /// <summary>
-    /// A TCP port on 127.0.0.1 that was free a moment ago, drawn from below the kernel's ephemeral range
-    /// (32768–60999 by default): every outgoing connection takes its local port from that range, so a port handed
-    /// out there can be taken by some client socket before the server binds it.
+    /// A TCP port on 127.0.0.1 that was free a moment ago and that no other caller in this process has been given,
+    /// from below the kernel's ephemeral range (32768–60999 by default): every outgoing connection takes its local
+    /// port from that range, so a port handed out there can be taken by some client socket before the server binds it.
     /// </summary>
     public static int Next()
     {
-        for (var attempt = 0; attempt < 1000; attempt++)
+        for (var attempt = 0; attempt < Count; attempt++)
         {
-            var port = Random.Shared.Next(20000, 32768);
+            var port = First + (int)((uint)Interlocked.Increment(ref _next) % Count);
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);
@@ -23,12 +30,10 @@ public static class FreePort
             }
             catch (SocketException)
             {
-                // Taken: draw again.
+                // Taken: the next one.
             }
         }
 
-        using var any = new TcpListener(IPAddress.Loopback, 0);
-        any.Start();
-        return ((IPEndPoint)any.LocalEndpoint).Port;
+        throw new InvalidOperationException($"no free TCP port on 127.0.0.1 from {First} to {First + Count - 1}");
     }
 }
