@@ -6,7 +6,7 @@ using EdgeInference.Fleet.Simulator;
 
 // edge-sim: thousands of simulated devices against a fleet's broker. See fleet/README.md.
 const string Usage = """
-    edge-sim --broker mqtt://HOST:PORT --devices N [--prefix sim-]
+    edge-sim --broker mqtt://HOST:PORT[,mqtt://HOST:PORT2…] --devices N [--prefix sim-]
              (--credentials FILE | --enroll FLEET_URL [--token T] [--save FILE])
              [--protocol 5|3.1.1] [--model M] [--version V] [--telemetry-interval S] [--step-delay MS] [--probation S]
              [--failure-rate R] [--offline-share R] [--slow-share R] [--duplicate-share R] [--download]
@@ -74,14 +74,15 @@ try
         throw new ArgumentException("give --broker, --devices N > 0, and either --credentials FILE or --enroll FLEET_URL");
     }
 
-    var uri = new Uri(broker);
-    if (uri.Scheme != "mqtt")
+    var uris = broker.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(url => new Uri(url)).ToList();
+    if (uris.Count == 0 || uris.Any(uri => uri.Scheme != "mqtt") || uris.Any(uri => uri.Host != uris[0].Host))
     {
-        throw new ArgumentException($"--broker {broker} is not an mqtt://HOST:PORT URL");
+        throw new ArgumentException($"--broker {broker} is not mqtt://HOST:PORT (or a cluster's mqtt://HOST:PORT1,mqtt://HOST:PORT2,… on one host)");
     }
 
-    options.Host = uri.Host;
-    options.Port = uri.Port > 0 ? uri.Port : 1883;
+    options.Host = uris[0].Host;
+    options.Port = uris[0].Port > 0 ? uris[0].Port : 1883;
+    options.Ports = uris.Count > 1 ? uris.Select(uri => uri.Port > 0 ? uri.Port : 1883).ToArray() : [];
 }
 catch (Exception ex) when (ex is ArgumentException or UriFormatException)
 {

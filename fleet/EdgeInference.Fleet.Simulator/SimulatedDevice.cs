@@ -34,6 +34,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
     private string? _previous;
     private bool _stopping;
     private Task _telemetry = Task.CompletedTask;
+    private int _node;
 
     public SimulatedDevice(string id, string secret, SimulatorOptions options, SimulatorCounts counts, HttpClient http, TimeProvider time, Random random, IPAddress source)
     {
@@ -48,6 +49,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
         _slowness = random.NextDouble() < options.SlowShare ? options.SlowFactor : 1;
         _serving = options.Version;
         _startedAt = time.GetUtcNow();
+        _node = random.Next();
         _client.ApplicationMessageReceivedAsync += args =>
         {
             var payload = System.Buffers.BuffersExtensions.ToArray(args.ApplicationMessage.Payload);
@@ -119,7 +121,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
     {
         var will = JsonSerializer.SerializeToUtf8Bytes(new StatusMessage { DeviceId = Id, State = ConnectionState.Offline, Timestamp = _time.GetUtcNow() }, ContractJsonContext.Default.StatusMessage);
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(_options.Host, _options.Port)
+            .WithTcpServer(_options.Host, _options.Ports.Count == 0 ? _options.Port : _options.Ports[(_node++ & int.MaxValue) % _options.Ports.Count])
             .WithClientId($"edge-agent-{Id}")
             .WithCredentials(Id, _secret)
             .WithProtocolVersion(_options.Protocol == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
@@ -397,9 +399,9 @@ public sealed class SimulatedDevice : IAsyncDisposable
         {
             result = await _client.PublishAsync(message, deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationTimedOutException)
         {
-            // Never acknowledged: as the agent would, drop the connection and make a new one (the disconnect handler does).
+            // Never acknowledged (MQTTnet ends the wait with a timeout exception, not a cancellation): as the agent would, drop the connection and make a new one (the disconnect handler does).
             _ = Task.Run(() => _client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None), CancellationToken.None);
             throw new InvalidOperationException($"the broker did not acknowledge {topic} within 10 s");
         }

@@ -8,6 +8,12 @@ public sealed class SimulatorOptions
 
     public int Port { get; set; } = 1883;
 
+    /// <summary>
+    /// A cluster's nodes on <see cref="Host"/> (empty: just <see cref="Port"/>): devices are spread over them, and a device
+    /// whose node goes connects to the next.
+    /// </summary>
+    public IReadOnlyList<int> Ports { get; set; } = [];
+
     /// <summary><c>5</c> (MQTT 5) or <c>3.1.1</c> (RabbitMQ's MQTT plugin).</summary>
     public string Protocol { get; set; } = "5";
 

@@ -76,8 +76,8 @@ public sealed class FleetApi
         write.MapPost("/devices/{id}/revoke", RevokeAsync);
         write.MapPatch("/devices/{id}/tags", Tag);
         read.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
-        write.MapPost("/devices/{id}/commands", SendCommandAsync);
-        write.MapPut("/devices/{id}/configuration", ConfigureAsync);
+        write.MapPost("/devices/{id}/commands", SendCommand);
+        write.MapPut("/devices/{id}/configuration", Configure);
         read.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
 
         read.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
@@ -92,7 +92,7 @@ public sealed class FleetApi
         write.MapPost("/rollouts", StartRolloutAsync);
 
         read.MapGet("/trust", () => _store.GetTrust() is { } trust ? Results.Ok(trust) : NotFound("no trust document has been pushed"));
-        write.MapPut("/trust", PushTrustAsync);
+        write.MapPut("/trust", PushTrust);
         write.MapPost("/rollouts/{id}/{action}", ActAsync);
     }
 
@@ -203,7 +203,7 @@ public sealed class FleetApi
         return Results.Ok(device);
     }
 
-    private async Task<IResult> SendCommandAsync(string id, CommandRequest request, HttpContext context)
+    private IResult SendCommand(string id, CommandRequest request, HttpContext context)
     {
         if (_store.GetDevice(id) is null)
         {
@@ -226,7 +226,7 @@ public sealed class FleetApi
         }
 
         var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {context.Subject()}", Configuration = request.Configuration };
-        var command = await _commands.CreateAsync(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600), context.RequestAborted).ConfigureAwait(false);
+        var command = _commands.Create(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600));
         return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
     }
 
@@ -234,7 +234,7 @@ public sealed class FleetApi
     /// Sets the device's desired configuration (the fields given change, the others stay) and sends it as a
     /// <c>configure</c> command; the device acknowledges with a reply and then reports it in its status.
     /// </summary>
-    private async Task<IResult> ConfigureAsync(string id, DesiredConfiguration change, HttpContext context)
+    private IResult Configure(string id, DesiredConfiguration change, HttpContext context)
     {
         if (_store.GetDevice(id) is null)
         {
@@ -248,7 +248,7 @@ public sealed class FleetApi
 
         var device = _registry.Update(id, d => d.DesiredConfiguration = change.Over(d.DesiredConfiguration));
         var message = new CommandMessage { Command = CommandNames.Configure, Configuration = device.DesiredConfiguration, Reason = $"sent by {context.Subject()}" };
-        var command = await _commands.CreateAsync(id, message, null, ConfigurationLifetime, context.RequestAborted).ConfigureAwait(false);
+        var command = _commands.Create(id, message, null, ConfigurationLifetime);
         return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
     }
 
@@ -414,7 +414,7 @@ public sealed class FleetApi
     /// structure, that it is newer than the one it holds and is signed by enough of that one's root keys (or, for the
     /// first, by enough of its own); each device checks it again against its own roots.
     /// </summary>
-    private async Task<IResult> PushTrustAsync(SignedTrust signed, HttpContext context)
+    private IResult PushTrust(SignedTrust signed, HttpContext context)
     {
         TrustDocument document;
         try
@@ -433,7 +433,7 @@ public sealed class FleetApi
         foreach (var device in _store.ListDevices().Where(d => d.Enrolled))
         {
             var message = new CommandMessage { Command = CommandNames.Trust, Trust = signed, Reason = $"trust version {document.Version}, pushed by {context.Subject()}" };
-            await _commands.CreateAsync(device.Id, message, null, TrustLifetime, context.RequestAborted).ConfigureAwait(false);
+            _commands.Create(device.Id, message, null, TrustLifetime);
             sent++;
         }
 

@@ -5,6 +5,7 @@ using EdgeInference.Fleet.Registry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
 namespace EdgeInference.Fleet.Broker;
@@ -24,6 +25,7 @@ public sealed class FleetMqttClient : BackgroundService
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly FleetCertificate? _certificate;
+    private string? _current;
     private readonly IBrokerAdmin _admin;
 
     public FleetMqttClient(DeviceRegistry registry, FleetOptions options, EmbeddedBroker? broker, FleetCertificate? certificate, IBrokerAdmin admin, TimeProvider time, ILogger<FleetMqttClient> logger)
@@ -45,14 +47,26 @@ public sealed class FleetMqttClient : BackgroundService
 
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>The broker this service connects to: the external one, or the embedded one's plain listener (its TLS one when there is no plain one).</summary>
-    public string BrokerUrl => _options.MqttUrl ?? (_options.MqttPort > 0
+    /// <summary>
+    /// The brokers this service connects to, in turn: the external ones, or the embedded one's plain listener (its TLS one
+    /// when there is no plain one).
+    /// </summary>
+    public IReadOnlyList<string> BrokerUrls => _options.MqttUrls.Count > 0 ? _options.MqttUrls : [_options.MqttPort > 0
         ? $"mqtt://{LocalBind}:{_options.MqttPort}"
-        : $"mqtts://{LocalBind}:{_options.MqttTlsPort}");
+        : $"mqtts://{LocalBind}:{_options.MqttTlsPort}"];
+
+    /// <summary>The broker connected to (or tried last).</summary>
+    public string BrokerUrl => _current ?? BrokerUrls[0];
 
     private string LocalBind => _options.MqttBind is "0.0.0.0" or "::" ? "127.0.0.1" : _options.MqttBind;
 
     public Task WaitConnectedAsync(CancellationToken cancellationToken) => _firstConnection.Task.WaitAsync(cancellationToken);
+
+    /// <summary>The socket buffers of the fleet's connection (the kernel caps them at net.core.rmem_max / wmem_max).</summary>
+    internal const int SocketBufferSize = 1 << 20;
+
+    /// <summary>The most device messages the broker may have sent this replica that it has not handled yet (MQTT 5).</summary>
+    internal const ushort ReceiveMaximum = 32;
 
     /// <summary>How long a QoS 1 publish may wait for the broker's acknowledgement.</summary>
     public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
@@ -73,8 +87,11 @@ public sealed class FleetMqttClient : BackgroundService
         {
             result = await _client.PublishAsync(message, deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationTimedOutException)
         {
+            // MQTTnet ends a wait for PUBACK that the deadline cancels with MqttCommunicationTimedOutException, not a
+            // cancellation: a connection whose broker stopped acknowledging it would otherwise be kept, and every later
+            // command would wait out the deadline on it.
             FleetLog.PublishUnacknowledged(_logger, topic, PublishTimeout.TotalSeconds);
             _ = Task.Run(async () =>
             {
@@ -99,9 +116,66 @@ public sealed class FleetMqttClient : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var uri = new Uri(BrokerUrl);
+        var delay = TimeSpan.FromMilliseconds(250);
+        var attempt = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await _admin.PrepareAsync(stoppingToken).ConfigureAwait(false);
+                    // A cluster's nodes in turn: each failed attempt moves on to the next.
+                    _current = BrokerUrls[attempt++ % BrokerUrls.Count];
+                    await _client.ConnectAsync(Options(_current), stoppingToken).ConfigureAwait(false);
+                    var subscribe = new MqttClientSubscribeOptionsBuilder();
+                    // Status is a state, retained, and a shared subscription gets no retained messages, so every replica
+                    // takes it (applying it twice changes nothing). The devices' events (telemetry, drift, replies) are
+                    // each handled by one replica: through RabbitMQ's quorum queue (AmqpDeviceEvents) when there is one,
+                    // else through MQTT 5 shared subscriptions on an external broker.
+                    subscribe.WithTopicFilter($"{MqttTopics.Root}/+/status", MqttQualityOfServiceLevel.AtLeastOnce);
+                    if (_options.AmqpUrl is null)
+                    {
+                        var share = _broker is null && _options.MqttSharedGroup.Length > 0 ? $"$share/{_options.MqttSharedGroup}/" : "";
+                        foreach (var channel in new[] { "telemetry", "drift", "replies/+" })
+                        {
+                            subscribe.WithTopicFilter($"{share}{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
+                        }
+                    }
+
+                    var subscribed = await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    if (subscribed.Items.FirstOrDefault(i => (int)i.ResultCode >= 0x80) is { } refused)
+                    {
+                        await _client.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken).ConfigureAwait(false);
+                        throw new InvalidOperationException($"the broker refused the subscription to {refused.TopicFilter.Topic} ({refused.ResultCode}): may the fleet's account read edge/#?");
+                    }
+
+                    FleetLog.ClientConnected(_logger, _current);
+                    _firstConnection.TrySetResult();
+                    delay = TimeSpan.FromMilliseconds(250);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The loop boundary: wait and reconnect (to the next node of a cluster straight away, once round them all).
+                FleetLog.ClientConnectFailed(_logger, BrokerUrl, delay.TotalSeconds, ex.Message);
+                if (attempt % BrokerUrls.Count == 0)
+                {
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
+            }
+        }
+    }
+
+    /// <summary>The connection options for one broker URL.</summary>
+    private MqttClientOptions Options(string url)
+    {
+        var uri = new Uri(url);
         var builder = new MqttClientOptionsBuilder();
-        if (uri.Scheme == "mqtts" && _certificate is { } own)
+        if (uri.Scheme == "mqtts" && _certificate is { } own && _broker is not null)
         {
             // The embedded broker over TLS: this service trusts exactly its own certificate.
             var thumbprint = own.Certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
@@ -114,55 +188,33 @@ public sealed class FleetMqttClient : BackgroundService
             builder.WithTlsOptions(tls => tls.UseTls());
         }
 
-        var options = builder
-            .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : 1883)
+        builder
+            .WithTcpServer(uri.Host, uri.Port > 0 ? uri.Port : uri.Scheme == "mqtts" ? 8883 : 1883)
             .WithClientId($"{EmbeddedBroker.ServiceClientPrefix}{Guid.NewGuid():N}")
             .WithCredentials(_broker is null ? _options.MqttUsername : EmbeddedBroker.ServiceUser, _broker?.ServiceSecret ?? _options.MqttPassword)
             .WithCleanSession(true)
-            .WithTimeout(TimeSpan.FromSeconds(10))
-            .Build();
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        if (_options.MqttProtocol == FleetOptions.Mqtt311)
         {
-            try
-            {
-                if (!_client.IsConnected)
-                {
-                    await _admin.PrepareAsync(stoppingToken).ConfigureAwait(false);
-                    await _client.ConnectAsync(options, stoppingToken).ConfigureAwait(false);
-                    var subscribe = new MqttClientSubscribeOptionsBuilder();
-                    // Replicas on an external broker share the devices' events (telemetry, drift, replies): each is
-                    // handled by one of them. Status is a state, retained, and a shared subscription gets no retained
-                    // messages, so every replica takes it (applying it twice changes nothing).
-                    var share = _broker is null && _options.MqttSharedGroup.Length > 0 ? $"$share/{_options.MqttSharedGroup}/" : "";
-                    subscribe.WithTopicFilter($"{MqttTopics.Root}/+/status", MqttQualityOfServiceLevel.AtLeastOnce);
-                    foreach (var channel in new[] { "telemetry", "drift", "replies/+" })
-                    {
-                        subscribe.WithTopicFilter($"{share}{MqttTopics.Root}/+/{channel}", MqttQualityOfServiceLevel.AtLeastOnce);
-                    }
-
-                    var subscribed = await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
-                    if (subscribed.Items.FirstOrDefault(i => (int)i.ResultCode >= 0x80) is { } refused)
-                    {
-                        await _client.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken).ConfigureAwait(false);
-                        throw new InvalidOperationException($"the broker refused the subscription to {refused.TopicFilter.Topic} ({refused.ResultCode}): may the fleet's account read edge/#?");
-                    }
-
-                    FleetLog.ClientConnected(_logger, BrokerUrl);
-                    _firstConnection.TrySetResult();
-                    delay = TimeSpan.FromMilliseconds(250);
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The loop boundary: wait and reconnect.
-                FleetLog.ClientConnectFailed(_logger, BrokerUrl, delay.TotalSeconds, ex.Message);
-                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
-            }
+            builder.WithProtocolVersion(MqttProtocolVersion.V311);
         }
+        else
+        {
+            // MQTT 5: the broker sends at most this many messages this client has not acknowledged yet (it acknowledges
+            // each once it is handled, so once it is in the store); the rest wait at the broker, not in this process.
+            builder.WithProtocolVersion(MqttProtocolVersion.V500).WithReceiveMaximum(ReceiveMaximum);
+        }
+
+        var options = builder.Build();
+        if (options.ChannelOptions is MqttClientTcpOptions tcp)
+        {
+            // MQTTnet sets the socket's buffers to this size (8 KB by default), which turns off the kernel's tuning. This
+            // connection takes every device's messages: on loopback (64 KB segments) an 8 KB receive buffer shut the
+            // window, and the broker's probes, backing off, held its PUBACKs back for minutes.
+            tcp.BufferSize = SocketBufferSize;
+        }
+
+        return options;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

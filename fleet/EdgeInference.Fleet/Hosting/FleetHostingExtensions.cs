@@ -34,6 +34,9 @@ public static class FleetHostingExtensions
         ["--mqtt-username"] = "Fleet:MqttUsername",
         ["--mqtt-password"] = "Fleet:MqttPassword",
         ["--broker-admin"] = "Fleet:BrokerAdmin",
+        ["--broker-admin-url"] = "Fleet:BrokerAdminUrl",
+        ["--mqtt-protocol"] = "Fleet:MqttProtocol",
+        ["--amqp-url"] = "Fleet:AmqpUrl",
         ["--public-url"] = "Fleet:PublicUrl",
         ["--operator-token"] = "Fleet:OperatorToken",
         ["--reader-token"] = "Fleet:ReaderToken",
@@ -96,13 +99,21 @@ public static class FleetHostingExtensions
         }
 
         services.AddSingleton<IBrokerAdmin>(sp => sp.GetService<EmbeddedBroker>() as IBrokerAdmin
-            ?? (sp.GetRequiredService<FleetOptions>().BrokerAdmin == FleetOptions.MosquittoAdmin
-                ? new MosquittoDynamicSecurity(sp.GetRequiredService<FleetOptions>(), sp.GetRequiredService<ILogger<MosquittoDynamicSecurity>>())
-                : new UnmanagedBroker()));
+            ?? sp.GetRequiredService<FleetOptions>().BrokerAdmin switch
+            {
+                FleetOptions.MosquittoAdmin => new MosquittoDynamicSecurity(sp.GetRequiredService<FleetOptions>(), sp.GetRequiredService<ILogger<MosquittoDynamicSecurity>>()),
+                FleetOptions.RabbitMqAdmin => new RabbitMqManagement(sp.GetRequiredService<FleetOptions>(), sp.GetRequiredService<ILogger<RabbitMqManagement>>()),
+                _ => new UnmanagedBroker(),
+            });
         services.AddSingleton(sp => new FleetMqttClient(
             sp.GetRequiredService<DeviceRegistry>(), sp.GetRequiredService<FleetOptions>(), sp.GetService<EmbeddedBroker>(), sp.GetRequiredService<FleetCertificate>(),
             sp.GetRequiredService<IBrokerAdmin>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FleetMqttClient>>()));
         services.AddHostedService(sp => sp.GetRequiredService<FleetMqttClient>());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{FleetOptions.Section}:AmqpUrl"]))
+        {
+            services.AddHostedService<AmqpDeviceEvents>();
+        }
+
         services.AddSingleton<CommandService>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandService>());
         services.AddSingleton<FleetLeader>();

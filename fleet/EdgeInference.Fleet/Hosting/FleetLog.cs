@@ -75,4 +75,13 @@ internal static partial class FleetLog
 
     [LoggerMessage(1023, LogLevel.Warning, "The broker did not acknowledge a message on {Topic} within {Seconds:0} s: the connection is made again")]
     public static partial void PublishUnacknowledged(ILogger logger, string topic, double seconds);
+
+    [LoggerMessage(1024, LogLevel.Warning, "Commands could not be dispatched this round; again within a second: {Reason}")]
+    public static partial void DispatchFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1025, LogLevel.Information, "Taking device events from the quorum queue {Queue} on {Endpoint}")]
+    public static partial void AmqpConsuming(ILogger logger, string queue, string endpoint);
+
+    [LoggerMessage(1026, LogLevel.Warning, "No device events from RabbitMQ; again in {Seconds:0.##} s: {Reason}")]
+    public static partial void AmqpFailed(ILogger logger, double seconds, string reason);
 }

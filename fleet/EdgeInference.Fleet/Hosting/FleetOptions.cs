@@ -29,7 +29,10 @@ public sealed class FleetOptions
     /// <summary>PEM of the CA that signed <see cref="TlsCertificate"/>, handed to enrolled devices to pin.</summary>
     public string? TlsCaFile { get; set; }
 
-    /// <summary>An external broker (<c>mqtt://host:port</c>) instead of the embedded one; it must enforce the device ACL itself.</summary>
+    /// <summary>
+    /// An external broker (<c>mqtt://host:port</c>, or <c>mqtts://</c>) instead of the embedded one; several, comma-separated,
+    /// for a cluster's nodes: the fleet connects to the first that answers, and to the next when it goes.
+    /// </summary>
     public string? MqttUrl { get; set; }
 
     /// <summary>
@@ -39,14 +42,42 @@ public sealed class FleetOptions
     public string MqttSharedGroup { get; set; } = "edge-fleet";
 
     /// <summary>
-    /// How the fleet administers an external broker's devices: <c>none</c> (the default: the broker's operator does) or
-    /// <c>mosquitto</c> (its dynamic-security plugin; the fleet's broker account must hold the plugin's admin role).
+    /// How the fleet administers an external broker's devices: <c>none</c> (the default: the broker's operator does),
+    /// <c>mosquitto</c> (its dynamic-security plugin; the fleet's broker account must hold the plugin's admin role) or
+    /// <c>rabbitmq</c> (users and topic permissions through the management API at <see cref="BrokerAdminUrl"/>).
     /// </summary>
     public string BrokerAdmin { get; set; } = NoAdmin;
 
     public const string NoAdmin = "none";
 
     public const string MosquittoAdmin = "mosquitto";
+
+    public const string RabbitMqAdmin = "rabbitmq";
+
+    /// <summary>
+    /// With <c>--broker-admin rabbitmq</c>, the management HTTP API (<c>http://host:15672</c>; several, comma-separated,
+    /// for a cluster: the first that answers is used). The fleet's broker account must carry the <c>administrator</c> tag.
+    /// </summary>
+    public string? BrokerAdminUrl { get; set; }
+
+    /// <summary>
+    /// The MQTT version of the fleet's broker connection: <c>5</c> (the default) or <c>3.1.1</c> (RabbitMQ's MQTT plugin).
+    /// </summary>
+    public string MqttProtocol { get; set; } = Mqtt5;
+
+    public const string Mqtt5 = "5";
+
+    public const string Mqtt311 = "3.1.1";
+
+    /// <summary>
+    /// RabbitMQ's AMQP listener(s) (<c>amqp://user:password@host:5672/vhost</c>, comma-separated for a cluster). With it,
+    /// devices' telemetry, drift and replies reach the replicas through the durable quorum queue <see cref="AmqpQueue"/>,
+    /// each message acknowledged only once it is in the store; over MQTT the fleet then takes only their status.
+    /// </summary>
+    public string? AmqpUrl { get; set; }
+
+    /// <summary>The quorum queue the replicas consume device events from (bound to <c>amq.topic</c>).</summary>
+    public string AmqpQueue { get; set; } = "edge-fleet-events";
 
     public string? MqttUsername { get; set; }
 
@@ -76,6 +107,17 @@ public sealed class FleetOptions
     /// <summary>On PostgreSQL, how long telemetry and drift windows are kept for the charts (whole days).</summary>
     public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary><see cref="MqttUrl"/>'s brokers, in order (empty with the embedded broker).</summary>
+    public IReadOnlyList<string> MqttUrls => List(MqttUrl);
+
+    /// <summary><see cref="AmqpUrl"/>'s nodes, in order.</summary>
+    public IReadOnlyList<string> AmqpUrls => List(AmqpUrl);
+
+    /// <summary><see cref="BrokerAdminUrl"/>'s management endpoints, in order.</summary>
+    public IReadOnlyList<string> BrokerAdminUrls => List(BrokerAdminUrl);
+
     /// <summary>The largest package file accepted.</summary>
     public long MaxPackageFileBytes { get; set; } = 2L << 30;
+
+    private static string[] List(string? urls) => urls?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 }

@@ -62,18 +62,55 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
             failures.Add($"Fleet:MqttBind (--mqtt-bind) '{options.MqttBind}' is not an IP address");
         }
 
-        if (options.MqttUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "mqtt"))
+        foreach (var url in options.MqttUrls)
         {
-            failures.Add($"Fleet:MqttUrl (--mqtt-url) '{url}' is not mqtt://host:port");
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("mqtt" or "mqtts"))
+            {
+                failures.Add($"Fleet:MqttUrl (--mqtt-url) '{url}' is not mqtt://host:port or mqtts://host:port");
+            }
         }
 
-        if (options.BrokerAdmin is not (FleetOptions.NoAdmin or FleetOptions.MosquittoAdmin))
+        foreach (var url in options.AmqpUrls)
         {
-            failures.Add($"Fleet:BrokerAdmin (--broker-admin) '{options.BrokerAdmin}' is not none or mosquitto");
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            {
+                failures.Add($"Fleet:AmqpUrl (--amqp-url) '{url}' is not amqp://user:password@host:port/vhost");
+            }
+        }
+
+        if (options.AmqpUrl is not null && options.MqttUrl is null)
+        {
+            failures.Add("Fleet:AmqpUrl (--amqp-url) is RabbitMQ's: it needs the same cluster's MQTT listener (--mqtt-url) too");
+        }
+
+        if (options.MqttProtocol is not (FleetOptions.Mqtt5 or FleetOptions.Mqtt311))
+        {
+            failures.Add($"Fleet:MqttProtocol (--mqtt-protocol) '{options.MqttProtocol}' is not 5 or 3.1.1");
+        }
+        else if (options.MqttProtocol == FleetOptions.Mqtt311 && options.MqttSharedGroup.Length > 0 && options.AmqpUrl is null && options.MqttUrl is not null)
+        {
+            failures.Add("Fleet:MqttProtocol (--mqtt-protocol) 3.1.1 has no shared subscriptions: set Fleet:MqttSharedGroup to \"\" (every replica takes every message), or give RabbitMQ's --amqp-url, where replicas share a queue");
+        }
+
+        if (options.BrokerAdmin is not (FleetOptions.NoAdmin or FleetOptions.MosquittoAdmin or FleetOptions.RabbitMqAdmin))
+        {
+            failures.Add($"Fleet:BrokerAdmin (--broker-admin) '{options.BrokerAdmin}' is not none, mosquitto or rabbitmq");
         }
         else if (options.BrokerAdmin == FleetOptions.MosquittoAdmin && (options.MqttUrl is null || string.IsNullOrEmpty(options.MqttUsername)))
         {
             failures.Add("Fleet:BrokerAdmin (--broker-admin) mosquitto needs the broker (--mqtt-url) and the fleet's account on it (--mqtt-username, --mqtt-password), which must hold the dynamic-security admin role");
+        }
+        else if (options.BrokerAdmin == FleetOptions.RabbitMqAdmin && (options.MqttUrl is null || string.IsNullOrEmpty(options.MqttUsername) || options.BrokerAdminUrls.Count == 0))
+        {
+            failures.Add("Fleet:BrokerAdmin (--broker-admin) rabbitmq needs the broker (--mqtt-url), its management API (--broker-admin-url http://host:15672) and the fleet's account (--mqtt-username, --mqtt-password), tagged administrator");
+        }
+
+        foreach (var url in options.BrokerAdminUrls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                failures.Add($"Fleet:BrokerAdminUrl (--broker-admin-url) '{url}' is not an http(s) URL");
+            }
         }
 
         if (options.PublicUrl is { } publicUrl && (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var web) || web.Scheme is not ("http" or "https")))

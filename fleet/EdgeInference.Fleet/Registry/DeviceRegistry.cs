@@ -187,6 +187,7 @@ public sealed class DeviceRegistry
         }
 
         var now = _time.GetUtcNow();
+        var known = false;
         var applied = reply.CommandId == commandId && _store.UpdateCommand(commandId, command =>
         {
             if (command.DeviceId != device)
@@ -194,21 +195,39 @@ public sealed class DeviceRegistry
                 return false;
             }
 
-            command.Replies.Add(reply);
-            if (command.Replies.Count > RepliesKept)
-            {
-                command.Replies.RemoveAt(0);
-            }
-
-            command.State = reply.State.ToCommandState();
-            command.Final = reply.Final;
-            command.LastActivity = now;
-            return true;
+            known = true;
+            return Apply(command, reply, now);
         });
-        if (!applied)
+        if (!applied && !known)
         {
             Drop($"edge/{device}/replies/{commandId}", "no such command was sent to this device");
         }
+    }
+
+    /// <summary>
+    /// Adds a reply to its command, in the order the device sent them (replicas and redeliveries hand them over in any
+    /// order): the command's state is its latest reply's, so a progress report that comes late never undoes the outcome
+    /// that came before it. The same reply delivered twice is kept once. False when there is nothing to write.
+    /// </summary>
+    internal static bool Apply(CommandRecord command, ReplyMessage reply, DateTimeOffset now)
+    {
+        if (command.Replies.Any(r => r.Timestamp == reply.Timestamp && r.State == reply.State && r.Step == reply.Step && r.Final == reply.Final))
+        {
+            return false;
+        }
+
+        var at = command.Replies.FindIndex(r => r.Timestamp > reply.Timestamp);
+        command.Replies.Insert(at < 0 ? command.Replies.Count : at, reply);
+        if (command.Replies.Count > RepliesKept)
+        {
+            command.Replies.RemoveAt(0);
+        }
+
+        var latest = command.Replies[^1];
+        command.State = latest.State.ToCommandState();
+        command.Final = latest.Final;
+        command.LastActivity = now;
+        return true;
     }
 
     private bool Addressed(string topicDevice, string? payloadDevice, string what)

@@ -65,7 +65,7 @@ public sealed class RolloutEngine : BackgroundService
             rollout.CreatedAt = rollout.UpdatedAt = rollout.StageStartedAt = now;
             _store.SaveRollout(rollout);
             Record(rollout, "started", $"{rollout.Model} {rollout.Version} to '{(rollout.Target.Length == 0 ? "all devices" : rollout.Target)}' in stages {string.Join(", ", rollout.Stages)}", rollout.CreatedBy);
-            await PassAsync(rollout, cancellationToken).ConfigureAwait(false);
+            Pass(rollout);
             return _store.GetRollout(rollout.Id)!;
         }
         finally
@@ -108,7 +108,7 @@ public sealed class RolloutEngine : BackgroundService
                     throw new RolloutException(400, $"'{action}' is not a rollout action (pause, resume, promote, abort, rollback)");
             }
 
-            await PassAsync(rollout, cancellationToken).ConfigureAwait(false);
+            Pass(rollout);
             return _store.GetRollout(id)!;
         }
         finally
@@ -191,7 +191,7 @@ public sealed class RolloutEngine : BackgroundService
                 using var exclusive = _store.LockRollouts();
                 if (_store.GetRollout(rollout.Id) is { } current)
                 {
-                    await PassAsync(current, cancellationToken).ConfigureAwait(false);
+                    Pass(current);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -213,7 +213,7 @@ public sealed class RolloutEngine : BackgroundService
     }
 
     /// <summary>One pass: read the snapshot, let the planner decide, carry its plan out (the only writes).</summary>
-    private async Task PassAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    private void Pass(RolloutRecord rollout)
     {
         if (!rollout.State.IsActive())
         {
@@ -221,25 +221,25 @@ public sealed class RolloutEngine : BackgroundService
         }
 
         var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow());
-        await ExecuteAsync(rollout, plan, cancellationToken).ConfigureAwait(false);
+        Execute(rollout, plan);
         if (rollout.State == RolloutState.RollingBack && plan.Any(a => a is RolloutAction.Transition { State: RolloutState.RollingBack }))
         {
             // Rolling back starts at once: the rollbacks go out in this pass.
-            await ExecuteAsync(rollout, RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            Execute(rollout, RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow()));
         }
     }
 
-    private async Task ExecuteAsync(RolloutRecord rollout, IReadOnlyList<RolloutAction> plan, CancellationToken cancellationToken)
+    private void Execute(RolloutRecord rollout, IReadOnlyList<RolloutAction> plan)
     {
         foreach (var action in plan)
         {
             switch (action)
             {
                 case RolloutAction.Assign assign:
-                    await AssignAsync(rollout, assign, cancellationToken).ConfigureAwait(false);
+                    Assign(rollout, assign);
                     break;
                 case RolloutAction.RollBackDevice device:
-                    await RollBackAsync(rollout, device.DeviceId, cancellationToken).ConfigureAwait(false);
+                    RollBack(rollout, device.DeviceId);
                     break;
                 case RolloutAction.CancelUnsent:
                     CancelUnsent(rollout);
@@ -259,7 +259,7 @@ public sealed class RolloutEngine : BackgroundService
         }
     }
 
-    private async Task AssignAsync(RolloutRecord rollout, RolloutAction.Assign assign, CancellationToken cancellationToken)
+    private void Assign(RolloutRecord rollout, RolloutAction.Assign assign)
     {
         var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = assign.PreviousVersion, AssignedAt = _time.GetUtcNow() };
         if (!assign.Deploy)
@@ -276,10 +276,10 @@ public sealed class RolloutEngine : BackgroundService
         assignment.CommandId = message.Id;
         rollout.Assignments[assign.DeviceId] = assignment;
         Save(rollout);
-        await _commands.CreateAsync(assign.DeviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
+        _commands.Create(assign.DeviceId, message, rollout.Id, null);
     }
 
-    private async Task RollBackAsync(RolloutRecord rollout, string deviceId, CancellationToken cancellationToken)
+    private void RollBack(RolloutRecord rollout, string deviceId)
     {
         var assignment = rollout.Assignments[deviceId];
         var message = new CommandMessage
@@ -292,7 +292,7 @@ public sealed class RolloutEngine : BackgroundService
         };
         assignment.RollbackCommandId = message.Id;
         Save(rollout);
-        await _commands.CreateAsync(deviceId, message, rollout.Id, null, cancellationToken).ConfigureAwait(false);
+        _commands.Create(deviceId, message, rollout.Id, null);
     }
 
     private void Advance(RolloutRecord rollout, string kind, string message, string? by)

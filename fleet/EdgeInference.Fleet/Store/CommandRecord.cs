@@ -33,4 +33,14 @@ public sealed class CommandRecord
     public List<ReplyMessage> Replies { get; set; } = [];
 
     public ReplyMessage? Last => Replies.Count > 0 ? Replies[^1] : null;
+
+    /// <summary>Past its expiry (and not final yet): it is to be marked <c>timed_out</c>, not sent.</summary>
+    public bool ExpiredAt(DateTimeOffset now) => !Final && Message.ExpiresAt is { } expires && now >= expires;
+
+    /// <summary>
+    /// Worth a send now (its device's being online aside): open, not expired, held by no replica, and nothing heard of
+    /// it — no send, no reply — for <paramref name="silence"/>.
+    /// </summary>
+    public bool DueAt(DateTimeOffset now, TimeSpan silence) =>
+        !Final && !ExpiredAt(now) && !(LeaseUntil > now) && (LastActivity is not { } last || now - last >= silence);
 }

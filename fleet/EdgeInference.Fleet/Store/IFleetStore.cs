@@ -46,6 +46,16 @@ public interface IFleetStore : IDisposable
 
     void SaveCommand(CommandRecord command);
 
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> commands due for a send (<see cref="CommandRecord.DueAt"/>) to devices that
+    /// are online, oldest first, leasing each until <paramref name="now"/> + <paramref name="lease"/>; replicas claiming at
+    /// the same time get disjoint sets.
+    /// </summary>
+    IReadOnlyList<CommandRecord> ClaimDueCommands(DateTimeOffset now, TimeSpan silence, TimeSpan lease, int limit);
+
+    /// <summary>The ids of open commands past their expiry (<see cref="CommandRecord.ExpiredAt"/>).</summary>
+    IReadOnlyList<string> ListExpiredCommands(DateTimeOffset now);
+
     /// <summary>Reads, changes and saves one command atomically (no other write to it in between); false when there is none.</summary>
     bool UpdateCommand(string id, Func<CommandRecord, bool> change);
 

@@ -95,13 +95,40 @@ public sealed class LiteDbFleetStore : IFleetStore
         List("commands", FleetJsonContext.Default.CommandRecord, deviceId is null ? null : Query.EQ("device", deviceId)).OrderBy(c => c.CreatedAt).ToArray();
 
     public IReadOnlyList<CommandRecord> ListOpenCommands() =>
-        List("commands", FleetJsonContext.Default.CommandRecord, Query.EQ("final", false)).OrderBy(c => c.CreatedAt).ToArray();
+        List("commands", FleetJsonContext.Default.CommandRecord, Query.EQ("final", false)).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id, StringComparer.Ordinal).ToArray();
 
     public void SaveCommand(CommandRecord command)
     {
         ArgumentNullException.ThrowIfNull(command);
         Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, new BsonDocument { ["device"] = command.DeviceId, ["final"] = command.Final });
     }
+
+    public IReadOnlyList<CommandRecord> ClaimDueCommands(DateTimeOffset now, TimeSpan silence, TimeSpan lease, int limit)
+    {
+        lock (_lock)
+        {
+            var claimed = new List<CommandRecord>();
+            foreach (var command in ListOpenCommands())
+            {
+                if (claimed.Count == limit)
+                {
+                    break;
+                }
+
+                if (command.DueAt(now, silence) && GetDevice(command.DeviceId)?.Online == true)
+                {
+                    command.LeaseUntil = now + lease;
+                    SaveCommand(command);
+                    claimed.Add(command);
+                }
+            }
+
+            return claimed;
+        }
+    }
+
+    public IReadOnlyList<string> ListExpiredCommands(DateTimeOffset now) =>
+        ListOpenCommands().Where(c => c.ExpiredAt(now)).Select(c => c.Id).ToArray();
 
     public bool UpdateCommand(string id, Func<CommandRecord, bool> change)
     {

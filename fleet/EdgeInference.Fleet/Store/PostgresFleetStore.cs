@@ -38,6 +38,11 @@ public sealed class PostgresFleetStore : IFleetStore
         CREATE TABLE history_default PARTITION OF history DEFAULT;
         CREATE INDEX history_device ON history (device, kind, received_at, seq);
         """,
+        """
+        ALTER TABLE commands ADD COLUMN lease_until timestamptz, ADD COLUMN last_activity timestamptz, ADD COLUMN expires_at timestamptz;
+        UPDATE commands SET lease_until = (json->>'lease_until')::timestamptz, last_activity = (json->>'last_activity')::timestamptz,
+            expires_at = (json->'message'->>'expires_at')::timestamptz;
+        """,
     ];
 
     private const long MigrationLock = 0x65646765666C7431; // "edgeflt1"
@@ -185,6 +190,51 @@ public sealed class PostgresFleetStore : IFleetStore
         Upsert(connection, null, command);
     }
 
+    public IReadOnlyList<CommandRecord> ClaimDueCommands(DateTimeOffset now, TimeSpan silence, TimeSpan lease, int limit)
+    {
+        // One statement: the due rows are locked as they are picked, and rows another replica is claiming are skipped,
+        // so concurrent claims never return the same command.
+        using var command = _source.CreateCommand(
+            """
+            UPDATE commands c SET lease_until = $2, json = jsonb_set(c.json, '{lease_until}', to_jsonb($3::text))
+            FROM (SELECT o.id FROM commands o JOIN devices d ON d.id = o.device
+                  WHERE NOT o.final AND (o.expires_at IS NULL OR o.expires_at > $1) AND (o.lease_until IS NULL OR o.lease_until <= $1)
+                    AND (o.last_activity IS NULL OR o.last_activity <= $1 - $4::interval) AND (d.json->>'online')::boolean
+                  ORDER BY o.created_at, o.id LIMIT $5 FOR UPDATE OF o SKIP LOCKED) due
+            WHERE c.id = due.id
+            RETURNING c.json::text
+            """);
+        var until = now + lease;
+        command.Parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = until.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = until.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+        command.Parameters.Add(new NpgsqlParameter { Value = silence, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var claimed = new List<CommandRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            claimed.Add(JsonSerializer.Deserialize(reader.GetString(0), FleetJsonContext.Default.CommandRecord)!);
+        }
+
+        claimed.Sort((a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : string.CompareOrdinal(a.Id, b.Id));
+        return claimed;
+    }
+
+    public IReadOnlyList<string> ListExpiredCommands(DateTimeOffset now)
+    {
+        using var command = _source.CreateCommand("SELECT id FROM commands WHERE NOT final AND expires_at <= $1 ORDER BY created_at, id");
+        command.Parameters.Add(new NpgsqlParameter { Value = now.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        var ids = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     public bool UpdateCommand(string id, Func<CommandRecord, bool> change)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -227,13 +277,19 @@ public sealed class PostgresFleetStore : IFleetStore
     private static void Upsert(NpgsqlConnection connection, NpgsqlTransaction? transaction, CommandRecord command)
     {
         using var upsert = new NpgsqlCommand(
-            "INSERT INTO commands (id, device, final, created_at, json) VALUES ($1, $2, $3, $4, $5::jsonb) "
-            + "ON CONFLICT (id) DO UPDATE SET device = excluded.device, final = excluded.final, json = excluded.json", connection, transaction);
+            "INSERT INTO commands (id, device, final, created_at, json, lease_until, last_activity, expires_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) "
+            + "ON CONFLICT (id) DO UPDATE SET device = excluded.device, final = excluded.final, json = excluded.json, "
+            + "lease_until = excluded.lease_until, last_activity = excluded.last_activity, expires_at = excluded.expires_at", connection, transaction);
         upsert.Parameters.Add(new NpgsqlParameter { Value = command.Id });
         upsert.Parameters.Add(new NpgsqlParameter { Value = command.DeviceId });
         upsert.Parameters.Add(new NpgsqlParameter { Value = command.Final });
         upsert.Parameters.Add(new NpgsqlParameter { Value = command.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
         upsert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(command, FleetJsonContext.Default.CommandRecord) });
+        foreach (var moment in new[] { command.LeaseUntil, command.LastActivity, command.Message.ExpiresAt })
+        {
+            upsert.Parameters.Add(new NpgsqlParameter { Value = moment is { } at ? at.ToUniversalTime() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        }
+
         upsert.ExecuteNonQuery();
     }
 

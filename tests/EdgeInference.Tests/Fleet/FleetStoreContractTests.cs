@@ -111,6 +111,117 @@ public abstract class FleetStoreContractTests
     }
 
     [Fact]
+    public async Task ClaimDueCommands_TakesOnlyDueCommandsToOnlineDevices_OldestFirst_AndLeasesThem()
+    {
+        using var store = await OpenAsync();
+        store.SaveDevice(new DeviceRecord { Id = "pi-01", Online = true });
+        store.SaveDevice(new DeviceRecord { Id = "pi-02", Online = false });
+        var silence = TimeSpan.FromMinutes(1);
+        store.SaveCommand(Command("new", "pi-01", Now.AddSeconds(2)));
+        store.SaveCommand(Command("older", "pi-01", Now));
+        store.SaveCommand(Command("offline", "pi-02", Now));
+        var heard = Command("heard", "pi-01", Now);
+        heard.LastActivity = Now.AddSeconds(-30);
+        store.SaveCommand(heard);
+        var silent = Command("silent", "pi-01", Now.AddSeconds(1));
+        silent.LastActivity = Now.AddMinutes(-2);
+        store.SaveCommand(silent);
+        var expired = Command("expired", "pi-01", Now);
+        expired.Message.ExpiresAt = Now.AddSeconds(-1);
+        store.SaveCommand(expired);
+        var leased = Command("leased", "pi-01", Now);
+        leased.LeaseUntil = Now.AddSeconds(20);
+        store.SaveCommand(leased);
+        var done = Command("done", "pi-01", Now);
+        done.Final = true;
+        store.SaveCommand(done);
+
+        var claimed = store.ClaimDueCommands(Now, silence, TimeSpan.FromSeconds(30), limit: 2);
+        Assert.Equal(["older", "silent"], claimed.Select(c => c.Id));
+        Assert.All(claimed, c => Assert.Equal(Now.AddSeconds(30), c.LeaseUntil));
+        Assert.Equal(Now.AddSeconds(30), store.GetCommand("older")!.LeaseUntil);
+
+        // Leased now, the first two are not claimed again until their lease is over; the rest of what is due is.
+        Assert.Equal(["new"], store.ClaimDueCommands(Now, silence, TimeSpan.FromSeconds(30), limit: 10).Select(c => c.Id));
+        Assert.Empty(store.ClaimDueCommands(Now.AddSeconds(10), silence, TimeSpan.FromSeconds(30), limit: 10));
+        // Later, the leases are over and the command heard of 30 s before is silent for long enough too.
+        Assert.Equal(["heard", "leased", "older", "silent", "new"], store.ClaimDueCommands(Now.AddSeconds(31), silence, TimeSpan.FromSeconds(30), limit: 10).Select(c => c.Id));
+        Assert.Equal(["expired"], store.ListExpiredCommands(Now));
+    }
+
+    [Fact]
+    public async Task ClaimDueCommands_FromConcurrentClaimers_HandsEachCommandToOneOfThem()
+    {
+        using var store = await OpenAsync();
+        store.SaveDevice(new DeviceRecord { Id = "pi-01", Online = true });
+        for (var i = 0; i < 200; i++)
+        {
+            store.SaveCommand(Command($"c{i:D3}", "pi-01", Now.AddMilliseconds(i)));
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            var mine = new List<string>();
+            while (store.ClaimDueCommands(Now, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), limit: 7) is { Count: > 0 } batch)
+            {
+                mine.AddRange(batch.Select(c => c.Id));
+            }
+
+            return mine;
+        })));
+
+        var all = claims.SelectMany(ids => ids).ToList();
+        Assert.Equal(200, all.Count);
+        Assert.Equal(200, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ClaimDueCommands_WhileCommandsAreCreatedAndMarkedSent_SendsEachOnce()
+    {
+        using var store = await OpenAsync();
+        store.SaveDevice(new DeviceRecord { Id = "pi-01", Online = true });
+        var creating = Task.Run(async () =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                store.SaveCommand(Command($"c{i:D3}", "pi-01", DateTimeOffset.UtcNow));
+                await Task.Yield();
+            }
+        });
+        var claimers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var done = creating.IsCompleted;
+                var now = DateTimeOffset.UtcNow;
+                var batch = store.ClaimDueCommands(now, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), 7);
+                if (batch.Count == 0 && done)
+                {
+                    return;
+                }
+
+                foreach (var command in batch)
+                {
+                    // What the dispatcher does once the broker took it.
+                    store.UpdateCommand(command.Id, c =>
+                    {
+                        c.Sends++;
+                        c.LeaseUntil = null;
+                        c.LastActivity = now;
+                        return true;
+                    });
+                }
+
+                await Task.Yield();
+            }
+        })).ToArray();
+        await Task.WhenAll(claimers.Append(creating));
+
+        Assert.Equal(300, store.ListCommands(null).Count);
+        Assert.All(store.ListCommands(null), c => Assert.Equal(1, c.Sends));
+    }
+
+    [Fact]
     public async Task UpdateCommand_IsAtomic_UnderConcurrentWriters()
     {
         using var store = await OpenAsync();
