@@ -9,7 +9,7 @@ const string Usage = """
     edge-sim --broker mqtt://HOST:PORT[,mqtt://HOST:PORT2…] --devices N [--prefix sim-]
              (--credentials FILE | --enroll FLEET_URL [--token T] [--save FILE])
              [--protocol 5|3.1.1] [--model M] [--version V] [--telemetry-interval S] [--step-delay MS] [--probation S]
-             [--failure-rate R] [--offline-share R] [--slow-share R] [--duplicate-share R] [--download]
+             [--failure-rate R] [--offline-share R] [--slow-share R] [--duplicate-share R] [--download] [--persistent-session]
              [--source-addresses N] [--connect-concurrency N] [--seed N] [--duration S]
     """;
 
@@ -60,6 +60,7 @@ try
             case "--slow-share": options.SlowShare = Number(0, 1); break;
             case "--duplicate-share": options.DuplicateShare = Number(0, 1); break;
             case "--download": options.Download = true; break;
+            case "--persistent-session": options.PersistentSession = true; break;
             case "--source-addresses": options.SourceAddresses = Whole(1); break;
             case "--connect-concurrency": options.ConnectConcurrency = Whole(1); break;
             case "--seed": options.Seed = Whole(0); break;

@@ -127,7 +127,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
             .WithProtocolVersion(_options.Protocol == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
             .WithTimeout(TimeSpan.FromSeconds(30))
-            .WithCleanSession(true)
+            .WithCleanSession(!_options.PersistentSession)
             .WithWillTopic(MqttTopics.Status(Id)).WithWillPayload(will).WithWillRetain(true).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         if (options.ChannelOptions is MqttClientTcpOptions tcp && !_source.Equals(IPAddress.Loopback))

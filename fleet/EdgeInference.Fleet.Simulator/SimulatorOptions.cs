@@ -17,6 +17,9 @@ public sealed class SimulatorOptions
     /// <summary><c>5</c> (MQTT 5) or <c>3.1.1</c> (RabbitMQ's MQTT plugin).</summary>
     public string Protocol { get; set; } = "5";
 
+    /// <summary>Keep each device's session across disconnects (the agent's <c>Mqtt:PersistentSession</c>), as on a RabbitMQ cluster.</summary>
+    public bool PersistentSession { get; set; }
+
     /// <summary>The model every device serves at start, and its version.</summary>
     public string Model { get; set; } = "scorer";
 

@@ -196,6 +196,8 @@ public sealed class RabbitMqCluster : IAsyncDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"default_pass = {AdminPassword}")
             .AppendLine("default_user_tags.administrator = true")
             .AppendLine("mqtt.allow_anonymous = false")
+            // Persistent sessions get a replicated queue, which outlives the loss of the node a device was on.
+            .AppendLine("mqtt.durable_queue_type = quorum")
             .AppendLine("disk_free_limit.absolute = 50MB")
             .AppendLine("cluster_formation.peer_discovery_backend = classic_config")
             .AppendLine(CultureInfo.InvariantCulture, $"cluster_formation.classic_config.nodes.1 = {Nodes[0].Name}")
@@ -244,7 +246,7 @@ public sealed class RabbitMqCluster : IAsyncDisposable
                 var nodes = (await GetAsync("nodes"))!.AsArray();
                 var running = nodes.Count(n => n!["running"]?.GetValue<bool>() == true);
                 last = $"{running} of {nodes.Count} running";
-                if (running >= count)
+                if (running >= count && ListeningCount() >= count)
                 {
                     return;
                 }
@@ -258,6 +260,24 @@ public sealed class RabbitMqCluster : IAsyncDisposable
         }
 
         throw new TimeoutException($"RabbitMQ: {count} nodes not running within {timeout} ({last}):\n{string.Join("\n---\n", Enumerable.Range(0, Nodes.Count).Select(Output))}");
+    }
+
+    /// <summary>How many live nodes take connections on all of their AMQP, MQTT and management ports.</summary>
+    private int ListeningCount() => Enumerable.Range(0, Nodes.Count).Count(i => _processes[i] is { HasExited: false }
+        && new[] { Nodes[i].AmqpPort, Nodes[i].MqttPort, Nodes[i].ManagementPort }.All(Listening));
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private static void Append(StringBuilder output, string? line)

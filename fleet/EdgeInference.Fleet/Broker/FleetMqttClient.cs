@@ -78,8 +78,13 @@ public sealed class FleetMqttClient : BackgroundService
     /// </summary>
     public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
     {
-        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithContentType("application/json").Build();
+        var builder = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_options.MqttProtocol != FleetOptions.Mqtt311)
+        {
+            builder.WithContentType("application/json"); // a property MQTT 3.1.1 does not have
+        }
+
+        var message = builder.Build();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(PublishTimeout);
         MqttClientPublishResult result;

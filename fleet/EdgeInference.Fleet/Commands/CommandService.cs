@@ -146,8 +146,9 @@ public sealed class CommandService : BackgroundService
             var payload = JsonSerializer.SerializeToUtf8Bytes(command.Message, ContractJsonContext.Default.CommandMessage);
             await _mqtt.PublishAsync($"{MqttTopics.Root}/{command.DeviceId}/commands/{command.Message.Command}", payload, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // One command's boundary: whatever stopped this send, the others go, and this one is due again at once.
             FleetLog.CommandNotSent(_logger, command.Id, command.DeviceId, ex.Message);
             _store.UpdateCommand(command.Id, c =>
             {

@@ -234,7 +234,7 @@ public sealed class MqttLink : IDisposable
             .WithProtocolVersion(_options.Protocol == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
             .WithKeepAlivePeriod(_options.KeepAlive)
             .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithCleanSession(true)
+            .WithCleanSession(!_options.PersistentSession)
             .WithWillTopic(MqttTopics.Status(DeviceId))
             .WithWillPayload(will)
             .WithWillRetain(true)

@@ -16,6 +16,13 @@ public sealed class MqttOptions
     /// <summary><c>5</c> (default) or <c>3.1.1</c>, for brokers that need it.</summary>
     public string Protocol { get; set; } = "5";
 
+    /// <summary>
+    /// Keep the session (and the commands queued for it) across disconnects. Off by default: the fleet sends a silent
+    /// command again. On a RabbitMQ cluster turn it on (with <c>mqtt.durable_queue_type = quorum</c>): a clean session's
+    /// queue lives on one node, and while that node is down the device cannot subscribe again under its client id.
+    /// </summary>
+    public bool PersistentSession { get; set; }
+
     public string? Username { get; set; }
 
     public string? Password { get; set; }

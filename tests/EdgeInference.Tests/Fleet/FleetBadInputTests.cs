@@ -84,20 +84,33 @@ public sealed class FleetBadInputTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("--broker-admin", "rabbit", "Fleet:BrokerAdmin (--broker-admin) 'rabbit' is not none or mosquitto")]
-    [InlineData("--broker-admin", "mosquitto", "Fleet:BrokerAdmin (--broker-admin) mosquitto needs the broker (--mqtt-url)")]
-    [InlineData("HistoryRetention", "12:00:00", "Fleet:HistoryRetention 12:00:00 must be between 1 and 3660 days")]
-    [InlineData("HistoryRetention", "4000.00:00:00", "Fleet:HistoryRetention 4000.00:00:00 must be between 1 and 3660 days")]
-    public void ScaleOutSettingsOutOfRange_AreRefusedAtStart_NamingTheSetting(string setting, string value, string message)
+    [InlineData("BrokerAdmin=rabbit", "Fleet:BrokerAdmin (--broker-admin) 'rabbit' is not none, mosquitto or rabbitmq")]
+    [InlineData("BrokerAdmin=mosquitto", "Fleet:BrokerAdmin (--broker-admin) mosquitto needs the broker (--mqtt-url)")]
+    [InlineData("BrokerAdmin=rabbitmq;MqttUrl=mqtt://rabbit:1883;MqttUsername=fleet", "rabbitmq needs the broker (--mqtt-url), its management API (--broker-admin-url")]
+    [InlineData("BrokerAdminUrl=ftp://rabbit:15672", "Fleet:BrokerAdminUrl (--broker-admin-url) 'ftp://rabbit:15672' is not an http(s) URL")]
+    [InlineData("MqttUrl=mqtt://a:1883,tcp://b:1883", "Fleet:MqttUrl (--mqtt-url) 'tcp://b:1883' is not mqtt://host:port")]
+    [InlineData("MqttProtocol=4", "Fleet:MqttProtocol (--mqtt-protocol) '4' is not 5 or 3.1.1")]
+    [InlineData("MqttProtocol=3.1.1;MqttUrl=mqtt://rabbit:1883", "3.1.1 has no shared subscriptions")]
+    [InlineData("AmqpUrl=amqp://fleet:pw@rabbit:5672/", "Fleet:AmqpUrl (--amqp-url) is RabbitMQ's: it needs the same cluster's MQTT listener (--mqtt-url)")]
+    [InlineData("AmqpUrl=http://rabbit:5672;MqttUrl=mqtt://rabbit:1883", "Fleet:AmqpUrl (--amqp-url) 'http://rabbit:5672' is not amqp://")]
+    [InlineData("HistoryRetention=12:00:00", "Fleet:HistoryRetention 12:00:00 must be between 1 and 3660 days")]
+    [InlineData("HistoryRetention=4000.00:00:00", "Fleet:HistoryRetention 4000.00:00:00 must be between 1 and 3660 days")]
+    public void ScaleOutSettingsOutOfRange_AreRefusedAtStart_NamingTheSetting(string settings, string message)
     {
         var options = new EdgeInference.Fleet.Hosting.FleetOptions();
-        if (setting == "--broker-admin")
+        foreach (var (name, value) in settings.Split(';').Select(s => s.Split('=', 2)).Select(p => (p[0], p[1])))
         {
-            options.BrokerAdmin = value;
-        }
-        else
-        {
-            options.HistoryRetention = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            _ = name switch
+            {
+                "BrokerAdmin" => options.BrokerAdmin = value,
+                "BrokerAdminUrl" => options.BrokerAdminUrl = value,
+                "MqttUrl" => options.MqttUrl = value,
+                "MqttUsername" => options.MqttUsername = value,
+                "MqttProtocol" => options.MqttProtocol = value,
+                "AmqpUrl" => options.AmqpUrl = value,
+                "HistoryRetention" => (options.HistoryRetention = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToString(),
+                _ => throw new ArgumentException(name),
+            };
         }
 
         var result = new EdgeInference.Fleet.Hosting.FleetOptionsValidator().Validate(null, options);
