@@ -333,7 +333,16 @@ public sealed class SimulatedDevice : IAsyncDisposable
         switched.GoldenPassed = switched.GoldenTotal = golden ? 1 : null;
         _handled[command.Id] = switched;
         await ReplyAsync(switched, cancellationToken).ConfigureAwait(false);
-        await PublishStatusAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PublishStatusAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+        {
+            // The status goes again at the reconnect.
+            _counts.OnError(Id, ex);
+        }
+
         await Task.Delay(_options.Probation, _time, cancellationToken).ConfigureAwait(false);
         await FinishAsync(command, new ReplyMessage
         {
@@ -380,12 +389,23 @@ public sealed class SimulatedDevice : IAsyncDisposable
         return ReplyAsync(reply, cancellationToken);
     }
 
+    /// <summary>
+    /// Publishes a reply; one the broker does not take (the link is down) is lost, counted as an error, and the install
+    /// goes on, as on a real device: the fleet sends the command again and is answered with where the device stands.
+    /// </summary>
     private async Task ReplyAsync(ReplyMessage reply, CancellationToken cancellationToken)
     {
         reply.DeviceId = Id;
         reply.Timestamp = _time.GetUtcNow();
-        await PublishAsync(MqttTopics.Replies(Id, reply.CommandId), JsonSerializer.SerializeToUtf8Bytes(reply, ContractJsonContext.Default.ReplyMessage), retain: false, cancellationToken).ConfigureAwait(false);
-        _counts.OnReply();
+        try
+        {
+            await PublishAsync(MqttTopics.Replies(Id, reply.CommandId), JsonSerializer.SerializeToUtf8Bytes(reply, ContractJsonContext.Default.ReplyMessage), retain: false, cancellationToken).ConfigureAwait(false);
+            _counts.OnReply();
+        }
+        catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+        {
+            _counts.OnError(Id, ex);
+        }
     }
 
     private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)

@@ -52,6 +52,15 @@ if (args.Contains("--provisioning"))
     return;
 }
 
+if (args.Contains("--fleet-scale"))
+{
+    // Only the fleet on PostgreSQL and a 3-node RabbitMQ cluster: connect, telemetry ingest, a rollout, memory.
+    var numbers = args.SkipWhile(a => a != "--fleet-scale").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))
+        .Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    await FleetScaleCost.PrintAsync(numbers.Count > 0 ? (int)numbers[0] : 2000, numbers.Count > 1 ? numbers[1] : 2);
+    return;
+}
+
 if (args.Contains("--rollout"))
 {
     // Only a staged rollout over ten in-process agents: wall time and where install time goes.

@@ -181,7 +181,9 @@ public sealed class FleetHost : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"rollout {id} did not reach {string.Join("/", states)} in {timeout}: {view?.ToJsonString()}");
+        var devices = view?["devices"]?.AsArray().GroupBy(d => d?["state"]?.GetValue<string>() ?? "?").Select(g => $"{g.Count()} {g.Key}");
+        throw new TimeoutException($"rollout {id} did not reach {string.Join("/", states)} in {timeout}: it is {view?["rollout"]?["state"]} at stage {view?["rollout"]?["stage"]}, "
+            + $"devices {string.Join(", ", devices ?? [])}; last events: {string.Join(" | ", view?["events"]?.AsArray().TakeLast(3).Select(e => $"{e?["kind"]}: {e?["message"]}") ?? [])}");
     }
 
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body)

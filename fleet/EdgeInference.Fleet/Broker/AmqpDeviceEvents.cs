@@ -12,7 +12,7 @@ namespace EdgeInference.Fleet.Broker;
 /// On RabbitMQ (<c>--amqp-url</c>), the devices' telemetry, drift and replies reach the replicas through one durable quorum
 /// queue (<see cref="FleetOptions.AmqpQueue"/>, replicated on the cluster's nodes) bound to <c>amq.topic</c>, where the MQTT
 /// plugin routes what devices publish. Every replica consumes it; RabbitMQ hands each message to one of them, which stores
-/// it (<see cref="DeviceRegistry.Handle"/>) and only then acknowledges it. A replica killed mid-message, or a node lost,
+/// it (<see cref="DeviceRegistry.Handle"/>) and only then acknowledges it, or gives it back when the store is away. A replica killed mid-message, or a node lost,
 /// leaves the unacknowledged messages to be delivered again, to a replica that is there. The client reconnects by itself,
 /// to whichever node of the list answers.
 /// </summary>
@@ -28,7 +28,9 @@ public sealed class AmqpDeviceEvents : BackgroundService
     private readonly FleetOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AmqpDeviceEvents> _logger;
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(500);
     private long _handled;
+    private long _requeued;
 
     public AmqpDeviceEvents(DeviceRegistry registry, FleetOptions options, TimeProvider time, ILogger<AmqpDeviceEvents> logger)
     {
@@ -40,6 +42,9 @@ public sealed class AmqpDeviceEvents : BackgroundService
 
     /// <summary>Messages taken from the queue and acknowledged by this replica.</summary>
     public long Handled => Interlocked.Read(ref _handled);
+
+    /// <summary>Messages given back to the queue because the store could not take them.</summary>
+    public long Requeued => Interlocked.Read(ref _requeued);
 
     /// <summary>An AMQP routing key back as the MQTT topic the device published on.</summary>
     public static string Topic(string routingKey) => routingKey.Replace('.', '/');
@@ -75,10 +80,19 @@ public sealed class AmqpDeviceEvents : BackgroundService
                 var consumer = new AsyncEventingBasicConsumer(channel);
                 consumer.ReceivedAsync += async (_, delivery) =>
                 {
-                    // Stored first (the registry takes anything a device sends without throwing), acknowledged after.
-                    _registry.Handle(Topic(delivery.RoutingKey), delivery.Body.Span);
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _handled);
+                    // Stored first, acknowledged after. When the store is away the message goes back to the queue (after
+                    // a pause, not in a tight loop), for whichever replica can store it.
+                    if (_registry.Handle(Topic(delivery.RoutingKey), delivery.Body.Span))
+                    {
+                        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref _handled);
+                    }
+                    else
+                    {
+                        await Task.Delay(RetryPause, _time, stoppingToken).ConfigureAwait(false);
+                        await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, stoppingToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref _requeued);
+                    }
                 };
                 await channel.BasicConsumeAsync(_options.AmqpQueue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false);
                 FleetLog.AmqpConsuming(_logger, _options.AmqpQueue, connection.Endpoint.ToString());

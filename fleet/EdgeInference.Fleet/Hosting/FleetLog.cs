@@ -84,4 +84,10 @@ internal static partial class FleetLog
 
     [LoggerMessage(1026, LogLevel.Warning, "No device events from RabbitMQ; again in {Seconds:0.##} s: {Reason}")]
     public static partial void AmqpFailed(ILogger logger, double seconds, string reason);
+
+    [LoggerMessage(1027, LogLevel.Warning, "A device message on {Topic} could not be stored: {Reason}")]
+    public static partial void MessageNotStored(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(1028, LogLevel.Warning, "Leadership could not be checked; again in a second: {Reason}")]
+    public static partial void LeadershipCheckFailed(ILogger logger, string reason);
 }

@@ -45,20 +45,23 @@ public sealed class DeviceRegistry
         return device;
     }
 
-    /// <summary>Takes one message from <c>edge/{id}/...</c>.</summary>
-    public void Handle(string topic, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Takes one message from <c>edge/{id}/...</c>: true once it is stored, or dropped for good (it breaks the contract;
+    /// counted); false when the store failed (the database is away), so a caller that can have it delivered again should.
+    /// </summary>
+    public bool Handle(string topic, ReadOnlySpan<byte> payload)
     {
         var levels = topic.Split('/');
         if (levels.Length < 3 || levels[0] != MqttTopics.Root || !MqttTopics.IsValidDeviceId(levels[1]))
         {
             Drop(topic, "not an edge/{device}/… topic");
-            return;
+            return true;
         }
 
         if (payload.Length > DevicePayloads.MaxBytes)
         {
             Drop(topic, $"{payload.Length} bytes, over the {DevicePayloads.MaxBytes} a device message may have");
-            return;
+            return true;
         }
 
         var device = levels[1];
@@ -84,11 +87,19 @@ public sealed class DeviceRegistry
         {
             Drop(topic, "not valid JSON for its channel: " + ex.Message);
         }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or IOException)
+        {
+            // The store, not the message: worth delivering again once it is back.
+            FleetLog.MessageNotStored(_logger, topic, ex.Message);
+            return false;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The boundary of device input: whatever a message does, the next one is still taken.
             Drop(topic, $"it could not be handled: {ex.GetType().Name}: {ex.Message}");
         }
+
+        return true;
     }
 
     private void OnStatus(string device, StatusMessage? status)

@@ -43,16 +43,25 @@ public sealed class FleetLeader : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                if (_lease is { } lease && !lease.StillHeld())
+                try
                 {
-                    Interlocked.Exchange(ref _lease, null)?.Dispose();
-                    FleetLog.LeadershipLost(_logger);
-                }
+                    if (_lease is { } lease && !lease.StillHeld())
+                    {
+                        Interlocked.Exchange(ref _lease, null)?.Dispose();
+                        FleetLog.LeadershipLost(_logger);
+                    }
 
-                if (_lease is null && _store.TryLead() is { } acquired)
+                    if (_lease is null && _store.TryLead() is { } acquired)
+                    {
+                        Volatile.Write(ref _lease, acquired);
+                        FleetLog.Leading(_logger);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    Volatile.Write(ref _lease, acquired);
-                    FleetLog.Leading(_logger);
+                    // The loop boundary: whatever the store threw, this replica does not lead until it holds the lock again.
+                    Interlocked.Exchange(ref _lease, null)?.Dispose();
+                    FleetLog.LeadershipCheckFailed(_logger, ex.Message);
                 }
             }
         }

@@ -163,7 +163,15 @@ public sealed class RolloutEngine : BackgroundService
                 // Exactly one replica plans: the one holding the leadership lease.
                 if (_leader?.IsLeader != false)
                 {
-                    await PassAllAsync(stoppingToken).ConfigureAwait(false);
+                    try
+                    {
+                        await PassAllAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The loop boundary: the store is away (a database restart); the next tick tries again.
+                        FleetLog.RolloutPassFailed(_logger, "*", ex);
+                    }
                 }
             }
         }

@@ -92,85 +92,194 @@ public sealed class RabbitMqTests : IClassFixture<RabbitMqFixture>
     [Fact]
     public async Task OnRabbitMq_ReplicasShareDeviceEventsThroughAQuorumQueue_AndARolloutSurvivesKillingANode_WithEveryReplyStored()
     {
-        const int devices = 150;
-        var database = new Npgsql.NpgsqlConnectionStringBuilder(await _fixture.Postgres.CreateDatabaseAsync()).Database;
-        var portB = FreePort.Next();
-        string[] replica = [.. FleetArguments(amqp: true), "--store", $"postgres://postgres@127.0.0.1:{_fixture.Postgres.Port}/{database}",
-            "--public-url", $"http://127.0.0.1:{portB}", "--Fleet:CommandTimeout=00:00:15"];
-        var data = TestPaths.NewTempDirectory("fleet-data");
-        await using var b = await FleetHost.StartOnPortAsync(data, portB, replica);
-        await using var c = await FleetHost.StartOnPortAsync(data, FreePort.Next(), replica);
-
-        var key = SigningKey.Generate();
-        var packages = Path.Combine(data, "..", $"packages-{Guid.NewGuid():N}");
-        foreach (var (version, seed) in new[] { ("1.0.0", 1), ("2.0.0", 2) })
-        {
-            var model = OnnxModelBuilder.Mlp(8, [16], seed: seed);
-            var package = Package.Build(packages, "scorer", version, model, model, key);
-            await b.PushAsync(package.Manifest, package.Signed, package.Files);
-        }
-
-        var run = Guid.NewGuid().ToString("N")[..6];
-        var credentials = new (string, string)[devices];
-        await Parallel.ForAsync(0, devices, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
-        {
-            var id = $"rmq-{run}-{i:D3}";
-            credentials[i] = (id, await (i % 2 == 0 ? b : c).EnrollAsync(id));
-        });
-        var options = new SimulatorOptions
-        {
-            Host = "127.0.0.1", Ports = [.. Rabbit.Nodes.Select(n => n.MqttPort)], Protocol = "3.1.1", PersistentSession = true, TelemetryInterval = TimeSpan.FromSeconds(2),
-            StepDelay = TimeSpan.FromMilliseconds(10), Probation = TimeSpan.FromSeconds(1), Download = true,
-        };
-        await using var simulator = new DeviceSimulator(credentials, options, TimeProvider.System);
-        await simulator.ConnectAsync(CancellationToken.None);
-        await AgentHost.WaitUntilAsync(() => b.Store.ListDevices().Count(d => d.Online && d.Id.StartsWith($"rmq-{run}", StringComparison.Ordinal)) == devices,
-            TimeSpan.FromSeconds(60), "every simulated device online in the registry");
-
-        var started = await b.StartRolloutAsync(new JsonObject
-        {
-            ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "10%,100%", ["soak"] = "0s", ["max_per_minute"] = 600,
-        });
-        var id = started!["rollout"]!["id"]!.GetValue<string>();
+        await using var bed = await Bed.StartAsync(this, devices: 150, maxPerMinute: 600);
 
         // Mid-rollout, kill -9 the node that leads the quorum queue (and the devices, replicas and consumers on it).
-        await AgentHost.WaitUntilAsync(() => simulator.Counts.Installs.Count >= devices / 3, TimeSpan.FromSeconds(120),
-            () => $"{devices / 3} installs; {simulator.Counts.Installs.Count} did, {simulator.Counts.Commands} commands, {simulator.Counts.Replies} replies, {simulator.Counts.Errors} errors ({simulator.Counts.LastError})");
+        await bed.WaitForInstallsAsync(bed.Devices / 3);
         var leader = (await Rabbit.GetAsync($"queues/%2F/{Uri.EscapeDataString("edge-fleet-events")}"))!["leader"]!.GetValue<string>();
         var killed = Rabbit.Nodes.ToList().FindIndex(n => n.Name == leader);
         Assert.True(killed >= 0, $"the queue's leader {leader} is not a node of the cluster");
         var rss = Enumerable.Range(0, Rabbit.Nodes.Count).Select(Rabbit.ResidentMebibytes).ToList();
         Rabbit.Kill(killed);
-        var killedAt = simulator.Counts.Installs.Count;
-
-        JsonNode done;
+        var killedAt = bed.Simulator.Counts.Installs.Count;
         try
         {
-            done = await b.WaitForRolloutAsync(id, TimeSpan.FromSeconds(180), "completed", "paused", "rolled_back");
+            await bed.AssertCompletedWithEveryReplyStoredAsync();
         }
-        catch (TimeoutException ex)
+        finally
         {
-            throw new TimeoutException($"{ex.Message}\n{simulator.Counts.Installs.Count} installed, {simulator.Counts.Commands} commands, {simulator.Counts.Replies} replies, {simulator.Counts.Errors} errors ({simulator.Counts.LastError})", ex);
+            await Rabbit.RestartAsync(killed);
         }
 
-        Assert.Equal("completed", done["rollout"]!["state"]!.GetValue<string>());
-        var deploys = b.Store.ListCommands(null).Where(command => command.Message.Command == CommandNames.Deploy && command.RolloutId == id).ToList();
-        Assert.Equal(devices, deploys.Select(command => command.DeviceId).Distinct().Count());
-        Assert.Equal(devices, deploys.Count);
-        Assert.All(simulator.Counts.Installs, install => Assert.Equal(1, install.Value));
-        Assert.Equal(devices, simulator.Counts.Installs.Count);
-
-        // Every reply the broker acknowledged to a device is stored: the queue held each until a replica had stored it.
-        await AgentHost.WaitUntilAsync(() => b.Store.ListCommands(null).Where(command => command.RolloutId == id).Sum(command => command.Replies.Count) >= simulator.Counts.Replies,
-            TimeSpan.FromSeconds(30), () => $"every reply stored: {b.Store.ListCommands(null).Where(command => command.RolloutId == id).Sum(command => command.Replies.Count)} of {simulator.Counts.Replies}");
-        var consumed = new[] { b, c }.Select(replica => replica.App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<AmqpDeviceEvents>().Single().Handled).ToList();
-        Assert.All(consumed, count => Assert.True(count > 0, "a replica took nothing from the queue"));
-
-        _output.WriteLine($"{devices} devices on 3 RabbitMQ nodes; node {Rabbit.Nodes[killed].Name} (the queue's leader) killed after {killedAt} installs; rollout completed");
-        _output.WriteLine($"replies sent {simulator.Counts.Replies}, stored {b.Store.ListCommands(null).Where(command => command.RolloutId == id).Sum(command => command.Replies.Count)}; queue messages taken by the replicas: {string.Join(", ", consumed)}");
+        _output.WriteLine($"{bed.Devices} devices on 3 RabbitMQ nodes; node {Rabbit.Nodes[killed].Name} (the queue's leader) killed after {killedAt} installs; rollout completed");
+        _output.WriteLine(bed.Summary());
         _output.WriteLine($"RSS before the kill (MiB): {string.Join(", ", rss.Select(m => m.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
+    }
 
-        await Rabbit.RestartAsync(killed);
+    [Fact]
+    public async Task OnRabbitMq_RestartingPostgreSQLMidRollout_TheReplicasCarryOn_AndNoReplyIsLost()
+    {
+        await using var bed = await Bed.StartAsync(this, devices: 60, maxPerMinute: 300);
+
+        await bed.WaitForInstallsAsync(bed.Devices / 3);
+        var clock = Stopwatch.StartNew();
+        await _fixture.Postgres.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await _fixture.Postgres.StartAgainAsync();
+        var outage = clock.Elapsed;
+        await AgentHost.WaitUntilAsync(() => bed.B.IsLeader || bed.C.IsLeader, TimeSpan.FromSeconds(30), "a replica leading again after PostgreSQL's restart");
+        var answering = Stopwatch.StartNew();
+        while (true)
+        {
+            // Each connection the pool held before the restart fails once before it is replaced: the API may answer 500 meanwhile.
+            try
+            {
+                await bed.B.RolloutAsync(bed.RolloutId);
+                break;
+            }
+            catch (HttpRequestException) when (answering.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        await bed.AssertCompletedWithEveryReplyStoredAsync();
+        _output.WriteLine($"{bed.Devices} devices; PostgreSQL stopped and started again mid-rollout ({outage.TotalSeconds:F1} s down); rollout completed; leader B {bed.B.IsLeader}, C {bed.C.IsLeader}");
+        _output.WriteLine(bed.Summary());
+    }
+
+    /// <summary>Two replicas on a fresh database and the cluster, a simulator of devices with persistent sessions spread over the nodes, and a started rollout.</summary>
+    private sealed class Bed : IAsyncDisposable
+    {
+        private FleetHost _b = null!;
+        private FleetHost _c = null!;
+        private RabbitMqCluster _rabbit = null!;
+
+        public int Devices { get; private init; }
+
+        public FleetHost B => _b;
+
+        public FleetHost C => _c;
+
+        public DeviceSimulator Simulator { get; private set; } = null!;
+
+        public string RolloutId { get; private set; } = "";
+
+        public static async Task<Bed> StartAsync(RabbitMqTests tests, int devices, int maxPerMinute)
+        {
+            var bed = new Bed { Devices = devices, _rabbit = tests.Rabbit };
+            var database = new Npgsql.NpgsqlConnectionStringBuilder(await tests._fixture.Postgres.CreateDatabaseAsync()).Database;
+            var portB = FreePort.Next();
+            string[] replica = [.. tests.FleetArguments(amqp: true), "--store", $"postgres://postgres@127.0.0.1:{tests._fixture.Postgres.Port}/{database}",
+                "--public-url", $"http://127.0.0.1:{portB}", "--Fleet:CommandTimeout=00:00:15"];
+            var data = TestPaths.NewTempDirectory("fleet-data");
+            bed._b = await FleetHost.StartOnPortAsync(data, portB, replica);
+            bed._c = await FleetHost.StartOnPortAsync(data, FreePort.Next(), replica);
+
+            var key = SigningKey.Generate();
+            var packages = Path.Combine(data, "..", $"packages-{Guid.NewGuid():N}");
+            foreach (var (version, seed) in new[] { ("1.0.0", 1), ("2.0.0", 2) })
+            {
+                var model = OnnxModelBuilder.Mlp(8, [16], seed: seed);
+                var package = Package.Build(packages, "scorer", version, model, model, key);
+                await bed._b.PushAsync(package.Manifest, package.Signed, package.Files);
+            }
+
+            var run = Guid.NewGuid().ToString("N")[..6];
+            var credentials = new (string, string)[devices];
+            await Parallel.ForAsync(0, devices, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            {
+                var id = $"rmq-{run}-{i:D3}";
+                credentials[i] = (id, await (i % 2 == 0 ? bed._b : bed._c).EnrollAsync(id));
+            });
+            var options = new SimulatorOptions
+            {
+                Host = "127.0.0.1", Ports = [.. tests.Rabbit.Nodes.Select(n => n.MqttPort)], Protocol = "3.1.1", PersistentSession = true,
+                TelemetryInterval = TimeSpan.FromSeconds(2), StepDelay = TimeSpan.FromMilliseconds(10), Probation = TimeSpan.FromSeconds(1), Download = true,
+            };
+            bed.Simulator = new DeviceSimulator(credentials, options, TimeProvider.System);
+            await bed.Simulator.ConnectAsync(CancellationToken.None);
+            await AgentHost.WaitUntilAsync(() => bed._b.Store.ListDevices().Count(d => d.Online && d.Id.StartsWith($"rmq-{run}", StringComparison.Ordinal)) == devices,
+                TimeSpan.FromSeconds(60), "every simulated device online in the registry");
+
+            var started = await bed._b.StartRolloutAsync(new JsonObject
+            {
+                ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "10%,100%", ["soak"] = "0s", ["max_per_minute"] = maxPerMinute,
+            });
+            bed.RolloutId = started!["rollout"]!["id"]!.GetValue<string>();
+            return bed;
+        }
+
+        public Task WaitForInstallsAsync(int installs) =>
+            AgentHost.WaitUntilAsync(() => Simulator.Counts.Installs.Count >= installs, TimeSpan.FromSeconds(120), () => $"{installs} installs; {Counts()}");
+
+        /// <summary>The rollout completes with one deploy and one install per device, and every reply the broker acknowledged to a device is stored.</summary>
+        public async Task AssertCompletedWithEveryReplyStoredAsync()
+        {
+            JsonNode done;
+            try
+            {
+                done = await _b.WaitForRolloutAsync(RolloutId, TimeSpan.FromSeconds(180), "completed", "paused", "rolled_back");
+            }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"{ex.Message}\n{Counts()}\n{await StuckAsync()}", ex);
+            }
+
+            Assert.Equal("completed", done["rollout"]!["state"]!.GetValue<string>());
+            var deploys = _b.Store.ListCommands(null).Where(command => command.Message.Command == CommandNames.Deploy && command.RolloutId == RolloutId).ToList();
+            Assert.Equal(Devices, deploys.Select(command => command.DeviceId).Distinct().Count());
+            Assert.Equal(Devices, deploys.Count);
+            Assert.All(Simulator.Counts.Installs, install => Assert.Equal(1, install.Value));
+            Assert.Equal(Devices, Simulator.Counts.Installs.Count);
+            await AgentHost.WaitUntilAsync(() => Stored() >= Simulator.Counts.Replies, TimeSpan.FromSeconds(30), () => $"every reply stored: {Stored()} of {Simulator.Counts.Replies}");
+            Assert.All(Consumers(), consumer => Assert.True(consumer.Handled > 0, "a replica took nothing from the queue"));
+        }
+
+        public string Summary() =>
+            $"replies sent {Simulator.Counts.Replies}, stored {Stored()}; queue messages taken by the replicas: {string.Join(", ", Consumers().Select(c => c.Handled))}, "
+            + $"given back while the store was away: {string.Join(", ", Consumers().Select(c => c.Requeued))}; {Counts()}";
+
+        public async ValueTask DisposeAsync()
+        {
+            await Simulator.DisposeAsync();
+            await _c.DisposeAsync();
+            await _b.DisposeAsync();
+        }
+
+        /// <summary>For each device whose deploy is still open: what the simulated device and RabbitMQ say of it.</summary>
+        private async Task<string> StuckAsync()
+        {
+            var lines = new List<string>();
+            foreach (var command in _b.Store.ListCommands(null).Where(command => command.RolloutId == RolloutId && !command.Final).Take(5))
+            {
+                var device = Simulator.Devices.First(d => d.Id == command.DeviceId);
+                string queue, connections;
+                try
+                {
+                    var q = await _rabbit.GetAsync($"queues/%2F/{Uri.EscapeDataString($"mqtt-subscription-edge-agent-{command.DeviceId}qos1")}");
+                    queue = $"consumers {q?["consumers"]}, ready {q?["messages_ready"]}, unacked {q?["messages_unacknowledged"]}, leader {q?["leader"]}, online [{string.Join(",", q?["online"]?.AsArray().Select(n => n?.ToString()) ?? [])}]";
+                    var c = (await _rabbit.GetAsync($"connections/username/{Uri.EscapeDataString(command.DeviceId)}"))!.AsArray();
+                    connections = string.Join(",", c.Select(x => $"{x?["node"]}/{x?["state"]}"));
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException)
+                {
+                    queue = connections = ex.Message;
+                }
+
+                lines.Add($"{command.DeviceId}: {command.State} after {command.Sends} sends, {command.Replies.Count} replies; simulated device connected {device.IsConnected}, serving {device.Serving}; its queue: {queue}; its connections: {connections}");
+            }
+
+            return string.Join('\n', lines);
+        }
+
+        private string Counts() =>
+            $"{Simulator.Counts.Installs.Count} installed, {Simulator.Counts.Commands} commands, {Simulator.Counts.Replies} replies, {Simulator.Counts.Errors} device errors ({Simulator.Counts.LastError ?? "none"})";
+
+        private int Stored() => _b.Store.ListCommands(null).Where(command => command.RolloutId == RolloutId).Sum(command => command.Replies.Count);
+
+        private List<AmqpDeviceEvents> Consumers() =>
+            [.. new[] { _b, _c }.Select(replica => replica.App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<AmqpDeviceEvents>().Single())];
     }
 
     private List<string> FleetArguments(bool amqp)
