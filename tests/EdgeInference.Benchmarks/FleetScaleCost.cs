@@ -66,7 +66,7 @@ internal static class FleetScaleCost
             {
                 Host = "127.0.0.1", Ports = [.. rabbit.Nodes.Select(n => n.MqttPort)], Protocol = "3.1.1", PersistentSession = true,
                 TelemetryInterval = TimeSpan.FromSeconds(telemetrySeconds), StepDelay = TimeSpan.FromMilliseconds(10), Probation = TimeSpan.FromSeconds(1),
-                SourceAddresses = 4, ConnectConcurrency = 128,
+                SourceAddresses = 4, ConnectConcurrency = 16,
             };
             await using var simulator = new DeviceSimulator(credentials, options, TimeProvider.System);
             var connected = await simulator.ConnectAsync(CancellationToken.None);
