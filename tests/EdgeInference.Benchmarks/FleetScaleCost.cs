@@ -92,7 +92,7 @@ internal static class FleetScaleCost
             Console.WriteLine($"rollout 1%,10%,100%: {done["rollout"]!["state"]} in {rolloutClock.Elapsed.TotalSeconds:F1} s; {simulator.Counts.Installs.Count} installs; "
                 + $"deploys in the last stage {measured:F0}/min against max_per_minute {perMinute} ({(measured / perMinute - 1) * 100:+0.0;-0.0} %)");
             Console.WriteLine($"command issued → first reply: p50 {replies[replies.Count / 2].TotalMilliseconds:F0} ms, p95 {replies[replies.Count * 95 / 100].TotalMilliseconds:F0} ms, max {replies[^1].TotalMilliseconds:F0} ms");
-            Console.WriteLine($"resident memory, MiB: replica A {Resident(children[0].Id):F0}, B {Resident(children[1].Id):F0} (C shares this process with the simulator: {Resident(Environment.ProcessId):F0}); "
+            Console.WriteLine($"resident memory, MiB: replica A {ResidentMemory.Mebibytes(children[0].Id):F0}, B {ResidentMemory.Mebibytes(children[1].Id):F0} (C shares this process with the simulator: {ResidentMemory.Mebibytes(Environment.ProcessId):F0}); "
                 + $"RabbitMQ nodes {string.Join(", ", Enumerable.Range(0, 3).Select(i => rabbit.ResidentMebibytes(i).ToString("F0", CultureInfo.InvariantCulture)))}");
         }
         finally
@@ -112,9 +112,9 @@ internal static class FleetScaleCost
         var clock = Stopwatch.StartNew();
         long backlog = 0;
         JsonNode latest = first;
-        while (clock.Elapsed < window)
+        using var sample = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (clock.Elapsed < window && await sample.WaitForNextTickAsync())
         {
-            await Task.Delay(1000);
             latest = (await rabbit.GetAsync("queues/%2F/edge-fleet-events"))!;
             backlog = Math.Max(backlog, latest["messages"]?.GetValue<long>() ?? 0);
         }
@@ -144,11 +144,5 @@ internal static class FleetScaleCost
         }
 
         throw new TimeoutException($"a fleet replica never answered:\n{fleet.Output}");
-    }
-
-    private static double Resident(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 }

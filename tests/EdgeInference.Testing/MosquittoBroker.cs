@@ -129,11 +129,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
     }
 
     /// <summary>The broker process's resident memory (VmRSS), in MiB.</summary>
-    public double ResidentMebibytes()
-    {
-        var line = File.ReadLines($"/proc/{_process!.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-    }
+    public double ResidentMebibytes() => ResidentMemory.Mebibytes(_process!.Id);
 
     /// <summary>Starts (again) on the same port.</summary>
     public void Start()

@@ -109,8 +109,7 @@ public sealed class RabbitMqCluster : IAsyncDisposable
         var process = _processes[index] ?? throw new InvalidOperationException($"node {index} is not running");
         var beam = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => p!.All(char.IsDigit)).Select(p => int.Parse(p!, CultureInfo.InvariantCulture))
             .FirstOrDefault(pid => ParentOf(pid) == process.Id && Command(pid).Contains("beam", StringComparison.Ordinal));
-        var line = File.ReadLines($"/proc/{(beam == 0 ? process.Id : beam)}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        return ResidentMemory.Mebibytes(beam == 0 ? process.Id : beam);
     }
 
     /// <summary>A GET on the management API of the first running node.</summary>

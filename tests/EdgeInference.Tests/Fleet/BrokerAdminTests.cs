@@ -123,35 +123,14 @@ public sealed class BrokerAdminTests
         Assert.Empty(fleet.Store.ListDevices());
     }
 
-    private static MqttApplicationMessage Status(string device) => new MqttApplicationMessageBuilder().WithTopic($"edge/{device}/status")
-        .WithPayload($$"""{"device_id":"{{device}}","state":"online","timestamp":"2026-01-01T00:00:00Z"}""").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+    private const MqttProtocolVersion Protocol = MqttProtocolVersion.V500;
 
-    private static MqttClientOptions Options(int port, string user, string password, string? clientId = null) =>
-        new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId ?? $"edge-agent-{user}").WithCredentials(user, password)
-            .WithProtocolVersion(MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(10)).Build();
+    private static MqttApplicationMessage Status(string device) => DeviceConnections.Status(device);
 
-    private static async Task<IMqttClient> ConnectAsync(int port, string user, string password)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(Options(port, user, password));
-        return client;
-    }
+    private static MqttClientOptions Options(int port, string user, string password, string? clientId = null) => DeviceConnections.Options(port, user, password, Protocol, clientId);
 
-    /// <summary>
-    /// The CONNACK's result code, whether MQTTnet returns it or throws it; "refused" for bad credentials, which the
-    /// embedded broker answers BadUserNameOrPassword and mosquitto's plugin NotAuthorized.
-    /// </summary>
-    private static async Task<string> TryConnectAsync(int port, string user, string password, string? clientId = null)
-    {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        try
-        {
-            var code = (await client.ConnectAsync(Options(port, user, password, clientId))).ResultCode;
-            return code is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized ? "refused" : code.ToString();
-        }
-        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
-        {
-            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) || ex.Message.Contains("NotAuthorized", StringComparison.Ordinal) ? "refused" : ex.Message;
-        }
-    }
+    private static Task<IMqttClient> ConnectAsync(int port, string user, string password) => DeviceConnections.ConnectAsync(port, user, password, Protocol);
+
+    private static Task<string> TryConnectAsync(int port, string user, string password, string? clientId = null) =>
+        DeviceConnections.TryConnectAsync(port, user, password, Protocol, clientId);
 }

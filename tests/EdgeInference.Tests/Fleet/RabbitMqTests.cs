@@ -123,19 +123,16 @@ public sealed class RabbitMqTests : IClassFixture<RabbitMqFixture>
 
     private List<string> FleetArguments(bool amqp) => RabbitMqBed.FleetArguments(Rabbit, amqp);
 
-    private static MqttApplicationMessage Status(string device) => new MqttApplicationMessageBuilder().WithTopic($"edge/{device}/status")
-        .WithPayload($$"""{"device_id":"{{device}}","state":"online","timestamp":"2026-01-01T00:00:00Z"}""").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+    private const MqttProtocolVersion Protocol = MqttProtocolVersion.V311;
 
-    private static MqttClientOptions Options(int port, string user, string password, string? clientId = null) =>
-        new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId ?? $"edge-agent-{user}").WithCredentials(user, password)
-            .WithProtocolVersion(MqttProtocolVersion.V311).WithTimeout(TimeSpan.FromSeconds(10)).Build();
+    private static MqttApplicationMessage Status(string device) => DeviceConnections.Status(device);
 
-    private static async Task<IMqttClient> ConnectAsync(int port, string user, string password)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(Options(port, user, password));
-        return client;
-    }
+    private static MqttClientOptions Options(int port, string user, string password, string? clientId = null) => DeviceConnections.Options(port, user, password, Protocol, clientId);
+
+    private static Task<IMqttClient> ConnectAsync(int port, string user, string password) => DeviceConnections.ConnectAsync(port, user, password, Protocol);
+
+    private static Task<string> TryConnectAsync(int port, string user, string password, string? clientId = null) =>
+        DeviceConnections.TryConnectAsync(port, user, password, Protocol, clientId);
 
     /// <summary>Whether RabbitMQ refused a QoS 1 publish: over MQTT 3.1.1 it closes the connection instead of acknowledging.</summary>
     private static async Task<bool> IsRefusedAsync(IMqttClient client, MqttApplicationMessage message)
@@ -150,7 +147,8 @@ public sealed class RabbitMqTests : IClassFixture<RabbitMqFixture>
             return true;
         }
 
-        await Task.Delay(500);
+        // Acknowledged: refused only if the broker closes the connection right after.
+        await AgentHost.WaitUntilAsync(() => !client.IsConnected, TimeSpan.FromSeconds(1), "the broker closing the connection").ContinueWith(_ => { }, TaskScheduler.Default);
         return !client.IsConnected;
     }
 
@@ -166,20 +164,6 @@ public sealed class RabbitMqTests : IClassFixture<RabbitMqFixture>
         catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException)
         {
             return true;
-        }
-    }
-
-    private static async Task<string> TryConnectAsync(int port, string user, string password, string? clientId = null)
-    {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        try
-        {
-            var code = (await client.ConnectAsync(Options(port, user, password, clientId))).ResultCode;
-            return code is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized ? "refused" : code.ToString();
-        }
-        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
-        {
-            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) || ex.Message.Contains("NotAuthorized", StringComparison.Ordinal) ? "refused" : ex.Message;
         }
     }
 }
