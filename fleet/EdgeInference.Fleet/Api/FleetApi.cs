@@ -475,13 +475,13 @@ public sealed class FleetApi
 
     private RolloutView View(RolloutRecord rollout)
     {
-        var targeted = _rollouts.Targeted(rollout);
-        var devices = _rollouts.Devices(rollout).ToList();
+        var snapshot = _rollouts.Read(rollout);
+        var devices = snapshot.Devices.ToList();
         return new RolloutView
         {
             Rollout = rollout,
-            Targeted = targeted.Count,
-            StageDevices = rollout.Stages[Math.Min(rollout.Stage, rollout.Stages.Count - 1)].DevicesOf(targeted.Count),
+            Targeted = snapshot.Targeted.Count,
+            StageDevices = rollout.Stages[Math.Min(rollout.Stage, rollout.Stages.Count - 1)].DevicesOf(snapshot.Targeted.Count),
             Counts = devices.GroupBy(d => d.State.WireName()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Devices = devices,
             Events = _store.ListEvents(rollout.Id).ToList(),

@@ -18,6 +18,7 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(List<PackageRecord>))]
 [JsonSerializable(typeof(RolloutRecord))]
 [JsonSerializable(typeof(List<RolloutRecord>))]
+[JsonSerializable(typeof(RolloutAssignment))]
 [JsonSerializable(typeof(RolloutEvent))]
 [JsonSerializable(typeof(List<RolloutEvent>))]
 [JsonSerializable(typeof(CommandRecord))]

@@ -54,16 +54,25 @@ public sealed class CommandService : BackgroundService
     /// <summary>Saves a new command for <paramref name="deviceId"/>; the loop sends it as soon as its device is online.</summary>
     public CommandRecord Create(string deviceId, CommandMessage message, string? rolloutId, TimeSpan? lifetime)
     {
+        var command = New(deviceId, message, rolloutId, lifetime);
+        _store.SaveCommand(command);
+        Wake();
+        return command;
+    }
+
+    /// <summary>A new command for <paramref name="deviceId"/>, not saved yet: the caller saves it with what refers to it, then calls <see cref="Wake"/>.</summary>
+    public CommandRecord New(string deviceId, CommandMessage message, string? rolloutId, TimeSpan? lifetime)
+    {
         ArgumentNullException.ThrowIfNull(message);
         var now = _time.GetUtcNow();
         message.Id = string.IsNullOrEmpty(message.Id) ? $"{message.Command}-{Guid.NewGuid():N}" : message.Id;
         message.IssuedAt = now;
         message.ExpiresAt ??= now + (lifetime ?? TimeSpan.FromHours(24));
-        var command = new CommandRecord { Id = message.Id, DeviceId = deviceId, Message = message, RolloutId = rolloutId, CreatedAt = now };
-        _store.SaveCommand(command);
-        _wake.Writer.TryWrite(true);
-        return command;
+        return new CommandRecord { Id = message.Id, DeviceId = deviceId, Message = message, RolloutId = rolloutId, CreatedAt = now };
     }
+
+    /// <summary>Tells the dispatch loop that a saved command is waiting (persist, then signal).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -61,8 +61,9 @@ public static class GateEvaluator
 
             case GateMetrics.P95Ratio:
             {
+                var assigned = devices.Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
                 var fleetBaseline = targeted
-                    .Where(t => !rollout.Assignments.ContainsKey(t.Id))
+                    .Where(t => !assigned.Contains(t.Id))
                     .Select(t => t.Stats.GetValueOrDefault(DeviceRecord.StatsKey(rollout.Model, t.ServingVersion(rollout.Model)))?.P95Ms)
                     .OfType<double>().DefaultIfEmpty(double.NaN).Average();
                 var ratios = new List<double>();

@@ -10,7 +10,7 @@ public sealed class RolloutDevice
 
     public int Stage { get; set; }
 
-    /// <summary>See <see cref="InstallStates"/>.</summary>
+    /// <summary>See <see cref="InstallState"/>.</summary>
     public InstallState State { get; set; } = InstallState.Pending;
 
     public string? Reason { get; set; }

@@ -95,11 +95,11 @@ public sealed class RolloutEngine : BackgroundService
                     Advance(rollout, "promoted", "promoted by an operator", by);
                     break;
                 case "abort" when state is RolloutState.Running or RolloutState.WaitingApproval or RolloutState.Paused:
-                    CancelUnsent(rollout);
+                    CancelUnsent(Read(rollout));
                     Transition(rollout, RolloutState.Aborted, "aborted", "aborted by an operator; devices keep what they have", by);
                     break;
                 case "rollback" when state is not (RolloutState.RolledBack or RolloutState.RollingBack):
-                    CancelUnsent(rollout);
+                    CancelUnsent(Read(rollout));
                     Transition(rollout, RolloutState.RollingBack, "rolling_back", "rollback ordered by an operator", by);
                     break;
                 case "pause" or "resume" or "promote" or "abort" or "rollback":
@@ -118,21 +118,32 @@ public sealed class RolloutEngine : BackgroundService
     }
 
     /// <summary>The rollout's devices with their computed states.</summary>
-    public IReadOnlyList<RolloutDevice> Devices(RolloutRecord rollout)
+    public IReadOnlyList<RolloutDevice> Devices(RolloutRecord rollout) => Read(rollout).Devices;
+
+    /// <summary>
+    /// What a pass decides from, in three reads whatever the fleet's size: the registry, the rollout's rows and the
+    /// commands they refer to.
+    /// </summary>
+    internal RolloutSnapshot Read(RolloutRecord rollout)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         var now = _time.GetUtcNow();
-        var devices = new List<RolloutDevice>();
-        foreach (var (id, assignment) in rollout.Assignments.OrderBy(a => a.Value.Stage).ThenBy(a => a.Key, StringComparer.Ordinal))
+        var registry = _store.ListDevices();
+        var byId = registry.ToDictionary(d => d.Id, StringComparer.Ordinal);
+        var rows = _store.ListAssignments(rollout.Id);
+        var commandIds = rows.Select(r => r.CommandId).Where(id => id.Length > 0).Concat(rows.Select(r => r.RollbackCommandId).OfType<string>()).ToArray();
+        var commands = _store.GetCommands(commandIds).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        var devices = new List<RolloutDevice>(rows.Count);
+        foreach (var assignment in rows.OrderBy(a => a.Stage).ThenBy(a => a.DeviceId, StringComparer.Ordinal))
         {
-            var device = _store.GetDevice(id);
-            var command = assignment.CommandId.Length == 0 ? null : _store.GetCommand(assignment.CommandId);
-            var rollback = assignment.RollbackCommandId is { } rollbackId ? _store.GetCommand(rollbackId) : null;
+            var device = byId.GetValueOrDefault(assignment.DeviceId);
+            var command = commands.GetValueOrDefault(assignment.CommandId);
+            var rollback = assignment.RollbackCommandId is { } rollbackId ? commands.GetValueOrDefault(rollbackId) : null;
             var shadowed = command?.Replies.LastOrDefault(r => r.ShadowRequests is not null);
             var golden = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null);
             devices.Add(new RolloutDevice
             {
-                DeviceId = id, Stage = assignment.Stage, Online = device?.Online == true, ServingVersion = device?.ServingVersion(rollout.Model),
+                DeviceId = assignment.DeviceId, Stage = assignment.Stage, Online = device?.Online == true, ServingVersion = device?.ServingVersion(rollout.Model),
                 PreviousVersion = assignment.PreviousVersion, Assignment = assignment, Device = device,
                 GoldenPassed = golden?.GoldenPassed, GoldenTotal = golden?.GoldenTotal,
                 ShadowAgreement = shadowed?.ShadowAgreement, ShadowRequests = shadowed?.ShadowRequests,
@@ -143,14 +154,7 @@ public sealed class RolloutEngine : BackgroundService
             });
         }
 
-        return devices;
-    }
-
-    /// <summary>The devices the rollout's selector picks, in the order stages take them.</summary>
-    public IReadOnlyList<DeviceRecord> Targeted(RolloutRecord rollout)
-    {
-        ArgumentNullException.ThrowIfNull(rollout);
-        return RolloutPlanner.Order(rollout, _store.ListDevices());
+        return new RolloutSnapshot(rollout, RolloutPlanner.Order(rollout, registry), devices);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -228,16 +232,32 @@ public sealed class RolloutEngine : BackgroundService
             return;
         }
 
-        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow());
-        Execute(rollout, plan);
+        var snapshot = Read(rollout);
+        RecordStates(snapshot);
+        var plan = RolloutPlanner.Plan(snapshot, _time.GetUtcNow());
+        Execute(rollout, snapshot, plan);
         if (rollout.State == RolloutState.RollingBack && plan.Any(a => a is RolloutAction.Transition { State: RolloutState.RollingBack }))
         {
             // Rolling back starts at once: the rollbacks go out in this pass.
-            Execute(rollout, RolloutPlanner.Plan(new RolloutSnapshot(rollout, Targeted(rollout), Devices(rollout)), _time.GetUtcNow()));
+            var rollingBack = Read(rollout);
+            Execute(rollout, rollingBack, RolloutPlanner.Plan(rollingBack, _time.GetUtcNow()));
         }
     }
 
-    private void Execute(RolloutRecord rollout, IReadOnlyList<RolloutAction> plan)
+    /// <summary>Keeps each row's state column as the commands say, writing only the rows whose state changed.</summary>
+    private void RecordStates(RolloutSnapshot snapshot)
+    {
+        foreach (var device in snapshot.Devices)
+        {
+            if (device.Assignment is { } row && row.State != device.State)
+            {
+                row.State = device.State;
+                _store.SaveAssignment(row);
+            }
+        }
+    }
+
+    private void Execute(RolloutRecord rollout, RolloutSnapshot snapshot, IReadOnlyList<RolloutAction> plan)
     {
         foreach (var action in plan)
         {
@@ -247,10 +267,10 @@ public sealed class RolloutEngine : BackgroundService
                     Assign(rollout, assign);
                     break;
                 case RolloutAction.RollBackDevice device:
-                    RollBack(rollout, device.DeviceId);
+                    RollBack(rollout, snapshot.Assigned[device.DeviceId].Assignment!);
                     break;
                 case RolloutAction.CancelUnsent:
-                    CancelUnsent(rollout);
+                    CancelUnsent(snapshot);
                     break;
                 case RolloutAction.Measure measure:
                     rollout.LastGateResults = measure.Gates;
@@ -265,31 +285,38 @@ public sealed class RolloutEngine : BackgroundService
                     break;
             }
         }
+
+        if (plan.Count > 0)
+        {
+            _changes?.Publish("rollout", rollout.Id);
+        }
     }
 
     private void Assign(RolloutRecord rollout, RolloutAction.Assign assign)
     {
-        var assignment = new RolloutAssignment { Stage = rollout.Stage, PreviousVersion = assign.PreviousVersion, AssignedAt = _time.GetUtcNow() };
+        var assignment = new RolloutAssignment
+        {
+            RolloutId = rollout.Id, DeviceId = assign.DeviceId, Stage = rollout.Stage, PreviousVersion = assign.PreviousVersion, AssignedAt = _time.GetUtcNow(),
+            State = assign.Deploy ? InstallState.Pending : InstallState.Installed,
+        };
         if (!assign.Deploy)
         {
-            rollout.Assignments[assign.DeviceId] = assignment;
-            Save(rollout);
+            _store.SaveAssignment(assignment);
             return;
         }
 
         var package = _store.GetPackage(rollout.Model, rollout.Version)!;
         var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed, Trust = _store.GetTrust() };
         var message = new CommandMessage { Id = $"deploy-{Guid.NewGuid():N}", Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
-        // Saved before it is sent: a restart between the two finds the assignment and its command.
-        assignment.CommandId = message.Id;
-        rollout.Assignments[assign.DeviceId] = assignment;
-        Save(rollout);
-        _commands.Create(assign.DeviceId, message, rollout.Id, null);
+        var command = _commands.New(assign.DeviceId, message, rollout.Id, null);
+        assignment.CommandId = command.Id;
+        // The row and its command in one commit, then the dispatcher is woken: a crash between finds both or neither.
+        _store.SaveAssignment(assignment, command);
+        _commands.Wake();
     }
 
-    private void RollBack(RolloutRecord rollout, string deviceId)
+    private void RollBack(RolloutRecord rollout, RolloutAssignment assignment)
     {
-        var assignment = rollout.Assignments[deviceId];
         var message = new CommandMessage
         {
             Id = $"rollback-{Guid.NewGuid():N}",
@@ -298,9 +325,10 @@ public sealed class RolloutEngine : BackgroundService
             ToVersion = assignment.PreviousVersion,
             Reason = $"rollout {rollout.Id}: {rollout.Reason}",
         };
-        assignment.RollbackCommandId = message.Id;
-        Save(rollout);
-        _commands.Create(deviceId, message, rollout.Id, null);
+        var command = _commands.New(assignment.DeviceId, message, rollout.Id, null);
+        assignment.RollbackCommandId = command.Id;
+        _store.SaveAssignment(assignment, command);
+        _commands.Wake();
     }
 
     private void Advance(RolloutRecord rollout, string kind, string message, string? by)
@@ -318,11 +346,11 @@ public sealed class RolloutEngine : BackgroundService
     }
 
     /// <summary>Cancels deploy commands no device has answered yet, so nothing more installs the version.</summary>
-    private void CancelUnsent(RolloutRecord rollout)
+    private void CancelUnsent(RolloutSnapshot snapshot)
     {
-        foreach (var assignment in rollout.Assignments.Values.Where(a => a.CommandId.Length > 0))
+        foreach (var device in snapshot.Devices.Where(d => d.Assignment is { CommandId.Length: > 0 } && d.State is InstallState.Pending or InstallState.Offline))
         {
-            _store.UpdateCommand(assignment.CommandId, c =>
+            _store.UpdateCommand(device.Assignment!.CommandId, c =>
             {
                 if (c.Final || c.Replies.Count > 0)
                 {

@@ -62,15 +62,15 @@ internal static class RolloutPlanner
     }
 
     /// <summary>How many more deploys <see cref="RolloutRecord.MaxPerMinute"/> allows now: within the last minute, and within the last second.</summary>
-    public static int DeployBudget(RolloutRecord rollout, DateTimeOffset now)
+    public static int DeployBudget(RolloutSnapshot snapshot, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(rollout);
-        if (rollout.MaxPerMinute is not { } perMinute)
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.Rollout.MaxPerMinute is not { } perMinute)
         {
             return int.MaxValue;
         }
 
-        var deploys = rollout.Assignments.Values.Where(a => a.CommandId.Length > 0).Select(a => now - a.AssignedAt).ToArray();
+        var deploys = snapshot.Devices.Select(d => d.Assignment).OfType<RolloutAssignment>().Where(a => a.CommandId.Length > 0).Select(a => now - a.AssignedAt).ToArray();
         var perSecond = (perMinute + 59) / 60;
         return Math.Min(perMinute - deploys.Count(age => age < TimeSpan.FromMinutes(1)), perSecond - deploys.Count(age => age < TimeSpan.FromSeconds(1)));
     }
@@ -81,9 +81,9 @@ internal static class RolloutPlanner
         var plan = new List<RolloutAction>();
         var devices = snapshot.Devices.ToList();
         var wanted = rollout.State == RolloutState.Completed ? snapshot.Targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(snapshot.Targeted.Count);
-        var assigned = snapshot.Targeted.Count(d => rollout.Assignments.ContainsKey(d.Id));
-        var budget = DeployBudget(rollout, now);
-        foreach (var device in snapshot.Targeted.Where(d => !rollout.Assignments.ContainsKey(d.Id)))
+        var assigned = snapshot.Targeted.Count(d => snapshot.Assigned.ContainsKey(d.Id));
+        var budget = DeployBudget(snapshot, now);
+        foreach (var device in snapshot.Targeted.Where(d => !snapshot.Assigned.ContainsKey(d.Id)))
         {
             var serving = device.ServingVersion(rollout.Model);
             var deploy = serving != rollout.Version;

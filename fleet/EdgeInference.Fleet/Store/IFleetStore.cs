@@ -33,6 +33,15 @@ public interface IFleetStore : IDisposable
 
     void SaveRollout(RolloutRecord rollout);
 
+    /// <summary>The rollout's per-device rows, one per device it gave its version to.</summary>
+    IReadOnlyList<RolloutAssignment> ListAssignments(string rolloutId);
+
+    /// <summary>
+    /// Saves a rollout's row for one device and, when given, the command it refers to (a deploy or a rollback) in one
+    /// commit: after a crash either both are there or neither.
+    /// </summary>
+    void SaveAssignment(RolloutAssignment assignment, CommandRecord? command = null);
+
     void AddEvent(RolloutEvent entry);
 
     IReadOnlyList<RolloutEvent> ListEvents(string rolloutId);
@@ -40,6 +49,9 @@ public interface IFleetStore : IDisposable
     CommandRecord? GetCommand(string id);
 
     IReadOnlyList<CommandRecord> ListCommands(string? deviceId);
+
+    /// <summary>The commands with these ids (those that exist), in one read.</summary>
+    IReadOnlyList<CommandRecord> GetCommands(IReadOnlyCollection<string> ids);
 
     /// <summary>Commands still waiting for their final reply (the ones worth sending again), oldest first.</summary>
     IReadOnlyList<CommandRecord> ListOpenCommands();

@@ -1,4 +1,6 @@
 using JsonSerializer = System.Text.Json.JsonSerializer;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using EdgeInference.Fleet.Api;
 using EdgeInference.Storage;
@@ -28,6 +30,8 @@ public sealed class LiteDbFleetStore : IFleetStore
         _database.GetCollection("commands").EnsureIndex("device");
         _database.GetCollection("commands").EnsureIndex("final");
         _database.GetCollection("events").EnsureIndex("rollout");
+        _database.GetCollection("rollout_devices").EnsureIndex("rollout");
+        MoveAssignmentsToRows();
     }
 
     private static LiteDatabase OpenFile(string path)
@@ -80,6 +84,25 @@ public sealed class LiteDbFleetStore : IFleetStore
 
     public void SaveRollout(RolloutRecord rollout) => Put("rollouts", rollout.Id, rollout, FleetJsonContext.Default.RolloutRecord);
 
+    public IReadOnlyList<RolloutAssignment> ListAssignments(string rolloutId) =>
+        List("rollout_devices", FleetJsonContext.Default.RolloutAssignment, Query.EQ("rollout", rolloutId));
+
+    public void SaveAssignment(RolloutAssignment assignment, CommandRecord? command = null)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        lock (_lock)
+        {
+            // One checkpoint for both: until it, neither is in the data file.
+            Upsert("rollout_devices", AssignmentKey(assignment.RolloutId, assignment.DeviceId), assignment, FleetJsonContext.Default.RolloutAssignment, new BsonDocument { ["rollout"] = assignment.RolloutId });
+            if (command is not null)
+            {
+                Upsert("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, CommandFields(command));
+            }
+
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+
     public void AddEvent(RolloutEvent entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -97,10 +120,19 @@ public sealed class LiteDbFleetStore : IFleetStore
     public IReadOnlyList<CommandRecord> ListOpenCommands() =>
         List("commands", FleetJsonContext.Default.CommandRecord, Query.EQ("final", false)).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id, StringComparer.Ordinal).ToArray();
 
+    public IReadOnlyList<CommandRecord> GetCommands(IReadOnlyCollection<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        lock (_lock)
+        {
+            return ids.Select(id => Get("commands", id, FleetJsonContext.Default.CommandRecord)).OfType<CommandRecord>().ToArray();
+        }
+    }
+
     public void SaveCommand(CommandRecord command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, new BsonDocument { ["device"] = command.DeviceId, ["final"] = command.Final });
+        Put("commands", command.Id, command, FleetJsonContext.Default.CommandRecord, CommandFields(command));
     }
 
     public IReadOnlyList<CommandRecord> ClaimDueCommands(DateTimeOffset now, TimeSpan silence, TimeSpan lease, int limit)
@@ -182,7 +214,56 @@ public sealed class LiteDbFleetStore : IFleetStore
         }
     }
 
+    private static BsonDocument CommandFields(CommandRecord command) => new() { ["device"] = command.DeviceId, ["final"] = command.Final };
+
+    private static string AssignmentKey(string rolloutId, string deviceId) => rolloutId + "/" + deviceId;
+
+    /// <summary>
+    /// A fleet.db written before rollouts had rows keeps each rollout's devices in an <c>assignments</c> object inside
+    /// its document: they become rows, and the document loses the object, in one checkpoint.
+    /// </summary>
+    private void MoveAssignmentsToRows()
+    {
+        var rollouts = _database.GetCollection("rollouts");
+        var moved = false;
+        foreach (var document in rollouts.FindAll().ToArray())
+        {
+            if (JsonNode.Parse(document["json"].AsString) is not JsonObject json || json["assignments"] is not JsonObject assignments)
+            {
+                continue;
+            }
+
+            var rolloutId = document["_id"].AsString;
+            foreach (var (deviceId, value) in assignments)
+            {
+                var assignment = value.Deserialize(FleetJsonContext.Default.RolloutAssignment) ?? new RolloutAssignment();
+                assignment.RolloutId = rolloutId;
+                assignment.DeviceId = deviceId;
+                Upsert("rollout_devices", AssignmentKey(rolloutId, deviceId), assignment, FleetJsonContext.Default.RolloutAssignment, new BsonDocument { ["rollout"] = rolloutId });
+            }
+
+            json.Remove("assignments");
+            document["json"] = json.ToJsonString();
+            rollouts.Update(document);
+            moved = true;
+        }
+
+        if (moved)
+        {
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+
     private void Put<T>(string collection, string id, T record, JsonTypeInfo<T> type, BsonDocument? fields = null)
+    {
+        lock (_lock)
+        {
+            Upsert(collection, id, record, type, fields);
+            DurableLiteDatabase.Commit(_database);
+        }
+    }
+
+    private void Upsert<T>(string collection, string id, T record, JsonTypeInfo<T> type, BsonDocument? fields)
     {
         var document = new BsonDocument { ["_id"] = id, ["json"] = JsonSerializer.Serialize(record, type) };
         if (fields is not null)
@@ -196,7 +277,6 @@ public sealed class LiteDbFleetStore : IFleetStore
         lock (_lock)
         {
             _database.GetCollection(collection).Upsert(document);
-            DurableLiteDatabase.Commit(_database);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using EdgeInference.Contracts;
 using EdgeInference.Fleet.Api;
 using EdgeInference.Packaging;
 using Npgsql;
@@ -43,6 +44,15 @@ public sealed class PostgresFleetStore : IFleetStore
         UPDATE commands SET lease_until = (json->>'lease_until')::timestamptz, last_activity = (json->>'last_activity')::timestamptz,
             expires_at = (json->'message'->>'expires_at')::timestamptz;
         """,
+        """
+        CREATE TABLE rollout_devices (rollout text NOT NULL, device text NOT NULL, stage integer NOT NULL, state text NOT NULL, command text NOT NULL,
+            previous_version text, json jsonb NOT NULL, PRIMARY KEY (rollout, device));
+        INSERT INTO rollout_devices (rollout, device, stage, state, command, previous_version, json)
+            SELECT r.id, a.key, coalesce((a.value->>'stage')::integer, 0), 'pending', coalesce(a.value->>'command_id', ''), a.value->>'previous_version',
+                   a.value || jsonb_build_object('rollout_id', r.id, 'device_id', a.key, 'state', 'pending')
+            FROM rollouts r, jsonb_each(coalesce(r.json->'assignments', '{}'::jsonb)) a;
+        UPDATE rollouts SET json = json - 'assignments' WHERE json ? 'assignments';
+        """,
     ];
 
     private const long MigrationLock = 0x65646765666C7431; // "edgeflt1"
@@ -53,7 +63,7 @@ public sealed class PostgresFleetStore : IFleetStore
     public PostgresFleetStore(string connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        _source = new NpgsqlSlimDataSourceBuilder(ConnectionString(connection)).Build();
+        _source = new NpgsqlSlimDataSourceBuilder(ConnectionString(connection)).EnableArrays().Build();
         Migrate();
     }
 
@@ -161,6 +171,37 @@ public sealed class PostgresFleetStore : IFleetStore
         Execute("INSERT INTO rollouts (id, json) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET json = excluded.json", rollout.Id, Json(rollout, FleetJsonContext.Default.RolloutRecord));
     }
 
+    public IReadOnlyList<RolloutAssignment> ListAssignments(string rolloutId) =>
+        List("SELECT json::text FROM rollout_devices WHERE rollout = $1 ORDER BY stage, device", rolloutId, FleetJsonContext.Default.RolloutAssignment);
+
+    public void SaveAssignment(RolloutAssignment assignment, CommandRecord? command = null)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        using var connection = _source.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var upsert = new NpgsqlCommand(
+            "INSERT INTO rollout_devices (rollout, device, stage, state, command, previous_version, json) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) "
+            + "ON CONFLICT (rollout, device) DO UPDATE SET stage = excluded.stage, state = excluded.state, command = excluded.command, "
+            + "previous_version = excluded.previous_version, json = excluded.json", connection, transaction))
+        {
+            upsert.Parameters.Add(new NpgsqlParameter { Value = assignment.RolloutId });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = assignment.DeviceId });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = assignment.Stage });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = assignment.State.WireName() });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = assignment.CommandId });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = (object?)assignment.PreviousVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = Json(assignment, FleetJsonContext.Default.RolloutAssignment) });
+            upsert.ExecuteNonQuery();
+        }
+
+        if (command is not null)
+        {
+            Upsert(connection, transaction, command);
+        }
+
+        transaction.Commit();
+    }
+
     public void AddEvent(RolloutEvent entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -179,6 +220,21 @@ public sealed class PostgresFleetStore : IFleetStore
     public IReadOnlyList<CommandRecord> ListCommands(string? deviceId) => deviceId is null
         ? List("SELECT json::text FROM commands ORDER BY created_at, id", null, FleetJsonContext.Default.CommandRecord)
         : List("SELECT json::text FROM commands WHERE device = $1 ORDER BY created_at, id", deviceId, FleetJsonContext.Default.CommandRecord);
+
+    public IReadOnlyList<CommandRecord> GetCommands(IReadOnlyCollection<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        using var command = _source.CreateCommand("SELECT json::text FROM commands WHERE id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        var records = new List<CommandRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            records.Add(JsonSerializer.Deserialize(reader.GetString(0), FleetJsonContext.Default.CommandRecord)!);
+        }
+
+        return records;
+    }
 
     public IReadOnlyList<CommandRecord> ListOpenCommands() =>
         List("SELECT json::text FROM commands WHERE NOT final ORDER BY created_at, id", null, FleetJsonContext.Default.CommandRecord);

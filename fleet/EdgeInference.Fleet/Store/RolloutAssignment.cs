@@ -1,11 +1,23 @@
+using EdgeInference.Contracts;
+
 namespace EdgeInference.Fleet.Store;
 
-/// <summary>A device a rollout has given its version to.</summary>
+/// <summary>
+/// A rollout's row for one device it gave its version to (<c>rollout_devices</c>, keyed by rollout and device): a pass
+/// reads a rollout's rows in one query and writes only the rows it changes.
+/// </summary>
 public sealed class RolloutAssignment
 {
+    public string RolloutId { get; set; } = "";
+
+    public string DeviceId { get; set; } = "";
+
     public int Stage { get; set; }
 
-    /// <summary>The deploy command that installs the version (its state is the install's).</summary>
+    /// <summary>The install's state as the last pass computed it from the commands (<see cref="InstallState"/>).</summary>
+    public InstallState State { get; set; } = InstallState.Pending;
+
+    /// <summary>The deploy command that installs the version (its state is the install's); empty when the device already served it.</summary>
     public string CommandId { get; set; } = "";
 
     /// <summary>The version the device served before, which a rollback returns it to.</summary>

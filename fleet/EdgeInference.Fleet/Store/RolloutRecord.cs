@@ -2,8 +2,8 @@ using EdgeInference.Contracts;
 namespace EdgeInference.Fleet.Store;
 
 /// <summary>
-/// A staged rollout of one package version. Everything the engine decides is computed from this record,
-/// the device registry and the command records, so a restarted fleet service carries on where it was.
+/// A staged rollout of one package version. Everything the engine decides is computed from this record, its
+/// per-device rows (<see cref="RolloutAssignment"/>), the device registry and the command records, so a restarted fleet service carries on where it was.
 /// </summary>
 public sealed class RolloutRecord
 {
@@ -56,9 +56,6 @@ public sealed class RolloutRecord
 
     /// <summary>When every device of the current stage had finished installing (or timed out): the soak runs from here.</summary>
     public DateTimeOffset? StageSettledAt { get; set; }
-
-    /// <summary>Devices given the version, with the stage that took them and the command that installs it.</summary>
-    public Dictionary<string, RolloutAssignment> Assignments { get; set; } = new(StringComparer.Ordinal);
 
     public List<GateResult> LastGateResults { get; set; } = [];
 

@@ -60,7 +60,7 @@ public sealed partial class DashboardTests
         Assert.True(Convert.ToInt64(page.ExecuteScript("return window.__dashboard.renders;"), System.Globalization.CultureInfo.InvariantCulture) > 3);
 
         // The canary's page draws its charts from its telemetry history, and lists its update.
-        var canary = bed.Fleet.Store.GetRollout(id)!.Assignments.Single(a => a.Value.Stage == 0).Key;
+        var canary = bed.Fleet.Store.ListAssignments(id).Single(a => a.Stage == 0).DeviceId;
         page.Navigate().GoToUrl($"{bed.Fleet.Url}/dashboard/#/devices/{canary}");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#charts .uplot")).Count == 6, TimeSpan.FromSeconds(10), "six charts");
         browser.WaitFor(d => d.FindElement(By.Id("updates")).Text.Contains("deploy 2.0.0 succeeded", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the update history");

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using EdgeInference.Contracts;
+using EdgeInference.Fleet.Api;
 using EdgeInference.Fleet.Store;
 using EdgeInference.Packaging;
 using EdgeInference.Testing;
@@ -17,6 +20,9 @@ public abstract class FleetStoreContractTests
     protected abstract Task<IFleetStore> OpenAsync();
 
     protected abstract IFleetStore Reopen();
+
+    /// <summary>A store over storage written before rollouts had per-device rows, holding one rollout document as it was then.</summary>
+    protected abstract Task<IFleetStore> OpenWrittenBeforeRowsAsync(string rolloutId, string rolloutJson);
 
     [Fact]
     public async Task Devices_RoundTripWithTheirNestedState_AndListAll()
@@ -59,7 +65,6 @@ public abstract class FleetStoreContractTests
         store.SavePackage(new PackageRecord { Name = "scorer", Version = "1.0.0", Manifest = new PackageManifest { Name = "scorer", Version = "1.0.0" } });
         store.SavePackage(new PackageRecord { Name = "scorer", Version = "2.0.0" });
         var rollout = new RolloutRecord { Id = "ro-1", Model = "scorer", Version = "2.0.0", State = RolloutState.Paused, Stages = [new RolloutStage { Percent = 50 }] };
-        rollout.Assignments["pi-01"] = new RolloutAssignment { CommandId = "c1", PreviousVersion = "1.0.0", AssignedAt = Now };
         store.SaveRollout(rollout);
         Assert.Null(store.GetTrust());
         store.SaveTrust(new SignedTrust { Trust = "e30=", Signatures = [new PackageSignature { KeyId = "0123456789abcdef", Value = "sig" }] });
@@ -68,9 +73,57 @@ public abstract class FleetStoreContractTests
         Assert.Equal(2, store.ListPackages().Count);
         var read = store.GetRollout("ro-1")!;
         Assert.Equal(RolloutState.Paused, read.State);
-        Assert.Equal("1.0.0", read.Assignments["pi-01"].PreviousVersion);
         Assert.Equal(50, read.Stages.Single().Percent);
         Assert.Equal("0123456789abcdef", store.GetTrust()!.Signatures.Single().KeyId);
+    }
+
+    [Fact]
+    public async Task ARolloutsDeviceRows_AreSavedOneAtATime_WithTheCommandTheyReferTo_AndListedPerRollout()
+    {
+        using var store = await OpenAsync();
+        var deploy = new CommandRecord { Id = "deploy-1", DeviceId = "pi-01", RolloutId = "ro-1", CreatedAt = Now, Message = new CommandMessage { Id = "deploy-1", Command = CommandNames.Deploy } };
+        store.SaveAssignment(new RolloutAssignment { RolloutId = "ro-1", DeviceId = "pi-01", CommandId = "deploy-1", PreviousVersion = "1.0.0", AssignedAt = Now }, deploy);
+        store.SaveAssignment(new RolloutAssignment { RolloutId = "ro-1", DeviceId = "pi-02", Stage = 1, State = InstallState.Installed, AssignedAt = Now });
+        store.SaveAssignment(new RolloutAssignment { RolloutId = "ro-2", DeviceId = "pi-01", AssignedAt = Now });
+
+        var rows = store.ListAssignments("ro-1").OrderBy(a => a.DeviceId, StringComparer.Ordinal).ToArray();
+        Assert.Equal(["pi-01", "pi-02"], rows.Select(a => a.DeviceId));
+        Assert.Equal(("deploy-1", "1.0.0", 0), (rows[0].CommandId, rows[0].PreviousVersion, rows[0].Stage));
+        Assert.Equal((InstallState.Installed, 1), (rows[1].State, rows[1].Stage));
+        Assert.Equal("pi-01", store.GetCommand("deploy-1")!.DeviceId);
+
+        // A row saved again replaces itself: the pass records a state, a rollback adds its command.
+        var rollback = new CommandRecord { Id = "rollback-1", DeviceId = "pi-01", RolloutId = "ro-1", CreatedAt = Now, Message = new CommandMessage { Id = "rollback-1", Command = CommandNames.Rollback } };
+        rows[0].State = InstallState.Installed;
+        rows[0].RollbackCommandId = "rollback-1";
+        store.SaveAssignment(rows[0], rollback);
+        var again = store.ListAssignments("ro-1").Single(a => a.DeviceId == "pi-01");
+        Assert.Equal((InstallState.Installed, "rollback-1"), (again.State, again.RollbackCommandId));
+        Assert.Equal(["deploy-1", "rollback-1"], store.GetCommands(["rollback-1", "deploy-1", "missing"]).Select(c => c.Id).Order(StringComparer.Ordinal));
+        Assert.Empty(store.ListAssignments("ro-3"));
+    }
+
+    [Fact]
+    public async Task AStoreWrittenBeforeRolloutsHadRows_MovesEachRolloutsDevicesIntoRows_Once()
+    {
+        var old = JsonSerializer.SerializeToNode(new RolloutRecord { Id = "ro-old", Model = "scorer", Version = "2.0.0", State = RolloutState.Paused, Stages = [new RolloutStage { Percent = 100 }] }, FleetJsonContext.Default.RolloutRecord)!.AsObject();
+        old["assignments"] = new JsonObject
+        {
+            ["pi-01"] = new JsonObject { ["stage"] = 1, ["command_id"] = "deploy-1", ["previous_version"] = "1.0.0", ["assigned_at"] = "2026-11-29T12:00:00+00:00" },
+            ["pi-02"] = new JsonObject { ["stage"] = 0, ["command_id"] = "", ["assigned_at"] = "2026-11-29T12:00:00+00:00" },
+        };
+
+        using (var store = await OpenWrittenBeforeRowsAsync("ro-old", old.ToJsonString()))
+        {
+            var rows = store.ListAssignments("ro-old").OrderBy(a => a.DeviceId, StringComparer.Ordinal).ToArray();
+            Assert.Equal(["pi-01", "pi-02"], rows.Select(a => a.DeviceId));
+            Assert.Equal(("ro-old", 1, "deploy-1", "1.0.0", Now), (rows[0].RolloutId, rows[0].Stage, rows[0].CommandId, rows[0].PreviousVersion, rows[0].AssignedAt));
+            Assert.Equal(("", (string?)null), (rows[1].CommandId, rows[1].PreviousVersion));
+            Assert.Equal(RolloutState.Paused, store.GetRollout("ro-old")!.State);
+        }
+
+        using var reopened = Reopen();
+        Assert.Equal(2, reopened.ListAssignments("ro-old").Count);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using EdgeInference.Fleet.Store;
+using EdgeInference.Storage;
 using EdgeInference.Testing;
 
 namespace EdgeInference.Tests.Fleet;
@@ -13,4 +14,15 @@ public sealed class LiteDbFleetStoreTests : FleetStoreContractTests, IDisposable
     protected override Task<IFleetStore> OpenAsync() => Task.FromResult(Reopen());
 
     protected override IFleetStore Reopen() => new LiteDbFleetStore(Path.Combine(_folder, "fleet.db"));
+
+    protected override Task<IFleetStore> OpenWrittenBeforeRowsAsync(string rolloutId, string rolloutJson)
+    {
+        using (var database = DurableLiteDatabase.Open(Path.Combine(_folder, "fleet.db")))
+        {
+            database.GetCollection("rollouts").Insert(new LiteDB.BsonDocument { ["_id"] = rolloutId, ["json"] = rolloutJson });
+            DurableLiteDatabase.Commit(database);
+        }
+
+        return Task.FromResult(Reopen());
+    }
 }

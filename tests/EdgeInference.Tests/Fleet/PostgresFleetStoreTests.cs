@@ -143,4 +143,25 @@ public sealed class PostgresFleetStoreTests : FleetStoreContractTests, IClassFix
     }
 
     protected override IFleetStore Reopen() => new PostgresFleetStore(_connection);
+
+    protected override async Task<IFleetStore> OpenWrittenBeforeRowsAsync(string rolloutId, string rolloutJson)
+    {
+        // The schema as the first three migrations left it (rollout_devices is the fourth), with a rollout in it.
+        _connection = await _postgres.Server.CreateDatabaseAsync();
+        await using var connection = new Npgsql.NpgsqlConnection(_connection);
+        await connection.OpenAsync();
+        var schema = string.Join('\n', PostgresFleetStore.Migrations.Take(3))
+            + "\nCREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
+            + "\nINSERT INTO schema_migrations (version) VALUES (1), (2), (3);";
+        await using (var migrate = new Npgsql.NpgsqlCommand(schema, connection))
+        {
+            await migrate.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new Npgsql.NpgsqlCommand("INSERT INTO rollouts (id, json) VALUES ($1, $2::jsonb)", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = rolloutId });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = rolloutJson });
+        await command.ExecuteNonQueryAsync();
+        return Reopen();
+    }
 }

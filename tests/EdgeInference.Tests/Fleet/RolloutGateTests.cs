@@ -128,7 +128,7 @@ public sealed class RolloutGateTests : IDisposable
             Model = "scorer", Version = "2.0.0", Stages = RolloutParser.ParseStages("100%"), Soak = soak, Gates = [RolloutParser.ParseGate(gate)],
             NoDataTimeout = TimeSpan.FromMinutes(10), OnNoData = onNoData,
         }, CancellationToken.None);
-        Assert.Single(rollout.Assignments);
+        Assert.Single(_store.ListAssignments(rollout.Id));
         return rollout.Id;
     }
 
@@ -144,7 +144,7 @@ public sealed class RolloutGateTests : IDisposable
 
     private void Reply(string rollout, string state, string step, bool final, string? reason = null)
     {
-        var command = _store.GetRollout(rollout)!.Assignments[Device].CommandId;
+        var command = _store.ListAssignments(rollout).Single(a => a.DeviceId == Device).CommandId;
         var json = $$"""{"device_id":"{{Device}}","command_id":"{{command}}","command":"deploy","state":"{{state}}","step":"{{step}}","final":{{(final ? "true" : "false")}},"model":"scorer","version":"2.0.0"{{(reason is null ? "" : $",\"reason\":\"{reason}\"")}}}""";
         _registry.Handle($"edge/{Device}/replies/{command}", Encoding.UTF8.GetBytes(json));
         Assert.Equal(0, _registry.Dropped);

@@ -108,8 +108,8 @@ public sealed class RolloutPlannerTests
     {
         var rollout = Rollout("100%");
         rollout.State = RolloutState.Completed;
-        rollout.Assignments["d0"] = new RolloutAssignment { CommandId = "c0" };
-        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, [Device("d0", "2.0.0"), Device("late", "1.0.0")], []), Now);
+        var d0 = new RolloutDevice { DeviceId = "d0", State = InstallState.Installed, Assignment = new RolloutAssignment { RolloutId = rollout.Id, DeviceId = "d0", CommandId = "c0" } };
+        var plan = RolloutPlanner.Plan(new RolloutSnapshot(rollout, [Device("d0", "2.0.0"), Device("late", "1.0.0")], [d0]), Now);
         Assert.Equal(new RolloutAction.Assign("late", "1.0.0", true), Assert.Single(plan));
     }
 
@@ -136,13 +136,15 @@ public sealed class RolloutPlannerTests
         rollout.MaxPerMinute = 90;
         var targeted = Enumerable.Range(0, 1000).Select(i => Device($"d{i:000}", serving: i % 10 == 0 ? "2.0.0" : "1.0.0")).ToArray();
         var perSecond = new List<int>();
+        var rows = new List<RolloutDevice>();
         for (var second = 0; second < 180; second++)
         {
             var now = Now + TimeSpan.FromSeconds(second);
-            var assigns = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, []), now).OfType<RolloutAction.Assign>().ToList();
+            var assigns = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, rows.ToArray()), now).OfType<RolloutAction.Assign>().ToList();
             foreach (var assign in assigns)
             {
-                rollout.Assignments[assign.DeviceId] = new RolloutAssignment { CommandId = assign.Deploy ? $"c-{assign.DeviceId}" : "", AssignedAt = now };
+                var row = new RolloutAssignment { RolloutId = rollout.Id, DeviceId = assign.DeviceId, CommandId = assign.Deploy ? $"c-{assign.DeviceId}" : "", AssignedAt = now };
+                rows.Add(new RolloutDevice { DeviceId = assign.DeviceId, State = InstallState.Pending, Assignment = row });
             }
 
             perSecond.Add(assigns.Count(a => a.Deploy));
@@ -150,8 +152,8 @@ public sealed class RolloutPlannerTests
 
         Assert.Equal([90, 90, 90], perSecond.Chunk(60).Select(minute => minute.Sum()));
         Assert.Equal(2, perSecond.Max()); // 90 a minute: at most 2 in any second, not 90 at once
-        Assert.True(rollout.Assignments.Values.Count(a => a.CommandId.Length == 0) > 20, "devices already on 2.0.0 were assigned without spending the budget");
-        Assert.Equal(int.MaxValue, RolloutPlanner.DeployBudget(Rollout("100%"), Now));
+        Assert.True(rows.Count(d => d.Assignment!.CommandId.Length == 0) > 20, "devices already on 2.0.0 were assigned without spending the budget");
+        Assert.Equal(int.MaxValue, RolloutPlanner.DeployBudget(new RolloutSnapshot(Rollout("100%"), targeted, rows), Now));
     }
 
     [Fact]
@@ -178,8 +180,7 @@ public sealed class RolloutPlannerTests
         for (var i = 0; i < states.Length; i++)
         {
             var record = Device($"d{i}", "1.0.0");
-            var assignment = new RolloutAssignment { CommandId = $"c{i}", PreviousVersion = "1.0.0", RollbackCommandId = states[i].Rollback, AssignedAt = Now };
-            rollout.Assignments[record.Id] = assignment;
+            var assignment = new RolloutAssignment { RolloutId = rollout.Id, DeviceId = record.Id, CommandId = $"c{i}", PreviousVersion = "1.0.0", RollbackCommandId = states[i].Rollback, AssignedAt = Now };
             targeted.Add(record);
             devices.Add(new RolloutDevice
             {

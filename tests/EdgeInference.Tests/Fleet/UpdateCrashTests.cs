@@ -135,7 +135,7 @@ public sealed class UpdateCrashTests
                 // Skewed early (the download, staging, warm-up and golden steps take tens of milliseconds; probation a second).
                 await Task.Delay(TimeSpan.FromMilliseconds(1800 * Math.Pow(random.NextDouble(), 3)));
                 agent.KillHard();
-                var command = bed.Fleet.Store.GetRollout(id)!.Assignments["killed"].CommandId;
+                var command = bed.Fleet.Store.ListAssignments(id).Single(a => a.DeviceId == "killed").CommandId;
                 var step = bed.Fleet.Store.GetCommand(command)?.Replies.LastOrDefault() is { } last ? last.Final ? $"after {Wire(last)}" : Wire(last) : "before the first reply";
                 steps[step] = steps.GetValueOrDefault(step) + 1;
                 agent.Dispose();
