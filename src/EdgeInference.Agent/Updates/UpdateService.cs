@@ -94,37 +94,19 @@ public sealed class UpdateService : BackgroundService
 
         foreach (var record in records)
         {
-            if (record.Phase == UpdatePhase.Downloading && _installer.Installed.VersionOf(record.Model, record.Slot) == record.Version)
-            {
-                // Killed between the rename and saving it: the switch happened.
-                record.Phase = UpdatePhase.Switched;
-                record.SwitchedAt ??= _time.GetUtcNow();
-            }
-
-            if (record.Phase != UpdatePhase.Switched)
+            var installed = _installer.Installed.Slots(record.Model).Contains(record.Slot);
+            var holdsVersion = _installer.Installed.VersionOf(record.Model, record.Slot) == record.Version;
+            if (UpdateStateMachine.Next(record, new UpdateEvent.AgentStarted(_time.GetUtcNow(), installed, holdsVersion), _options) is not { } next)
             {
                 continue;
             }
 
-            record.StartsSinceSwitch++;
-            UpdateLog.Resuming(_logger, record.CommandId, record.Model, record.Version, record.Phase, record.StartsSinceSwitch);
-            var withinWindow = _time.GetUtcNow() - (record.SwitchedAt ?? _time.GetUtcNow()) <= _options.CrashLoopWindow;
-            if (!_installer.Installed.Slots(record.Model).Contains(record.Slot))
+            UpdateLog.Resuming(_logger, record.CommandId, record.Model, record.Version, UpdatePhase.Switched, next.StartsSinceSwitch);
+            var from = record.Version;
+            if (Apply(record, next) is { } reply)
             {
-                Finish(record, UpdatePhase.RolledBack, "missing", "the installed version's folder is gone");
-            }
-            else if (record.StartsSinceSwitch >= _options.CrashLoopRestarts && withinWindow)
-            {
-                var message = $"the agent started {record.StartsSinceSwitch} times within {_options.CrashLoopWindow.TotalMinutes:0.#} min of switching to {record.Version}";
-                var from = record.Version;
-                _installer.Remove(record.Model, record.Slot);
-                Finish(record, UpdatePhase.RolledBack, "crash_loop", message);
-                UpdateLog.RolledBack(_logger, record.Model, from, _installer.Installed.ServingVersionText(record.Model) ?? "none", "crash_loop");
-                _reporter.Reply(Reply(record, ReplyState.RolledBack, UpdateStep.Rollback, final: true));
-            }
-            else
-            {
-                _store.Save(record);
+                UpdateLog.RolledBack(_logger, record.Model, from, _installer.Installed.ServingVersionText(record.Model) ?? "none", next.Reason ?? "?");
+                _reporter.Reply(reply);
             }
         }
     }
@@ -209,17 +191,10 @@ public sealed class UpdateService : BackgroundService
     private async Task DeployAsync(CommandMessage command, CancellationToken cancellationToken)
     {
         var existing = command.Model is { } named && ManifestCodec.IsValidName(named) ? _store.Load(named) : null;
-        if (existing is not null && existing.CommandId == command.Id && existing.Phase != UpdatePhase.Downloading)
+        if (existing is not null && existing.CommandId == command.Id && UpdateStateMachine.Next(existing, new UpdateEvent.CommandRepeated(), _options) is { } repeat)
         {
             // A repeated command (the fleet resends until it hears back): say again where it stands.
-            var state = existing.Phase switch
-            {
-                UpdatePhase.Confirmed => ReplyState.Succeeded,
-                UpdatePhase.Switched => ReplyState.Progress,
-                UpdatePhase.RolledBack => ReplyState.RolledBack,
-                _ => ReplyState.Failed,
-            };
-            await _reporter.ReplyAsync(Reply(existing, state, existing.Phase == UpdatePhase.Switched ? UpdateStep.Switch : null, final: state != ReplyState.Progress), cancellationToken).ConfigureAwait(false);
+            await _reporter.ReplyAsync(Apply(existing, repeat)!, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -339,23 +314,21 @@ public sealed class UpdateService : BackgroundService
         await HoldAsync("test", cancellationToken).ConfigureAwait(false);
         _installer.Switch(record.Model, record.Slot);
         await HoldAsync("switch", cancellationToken).ConfigureAwait(false);
-        record.Phase = UpdatePhase.Switched;
-        record.SwitchedAt = _time.GetUtcNow();
-        record.StartsSinceSwitch = 0;
-        if (!_installer.IsReady(record.Model, record.Slot))
+        var loadError = _installer.IsReady(record.Model, record.Slot) ? null : _installer.LoadError(record.Model, record.Slot) ?? "it did not become ready";
+        var switched = UpdateStateMachine.Next(record, new UpdateEvent.Switched(_time.GetUtcNow(), loadError), _options)!;
+        var reply = Apply(record, switched)!;
+        if (switched.Effects.HasFlag(UpdateEffects.WatchProbation))
         {
-            var error = _installer.LoadError(record.Model, record.Slot) ?? "it did not become ready";
-            _installer.Remove(record.Model, record.Slot);
-            Finish(record, UpdatePhase.RolledBack, "load_failed", error);
-            await _reporter.ReplyAsync(Reply(record, ReplyState.RolledBack, UpdateStep.Switch, final: true), cancellationToken).ConfigureAwait(false);
-            return;
+            UpdateLog.Step(_logger, record.CommandId, record.Model, record.Version, UpdateStep.Switch);
         }
 
-        _store.Save(record);
-        await StepAsync(record, UpdateStep.Switch, cancellationToken).ConfigureAwait(false);
-        await HoldAsync("probation", cancellationToken).ConfigureAwait(false);
-        _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
-        await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
+        await _reporter.ReplyAsync(reply, cancellationToken).ConfigureAwait(false);
+        if (switched.Effects.HasFlag(UpdateEffects.WatchProbation))
+        {
+            await HoldAsync("probation", cancellationToken).ConfigureAwait(false);
+            _probation[record.Model] = (record, _time.GetUtcNow() + _options.ProbationPeriod);
+            await ConfirmDueAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -401,19 +374,19 @@ public sealed class UpdateService : BackgroundService
             }
 
             _probation.Remove(model);
-            if (!_installer.IsReady(model, record.Slot))
+            var loadError = _installer.IsReady(model, record.Slot) ? null : _installer.LoadError(model, record.Slot) ?? "it is no longer ready";
+            if (UpdateStateMachine.Next(record, new UpdateEvent.ProbationOver(loadError), _options) is not { } over)
             {
-                var error = _installer.LoadError(model, record.Slot) ?? "it is no longer ready";
-                _installer.Remove(model, record.Slot);
-                Finish(record, UpdatePhase.RolledBack, "not_ready", error);
-                await _reporter.ReplyAsync(Reply(record, ReplyState.RolledBack, UpdateStep.Confirm, final: true), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            Finish(record, UpdatePhase.Confirmed, null, null);
-            _installer.Prune(model);
-            UpdateLog.Confirmed(_logger, record.CommandId, model, record.Version);
-            await _reporter.ReplyAsync(Reply(record, ReplyState.Succeeded, UpdateStep.Confirm, final: true), cancellationToken).ConfigureAwait(false);
+            var reply = Apply(record, over)!;
+            if (over.Phase == UpdatePhase.Confirmed)
+            {
+                UpdateLog.Confirmed(_logger, record.CommandId, model, record.Version);
+            }
+
+            await _reporter.ReplyAsync(reply, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -447,9 +420,9 @@ public sealed class UpdateService : BackgroundService
 
         _installer.Remove(model, slots[^1]);
         _probation.Remove(model);
-        if (_store.Load(model) is { } record && record.Slot == slots[^1])
+        if (_store.Load(model) is { } record && record.Slot == slots[^1] && UpdateStateMachine.Next(record, new UpdateEvent.RolledBackOnCommand(command.Reason), _options) is { } rolledBack)
         {
-            Finish(record, UpdatePhase.RolledBack, "rollback_command", command.Reason ?? "rolled back on command");
+            Apply(record, rolledBack);
         }
 
         var now = _installer.Installed.ServingVersionText(model);
@@ -561,14 +534,10 @@ public sealed class UpdateService : BackgroundService
             UpdateLog.Failed(_logger, record.CommandId, record.Model, record.Version, reason, message);
         }
 
-        var staged = _installer.StagedPath(record.Model, record.Slot);
-        if (Directory.Exists(staged))
+        if (UpdateStateMachine.Next(record, new UpdateEvent.StepFailed(state, reason, message), _options) is { } failed && Apply(record, failed) is { } reply)
         {
-            Directory.Delete(staged, recursive: true);
+            await _reporter.ReplyAsync(reply, cancellationToken).ConfigureAwait(false);
         }
-
-        Finish(record, UpdatePhase.Failed, reason, message);
-        await _reporter.ReplyAsync(Reply(record, state, null, final: true), cancellationToken).ConfigureAwait(false);
     }
 
     private Task RejectAsync(CommandMessage command, string? version, string reason, string message, CancellationToken cancellationToken)
@@ -579,13 +548,34 @@ public sealed class UpdateService : BackgroundService
             cancellationToken);
     }
 
-    private void Finish(UpdateRecord record, UpdatePhase phase, string? reason, string? message)
+    /// <summary>
+    /// Carries out a decision of <see cref="UpdateStateMachine"/>: what undoes the install first, then the save, then
+    /// pruning; returns the reply to send, if any (the caller sends it: persist, then report).
+    /// </summary>
+    private ReplyMessage? Apply(UpdateRecord record, UpdateTransition transition)
     {
-        record.Phase = phase;
-        record.Reason = reason;
-        record.Message = message;
-        record.UpdatedAt = _time.GetUtcNow();
-        _store.Save(record);
+        if (transition.Effects.HasFlag(UpdateEffects.RemoveVersion))
+        {
+            _installer.Remove(record.Model, record.Slot);
+        }
+
+        if (transition.Effects.HasFlag(UpdateEffects.DeleteStaged) && _installer.StagedPath(record.Model, record.Slot) is var staged && Directory.Exists(staged))
+        {
+            Directory.Delete(staged, recursive: true);
+        }
+
+        if (transition.Saves)
+        {
+            transition.ApplyTo(record, _time.GetUtcNow());
+            _store.Save(record);
+        }
+
+        if (transition.Effects.HasFlag(UpdateEffects.Prune))
+        {
+            _installer.Prune(record.Model);
+        }
+
+        return transition.Reply is { } state ? Reply(record, state, transition.Step, transition.Final) : null;
     }
 
     private ReplyMessage Reply(UpdateRecord record, ReplyState state, UpdateStep? step, bool final) => new()
