@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Api;
 using EdgeInference.Fleet.Cli;
 using EdgeInference.Packaging;
 
@@ -74,8 +76,8 @@ internal sealed class DemoRunner
             for (var i = 0; i < Agents; i++)
             {
                 var id = $"demo-device-{i + 1}";
-                var enrollment = await fleet.PostAsync($"devices/{id}/enroll", null, cancellationToken).ConfigureAwait(false);
-                await fleet.PatchAsync($"devices/{id}/tags", new JsonObject { ["site"] = "lab", ["ring"] = i == 0 ? "canary" : "main" }, cancellationToken).ConfigureAwait(false);
+                var enrollment = await fleet.EnrollAsync(id, cancellationToken).ConfigureAwait(false);
+                await fleet.TagAsync(id, new() { ["site"] = "lab", ["ring"] = i == 0 ? "canary" : "main" }, cancellationToken).ConfigureAwait(false);
                 var models = Path.Combine(root, "agents", id, "models");
                 foreach (var model in Models)
                 {
@@ -86,17 +88,17 @@ internal sealed class DemoRunner
                 agentUrls.Add($"http://127.0.0.1:{agentPort}");
                 // The device joins over TLS, pinning the fleet's certificate from its enrollment.
                 var settings = Path.Combine(root, "agents", id, "agent.json");
-                await File.WriteAllTextAsync(settings, new JsonObject { ["Mqtt"] = new JsonObject { ["CaPem"] = enrollment!["ca_pem"]!.GetValue<string>() } }.ToJsonString(), cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(settings, new JsonObject { ["Mqtt"] = new JsonObject { ["CaPem"] = enrollment.CaPem ?? throw new InvalidOperationException("the fleet's enrollment has no certificate to pin") } }.ToJsonString(), cancellationToken).ConfigureAwait(false);
                 _processes.Add(ChildProcess.Start(id, agentDll,
                 [
                     "--models", models, "--data", Path.Combine(root, "agents", id, "data"), "--urls", agentUrls[^1], "--config", settings,
-                    "--mqtt", enrollment["mqtt_url"]!.GetValue<string>(), "--device-id", id, "--mqtt-username", id, "--mqtt-password", enrollment["secret"]!.GetValue<string>(),
+                    "--mqtt", enrollment.MqttUrl, "--device-id", id, "--mqtt-username", id, "--mqtt-password", enrollment.Secret,
                     "--trusted-keys", trusted, "--telemetry-interval", "00:00:02", "--drift-interval", "00:00:10", "--Updates:ProbationPeriod=00:00:05",
                 ], Path.Combine(root, $"{id}.log")));
             }
 
             Say($"started {Agents} agents; waiting for them to come online");
-            await WaitAsync(async () => (await DevicesAsync(fleet, cancellationToken).ConfigureAwait(false)).Count(d => ServingVersion(d, "hey_jarvis") == "1.0.0" && d["online"]!.GetValue<bool>()) == Agents,
+            await WaitAsync(async () => (await DevicesAsync(fleet, cancellationToken).ConfigureAwait(false)).Count(d => d.ServingVersion("hey_jarvis") == "1.0.0" && d.Online) == Agents,
                 TimeSpan.FromSeconds(90), "every agent online serving 1.0.0", cancellationToken).ConfigureAwait(false);
 
             // 4. Live audio through melspectrogram → embedding → hey_jarvis on every agent.
@@ -120,15 +122,15 @@ internal sealed class DemoRunner
             Say("pushed hey_jarvis 2.0.0 (golden vectors, its own config), signed");
 
             // 6. The staged rollout: the canary, then the rest, each stage gated.
-            var started = await fleet.PostAsync("rollouts", new JsonObject
+            var started = await fleet.StartRolloutAsync(new RolloutRequest
             {
-                ["model"] = "hey_jarvis", ["version"] = "2.0.0", ["target"] = "site=lab", ["stages"] = "1,100%", ["soak"] = "8s",
+                Model = "hey_jarvis", Version = "2.0.0", Target = "site=lab", Stages = "1,100%", Soak = "8s",
                 // No p95 gate here: hey_jarvis runs in well under a millisecond, and on a small shared machine running
                 // three agents the ratio of two sub-millisecond p95s is noise (the tests gate p95 on a model slow enough to measure).
-                ["gates"] = new JsonArray("install_rate>=1", "golden_rate>=1", "error_rate<=0.01", "agreement>=0.9"),
-                ["on_failure"] = "rollback", ["shadow_requests"] = 5, ["shadow_timeout"] = "30s",
+                Gates = ["install_rate>=1", "golden_rate>=1", "error_rate<=0.01", "agreement>=0.9"],
+                OnFailure = "rollback", ShadowRequests = 5, ShadowTimeout = "30s",
             }, cancellationToken).ConfigureAwait(false);
-            var rolloutId = started!["rollout"]!["id"]!.GetValue<string>();
+            var rolloutId = started.Rollout.Id;
             Say($"rollout {rolloutId}: hey_jarvis 2.0.0 to site=lab in stages 1, 100% (gates: install, golden, errors, shadow agreement)");
             Say($"dashboard: {fleetUrl}/dashboard/#token={token}");
 
@@ -137,25 +139,24 @@ internal sealed class DemoRunner
             var lastSaid = DateTime.UtcNow;
             while (true)
             {
-                var view = await fleet.GetAsync($"rollouts/{rolloutId}", cancellationToken).ConfigureAwait(false);
+                var rollout = (await fleet.GetRolloutAsync(rolloutId, cancellationToken).ConfigureAwait(false)).Rollout;
                 var devices = await DevicesAsync(fleet, cancellationToken).ConfigureAwait(false);
-                var rollout = view!["rollout"]!;
-                var line = $"rollout {rollout["state"]}, stage {rollout["stage"]!.GetValue<int>() + 1} of {rollout["stages"]!.AsArray().Count}; " +
-                    string.Join(", ", devices.Select(d => $"{d["id"]} on hey_jarvis {ServingVersion(d, "hey_jarvis") ?? "?"}"));
+                var state = rollout.State.WireName();
+                var line = $"rollout {state}, stage {rollout.Stage + 1} of {rollout.Stages.Count}; " +
+                    string.Join(", ", devices.Select(d => $"{d.Id} on hey_jarvis {d.ServingVersion("hey_jarvis") ?? "?"}"));
                 if (line != last || DateTime.UtcNow - lastSaid > TimeSpan.FromSeconds(10))
                 {
                     Say($"{line}; {string.Join(", ", feeds.Select(f => $"{f.Requests} requests"))}");
                     (last, lastSaid) = (line, DateTime.UtcNow);
                 }
 
-                var state = rollout["state"]!.GetValue<string>();
-                if (state is "rolled_back" or "aborted" or "paused")
+                if (rollout.State is RolloutState.RolledBack or RolloutState.Aborted or RolloutState.Paused)
                 {
-                    Say($"the rollout stopped: {rollout["reason"]}");
+                    Say($"the rollout stopped: {rollout.Reason}");
                     return await FinishAsync(fleet, devices, rolloutId, state, success: false, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (state == "completed" && devices.All(d => ServingVersion(d, "hey_jarvis") == "2.0.0" && TelemetryRequests(d, "hey_jarvis", "2.0.0") > 0))
+                if (rollout.State == RolloutState.Completed && devices.All(d => d.ServingVersion("hey_jarvis") == "2.0.0" && TelemetryRequests(d, "hey_jarvis", "2.0.0") > 0))
                 {
                     Say("done: every agent serves hey_jarvis 2.0.0 and reports its telemetry");
                     var code = await FinishAsync(fleet, devices, rolloutId, state, success: true, cancellationToken).ConfigureAwait(false);
@@ -266,10 +267,10 @@ internal sealed class DemoRunner
         foreach (var (role, path) in files)
         {
             using var content = new ByteArrayContent(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
-            await fleet.PutAsync($"packages/{name}/{version}/files/{PackageRoles.FileNames[role]}", content, cancellationToken).ConfigureAwait(false);
+            await fleet.UploadAsync(name, version, PackageRoles.FileNames[role], content, cancellationToken).ConfigureAwait(false);
         }
 
-        await fleet.PostAsync($"packages/{name}/{version}", JsonNode.Parse(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedManifest)), cancellationToken).ConfigureAwait(false);
+        await fleet.SealAsync(name, version, signed, cancellationToken).ConfigureAwait(false);
         return (manifest, signed, files);
     }
 
@@ -310,32 +311,28 @@ internal sealed class DemoRunner
         return JsonSerializer.SerializeToUtf8Bytes(set, PackageJsonContext.Default.GoldenSet);
     }
 
-    private static async Task<JsonNode[]> DevicesAsync(FleetClient fleet, CancellationToken cancellationToken) =>
-        (await fleet.GetAsync("devices", cancellationToken).ConfigureAwait(false))!.AsArray().OfType<JsonNode>().ToArray();
+    private static async Task<List<DeviceView>> DevicesAsync(FleetClient fleet, CancellationToken cancellationToken) =>
+        await fleet.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
 
-    private static string? ServingVersion(JsonNode device, string model) =>
-        device["models"]?.AsArray().Where(m => m?["model"]?.GetValue<string>() == model && m["state"]?.GetValue<string>() == "READY")
-            .Select(m => m!["package_version"]?.GetValue<string>()).FirstOrDefault();
-
-    private static long TelemetryRequests(JsonNode device, string model, string version) =>
-        device["stats"]?[$"{model}@{version}"]?["requests"]?.GetValue<long>() ?? 0;
+    private static long TelemetryRequests(DeviceView device, string model, string version) =>
+        device.Stats.GetValueOrDefault($"{model}@{version}")?.Requests ?? 0;
 
     /// <summary>Writes <c>summary.json</c> (what the demo's test asserts) and says how it ended.</summary>
-    private async Task<int> FinishAsync(FleetClient fleet, JsonNode[] devices, string rolloutId, string state, bool success, CancellationToken cancellationToken)
+    private async Task<int> FinishAsync(FleetClient fleet, List<DeviceView> devices, string rolloutId, string state, bool success, CancellationToken cancellationToken)
     {
-        var view = await fleet.GetAsync($"rollouts/{rolloutId}", cancellationToken).ConfigureAwait(false);
+        var view = await fleet.GetRolloutAsync(rolloutId, cancellationToken).ConfigureAwait(false);
         var summary = new JsonObject
         {
             ["succeeded"] = success,
             ["rollout"] = rolloutId,
             ["rollout_state"] = state,
-            ["events"] = new JsonArray(view!["events"]!.AsArray().Select(e => (JsonNode?)JsonValue.Create(e!["kind"]!.GetValue<string>())).ToArray()),
+            ["events"] = new JsonArray(view.Events.Select(e => (JsonNode?)JsonValue.Create(e.Kind)).ToArray()),
             ["devices"] = new JsonArray(devices.Select(d => (JsonNode?)new JsonObject
             {
-                ["id"] = d["id"]!.GetValue<string>(),
-                ["hey_jarvis"] = ServingVersion(d, "hey_jarvis"),
+                ["id"] = d.Id,
+                ["hey_jarvis"] = d.ServingVersion("hey_jarvis"),
                 ["requests_on_2.0.0"] = TelemetryRequests(d, "hey_jarvis", "2.0.0"),
-                ["models"] = new JsonArray(Models.Select(m => (JsonNode?)JsonValue.Create($"{m} {ServingVersion(d, m)}")).ToArray()),
+                ["models"] = new JsonArray(Models.Select(m => (JsonNode?)JsonValue.Create($"{m} {d.ServingVersion(m)}")).ToArray()),
             }).ToArray()),
         };
         await File.WriteAllTextAsync(Path.Combine(_options.Root, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);

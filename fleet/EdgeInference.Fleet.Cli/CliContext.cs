@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 
@@ -56,6 +58,9 @@ public sealed class CliContext
             human();
         }
     }
+
+    /// <summary>Prints <paramref name="value"/>, one of the API contract's records, as JSON with <c>--json</c>; otherwise runs <paramref name="human"/>.</summary>
+    public void Print<T>(ParseResult parse, T value, JsonTypeInfo<T> type, Action human) => Print(parse, JsonSerializer.SerializeToNode(value, type), human);
 
     public static string Text(JsonNode? node) => node switch
     {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Api;
 using EdgeInference.Storage;
 using Spectre.Console;
 
@@ -22,10 +24,14 @@ internal static class DevicesCommands
         return devices;
     }
 
-    private static string Models(JsonNode? device) => string.Join(", ", (device?["models"]?.AsArray() ?? [])
-        .Select(m => $"{CliContext.Text(m?["model"])} {(CliContext.Text(m?["package_version"]) is { Length: > 0 } v ? v : "v" + CliContext.Text(m?["version"]))} [{CliContext.Text(m?["state"])}, {CliContext.Text(m?["execution_provider"])}]"));
+    private static readonly FleetApiJsonContext Json = FleetApiJsonContext.Default;
 
-    private static string Tags(JsonNode? device) => string.Join(",", (device?["tags"]?.AsObject() ?? []).Select(t => $"{t.Key}={CliContext.Text(t.Value)}"));
+    private static string Models(DeviceView device) => string.Join(", ", device.Models
+        .Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Model} {(m.PackageVersion is { Length: > 0 } v ? v : "v" + m.Version)} [{m.State}, {m.ExecutionProvider}]")));
+
+    private static string Tags(DeviceView device) => string.Join(",", device.Tags.Select(t => $"{t.Key}={t.Value}"));
+
+    private static string Time(DateTimeOffset? at) => at?.ToString("O", CultureInfo.InvariantCulture) ?? "";
 
     private static Command List(CliContext cli)
     {
@@ -33,16 +39,15 @@ internal static class DevicesCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var devices = await client.GetAsync("devices", cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, devices, () =>
+            var devices = await client.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, devices, Json.ListDeviceView, () =>
             {
                 var table = new Table().AddColumns("Device", "State", "Last seen", "Agent", "Tags", "Models");
-                foreach (var d in devices?.AsArray() ?? [])
+                foreach (var d in devices)
                 {
-                    var online = d?["online"]?.GetValue<bool>() == true;
                     table.AddRow(
-                        Markup.Escape(CliContext.Text(d?["id"])), online ? "[green]online[/]" : "[grey]offline[/]", Markup.Escape(CliContext.Text(d?["last_seen"])),
-                        Markup.Escape(CliContext.Text(d?["agent_version"])), Markup.Escape(Tags(d)), Markup.Escape(Models(d)));
+                        Markup.Escape(d.Id), d.Online ? "[green]online[/]" : "[grey]offline[/]", Markup.Escape(Time(d.LastSeen)),
+                        Markup.Escape(d.AgentVersion ?? ""), Markup.Escape(Tags(d)), Markup.Escape(Models(d)));
                 }
 
                 cli.Console.Write(table);
@@ -60,34 +65,35 @@ internal static class DevicesCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var device = await client.GetAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}", cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, device, () =>
+            var device = await client.GetDeviceAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, device, Json.DeviceView, () =>
             {
                 var grid = new Grid().AddColumns(2);
-                grid.AddRow("Device", Markup.Escape(CliContext.Text(device?["id"])));
-                grid.AddRow("State", device?["online"]?.GetValue<bool>() == true ? "[green]online[/]" : "[grey]offline[/]");
-                grid.AddRow("Last seen", Markup.Escape(CliContext.Text(device?["last_seen"])));
-                grid.AddRow("Agent", Markup.Escape(CliContext.Text(device?["agent_version"])));
+                grid.AddRow("Device", Markup.Escape(device.Id));
+                grid.AddRow("State", device.Online ? "[green]online[/]" : "[grey]offline[/]");
+                grid.AddRow("Last seen", Markup.Escape(Time(device.LastSeen)));
+                grid.AddRow("Agent", Markup.Escape(device.AgentVersion ?? ""));
                 grid.AddRow("Tags", Markup.Escape(Tags(device)));
                 grid.AddRow("Models", Markup.Escape(Models(device)));
-                if (device?["desired_configuration"] is { } desired)
+                if (device.DesiredConfiguration is { } desired)
                 {
-                    grid.AddRow("Configuration", Markup.Escape(desired.ToJsonString() + (device["configuration_pending"]?.GetValue<bool>() == true ? " (pending)" : " (applied)")));
-                }
-                foreach (var u in device?["updates"]?.AsArray() ?? [])
-                {
-                    grid.AddRow("Update", Markup.Escape($"{CliContext.Text(u?["model"])} {CliContext.Text(u?["version"])}: {CliContext.Text(u?["state"])} {CliContext.Text(u?["step"])} {CliContext.Text(u?["reason"])}"));
+                    grid.AddRow("Configuration", Markup.Escape(System.Text.Json.JsonSerializer.Serialize(desired, Json.DesiredConfiguration) + (device.ConfigurationPending ? " (pending)" : " (applied)")));
                 }
 
-                foreach (var m in device?["latest_telemetry"]?["models"]?.AsArray() ?? [])
+                foreach (var u in device.Updates)
+                {
+                    grid.AddRow("Update", Markup.Escape($"{u.Model} {u.Version}: {u.State.WireName()} {u.Step?.WireName()} {u.Reason}"));
+                }
+
+                foreach (var m in device.LatestTelemetry?.Models ?? [])
                 {
                     grid.AddRow("Telemetry", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"{CliContext.Text(m?["model"])} {CliContext.Text(m?["package_version"])}: {CliContext.Text(m?["requests"])} requests, {CliContext.Text(m?["errors"])} errors, p95 {CliContext.Text(m?["latency_ms"]?["p95"])} ms")));
+                        $"{m.Model} {m.PackageVersion}: {m.Requests} requests, {m.Errors} errors, p95 {m.LatencyMs?.P95} ms")));
                 }
 
-                foreach (var (key, drift) in device?["drift"]?.AsObject() ?? [])
+                foreach (var (key, drift) in device.Drift)
                 {
-                    grid.AddRow("Drift", Markup.Escape($"{key}: {(drift?["drifted"]?.GetValue<bool>() == true ? "DRIFT " + CliContext.Text(drift?["features"]) : "ok")}"));
+                    grid.AddRow("Drift", Markup.Escape($"{key}: {(drift.Drifted ? "DRIFT " + string.Join(",", drift.Features) : "ok")}"));
                 }
 
                 cli.Console.Write(grid);
@@ -106,7 +112,7 @@ internal static class DevicesCommands
         command.Arguments.Add(tags);
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
-            var body = new JsonObject();
+            var body = new Dictionary<string, string?>(StringComparer.Ordinal);
             foreach (var tag in parse.GetValue(tags)!)
             {
                 var equals = tag.IndexOf('=', StringComparison.Ordinal);
@@ -119,8 +125,8 @@ internal static class DevicesCommands
             }
 
             using var client = cli.Client(parse);
-            var device = await client.PatchAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/tags", body, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, device, () => cli.Console.MarkupLine($"{Markup.Escape(parse.GetValue(id)!)}: {Markup.Escape(Tags(device))}"));
+            var device = await client.TagAsync(parse.GetValue(id)!, body, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, device, Json.DeviceView, () => cli.Console.MarkupLine($"{Markup.Escape(parse.GetValue(id)!)}: {Markup.Escape(Tags(device))}"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -136,32 +142,32 @@ internal static class DevicesCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var enrollment = await client.PostAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/enroll", null, cancellationToken).ConfigureAwait(false);
+            var enrollment = await client.EnrollAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(output) is { } file)
             {
                 var settings = new JsonObject
                 {
                     ["Mqtt"] = new JsonObject
                     {
-                        ["Url"] = CliContext.Text(enrollment?["mqtt_url"]),
-                        ["DeviceId"] = CliContext.Text(enrollment?["device_id"]),
-                        ["Username"] = CliContext.Text(enrollment?["username"]),
-                        ["Password"] = CliContext.Text(enrollment?["secret"]),
+                        ["Url"] = enrollment.MqttUrl,
+                        ["DeviceId"] = enrollment.DeviceId,
+                        ["Username"] = enrollment.Username,
+                        ["Password"] = enrollment.Secret,
                     },
                 };
-                if (enrollment?["ca_pem"] is JsonValue ca)
+                if (enrollment.CaPem is { } ca)
                 {
-                    settings["Mqtt"]!["CaPem"] = ca.GetValue<string>(); // pinned: the device trusts this fleet's certificate only
+                    settings["Mqtt"]!["CaPem"] = ca; // pinned: the device trusts this fleet's certificate only
                 }
 
                 // A new file, owner-only from the start; an existing one is replaced by a new 0600 file, never rewritten in place.
                 DurableFiles.WriteAtomically(file, System.Text.Encoding.UTF8.GetBytes(settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })));
             }
 
-            cli.Print(parse, enrollment, () =>
+            cli.Print(parse, enrollment, Json.Enrollment, () =>
             {
-                cli.Console.MarkupLine($"Enrolled [bold]{Markup.Escape(CliContext.Text(enrollment?["device_id"]))}[/]");
-                cli.Console.MarkupLine($"  --mqtt {Markup.Escape(CliContext.Text(enrollment?["mqtt_url"]))} --device-id {Markup.Escape(CliContext.Text(enrollment?["device_id"]))} --mqtt-username {Markup.Escape(CliContext.Text(enrollment?["username"]))} --mqtt-password {Markup.Escape(CliContext.Text(enrollment?["secret"]))}");
+                cli.Console.MarkupLine($"Enrolled [bold]{Markup.Escape(enrollment.DeviceId)}[/]");
+                cli.Console.MarkupLine($"  --mqtt {Markup.Escape(enrollment.MqttUrl)} --device-id {Markup.Escape(enrollment.DeviceId)} --mqtt-username {Markup.Escape(enrollment.Username)} --mqtt-password {Markup.Escape(enrollment.Secret)}");
             });
             return ExitCodes.Ok;
         }));
@@ -176,8 +182,8 @@ internal static class DevicesCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var device = await client.PostAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/revoke", null, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, device, () => cli.Console.MarkupLine($"Revoked [bold]{Markup.Escape(parse.GetValue(id)!)}[/] at {Markup.Escape(CliContext.Text(device?["revoked_at"]))}"));
+            var device = await client.RevokeAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, device, Json.DeviceView, () => cli.Console.MarkupLine($"Revoked [bold]{Markup.Escape(parse.GetValue(id)!)}[/] at {Markup.Escape(Time(device.RevokedAt))}"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -197,9 +203,9 @@ internal static class DevicesCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var body = new JsonObject { ["command"] = parse.GetValue(name), ["model"] = parse.GetValue(model), ["to_version"] = parse.GetValue(toVersion) };
-            var sent = await client.PostAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/commands", body, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, sent, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(CliContext.Text(sent?["id"]))}[/]: {Markup.Escape(CliContext.Text(sent?["state"]))}"));
+            var request = new CommandRequest { Command = parse.GetValue(name)!, Model = parse.GetValue(model), ToVersion = parse.GetValue(toVersion) };
+            var sent = await client.SendCommandAsync(parse.GetValue(id)!, request, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, sent, Json.CommandView, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(sent.Id)}[/]: {Markup.Escape(sent.State.WireName())}"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -221,20 +227,17 @@ internal static class DevicesCommands
 
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
-            var body = new JsonObject
+            var configuration = new DesiredConfiguration
             {
-                ["telemetry_interval_seconds"] = parse.GetValue(telemetry),
-                ["drift_interval_seconds"] = parse.GetValue(drift),
-                ["input_sample_rate"] = parse.GetValue(sampling),
+                TelemetryIntervalSeconds = parse.GetValue(telemetry),
+                DriftIntervalSeconds = parse.GetValue(drift),
+                InputSampleRate = parse.GetValue(sampling),
+                ExecutionProviders = parse.GetValue(providers) is { Length: > 0 } list ? [.. list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)] : null,
             };
-            if (parse.GetValue(providers) is { Length: > 0 } list)
-            {
-                body["execution_providers"] = new JsonArray(list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
-            }
 
             using var client = cli.Client(parse);
-            var sent = await client.PutAsync($"devices/{Uri.EscapeDataString(parse.GetValue(id)!)}/configuration", body, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, sent, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(CliContext.Text(sent?["id"]))}[/]: {Markup.Escape(CliContext.Text(sent?["state"]))}"));
+            var sent = await client.ConfigureAsync(parse.GetValue(id)!, configuration, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, sent, Json.CommandView, () => cli.Console.MarkupLine($"Command [bold]{Markup.Escape(sent.Id)}[/]: {Markup.Escape(sent.State.WireName())}"));
             return ExitCodes.Ok;
         }));
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeInference.Fleet.Api;
 using EdgeInference.Packaging;
 using EdgeInference.Runtime.Configuration;
 using Spectre.Console;
@@ -10,6 +11,8 @@ namespace EdgeInference.Fleet.Cli;
 /// <summary><c>edgefleet models push|list|show</c>.</summary>
 internal static class ModelsCommands
 {
+    private static readonly FleetApiJsonContext Json = FleetApiJsonContext.Default;
+
     public static Command Build(CliContext cli)
     {
         var models = new Command("models", "Model packages");
@@ -114,7 +117,6 @@ internal static class ModelsCommands
             }
 
             using var client = cli.Client(parse);
-            var path = $"packages/{Uri.EscapeDataString(manifest.Name)}/{Uri.EscapeDataString(manifest.Version)}";
             var json = parse.GetValue(cli.Json);
             async Task UploadAllAsync(Func<string, long, Action<long>> track)
             {
@@ -122,7 +124,7 @@ internal static class ModelsCommands
                 {
                     var remote = PackageRoles.FileNames[role];
                     var progress = track(remote, new FileInfo(local).Length);
-                    await client.PutAsync($"{path}/files/{remote}", new ProgressContent(local, progress), cancellationToken).ConfigureAwait(false);
+                    await client.UploadAsync(manifest.Name, manifest.Version, remote, new ProgressContent(local, progress), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -140,9 +142,8 @@ internal static class ModelsCommands
                     }).ConfigureAwait(false)).ConfigureAwait(false);
             }
 
-            var signedNode = JsonNode.Parse(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedManifest));
-            var result = await client.PostAsync(path, signedNode, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, result, () => cli.Console.MarkupLine(
+            var result = await client.SealAsync(manifest.Name, manifest.Version, signed, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, result, Json.PackageView, () => cli.Console.MarkupLine(
                 $"Pushed [bold]{Markup.Escape(manifest.Name)} {Markup.Escape(manifest.Version)}[/] ({manifest.Files.Count} files, {(signed.Signature is null ? "[yellow]unsigned[/]" : "signed by " + signed.Signature.KeyId)})"));
             return ExitCodes.Ok;
         }));
@@ -155,17 +156,16 @@ internal static class ModelsCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var packages = await client.GetAsync("packages", cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, packages, () =>
+            var packages = await client.ListPackagesAsync(cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, packages, Json.ListPackageView, () =>
             {
                 var table = new Table().AddColumns("Model", "Version", "Signed by", "Files", "Pushed");
-                foreach (var package in packages?.AsArray() ?? [])
+                foreach (var package in packages)
                 {
                     table.AddRow(
-                        Markup.Escape(CliContext.Text(package?["name"])), Markup.Escape(CliContext.Text(package?["version"])),
-                        Markup.Escape(CliContext.Text(package?["signed"]?["signature"]?["key_id"]) is { Length: > 0 } id ? id : "unsigned"),
-                        (package?["manifest"]?["files"]?.AsArray().Count ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        Markup.Escape(CliContext.Text(package?["pushed_at"])));
+                        Markup.Escape(package.Name), Markup.Escape(package.Version), Markup.Escape(package.Signed.Signature?.KeyId ?? "unsigned"),
+                        package.Manifest.Files.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        Markup.Escape(package.PushedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
                 }
 
                 cli.Console.Write(table);
@@ -184,24 +184,24 @@ internal static class ModelsCommands
         {
             var (name, version) = NameAndVersion(parse.GetValue(which)!);
             using var client = cli.Client(parse);
-            var package = await client.GetAsync($"packages/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}", cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, package, () =>
+            var package = await client.GetPackageAsync(name, version, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, package, Json.PackageView, () =>
             {
-                var manifest = package?["manifest"];
-                cli.Console.MarkupLine($"[bold]{Markup.Escape(name)} {Markup.Escape(version)}[/]  signed by {Markup.Escape(CliContext.Text(package?["signed"]?["signature"]?["key_id"]) is { Length: > 0 } k ? k : "nobody (unsigned)")}");
+                var manifest = package.Manifest;
+                cli.Console.MarkupLine($"[bold]{Markup.Escape(name)} {Markup.Escape(version)}[/]  signed by {Markup.Escape(package.Signed.Signature?.KeyId ?? "nobody (unsigned)")}");
                 var files = new Table().AddColumns("File", "Role", "Size", "SHA-256");
-                foreach (var f in manifest?["files"]?.AsArray() ?? [])
+                foreach (var f in manifest.Files)
                 {
-                    files.AddRow(Markup.Escape(CliContext.Text(f?["path"])), Markup.Escape(CliContext.Text(f?["role"])), CliContext.Text(f?["size"]), CliContext.Text(f?["sha256"]));
+                    files.AddRow(Markup.Escape(f.Path), Markup.Escape(f.Role), f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Sha256);
                 }
 
                 cli.Console.Write(files);
                 var io = new Table().AddColumns("Tensor", "Name", "Datatype", "Shape");
-                foreach (var (kind, list) in new[] { ("input", manifest?["inputs"]), ("output", manifest?["outputs"]) })
+                foreach (var (kind, list) in new[] { ("input", manifest.Inputs), ("output", manifest.Outputs) })
                 {
-                    foreach (var t in list?.AsArray() ?? [])
+                    foreach (var t in list)
                     {
-                        io.AddRow(kind, Markup.Escape(CliContext.Text(t?["name"])), CliContext.Text(t?["datatype"]), Markup.Escape(CliContext.Text(t?["shape"])));
+                        io.AddRow(kind, Markup.Escape(t.Name), t.Datatype, Markup.Escape("[" + string.Join(",", t.Shape) + "]"));
                     }
                 }
 

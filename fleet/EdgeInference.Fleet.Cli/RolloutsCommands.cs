@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Api;
 using Spectre.Console;
 
 namespace EdgeInference.Fleet.Cli;
@@ -9,6 +10,7 @@ namespace EdgeInference.Fleet.Cli;
 internal static class RolloutsCommands
 {
     private static readonly string[] Actions = ["pause", "resume", "promote", "abort", "rollback"];
+    private static readonly FleetApiJsonContext Json = FleetApiJsonContext.Default;
 
     public static Command Build(CliContext cli)
     {
@@ -49,31 +51,28 @@ internal static class RolloutsCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             var (name, version) = ModelsCommands.NameAndVersion(parse.GetValue(model)!);
-            var body = new JsonObject
+            var request = new RolloutRequest
             {
-                ["model"] = name,
-                ["version"] = version,
-                ["target"] = parse.GetValue(target),
-                ["stages"] = parse.GetValue(stages),
-                ["soak"] = parse.GetValue(soak),
-                ["on_failure"] = parse.GetValue(onFailure),
-                ["on_no_data"] = parse.GetValue(onNoData),
-                ["no_data_timeout"] = parse.GetValue(noDataTimeout),
-                ["require_approval"] = parse.GetValue(approval),
-                ["offline_timeout"] = parse.GetValue(offline),
-                ["max_per_minute"] = parse.GetValue(maxPerMinute),
-                ["shadow_requests"] = parse.GetValue(shadow),
-                ["shadow_timeout"] = parse.GetValue(shadowTimeout),
-                ["shadow_tolerance"] = parse.GetValue(shadowTolerance),
+                Model = name,
+                Version = version,
+                Target = parse.GetValue(target),
+                Stages = parse.GetValue(stages),
+                Soak = parse.GetValue(soak),
+                OnFailure = parse.GetValue(onFailure),
+                OnNoData = parse.GetValue(onNoData),
+                NoDataTimeout = parse.GetValue(noDataTimeout),
+                RequireApproval = parse.GetValue(approval),
+                OfflineTimeout = parse.GetValue(offline),
+                MaxPerMinute = parse.GetValue(maxPerMinute),
+                ShadowRequests = parse.GetValue(shadow),
+                ShadowTimeout = parse.GetValue(shadowTimeout),
+                ShadowTolerance = parse.GetValue(shadowTolerance),
+                Gates = parse.GetValue(gates) is { Length: > 0 } list ? [.. list] : null,
             };
-            if (parse.GetValue(gates) is { Length: > 0 } list)
-            {
-                body["gates"] = new JsonArray(list.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray());
-            }
 
             using var client = cli.Client(parse);
-            var view = await client.PostAsync("rollouts", body, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, view, () => Describe(cli, view));
+            var view = await client.StartRolloutAsync(request, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, view, Json.RolloutView, () => Describe(cli, view));
             return ExitCodes.Ok;
         }));
         return command;
@@ -85,16 +84,16 @@ internal static class RolloutsCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var views = await client.GetAsync("rollouts", cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, views, () =>
+            var views = await client.ListRolloutsAsync(cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, views, Json.ListRolloutView, () =>
             {
                 var table = new Table().AddColumns("Rollout", "Model", "State", "Stage", "Devices", "Reason");
-                foreach (var view in views?.AsArray() ?? [])
+                foreach (var view in views)
                 {
-                    var r = view?["rollout"];
+                    var r = view.Rollout;
                     table.AddRow(
-                        Markup.Escape(CliContext.Text(r?["id"])), Markup.Escape($"{CliContext.Text(r?["model"])} {CliContext.Text(r?["version"])}"), Markup.Escape(CliContext.Text(r?["state"])),
-                        StageText(r), Markup.Escape(Counts(view)), Markup.Escape(CliContext.Text(r?["reason"])));
+                        Markup.Escape(r.Id), Markup.Escape($"{r.Model} {r.Version}"), Markup.Escape(r.State.WireName()),
+                        StageText(r), Markup.Escape(Counts(view)), Markup.Escape(r.Reason ?? ""));
                 }
 
                 cli.Console.Write(table);
@@ -116,24 +115,24 @@ internal static class RolloutsCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var path = $"rollouts/{Uri.EscapeDataString(parse.GetValue(id)!)}";
+            var rolloutId = parse.GetValue(id)!;
             if (!parse.GetValue(watch))
             {
-                var view = await client.GetAsync(path, cancellationToken).ConfigureAwait(false);
-                cli.Print(parse, view, () => Describe(cli, view));
+                var view = await client.GetRolloutAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+                cli.Print(parse, view, Json.RolloutView, () => Describe(cli, view));
                 return ExitCodes.Ok;
             }
 
-            JsonNode? last = null;
+            RolloutView last = new();
             var seen = 0;
             var delay = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval)));
-            async Task<JsonNode?> FollowAsync(Action<JsonNode?> update)
+            async Task<RolloutView> FollowAsync(Action<RolloutView> update)
             {
                 while (true)
                 {
-                    last = await client.GetAsync(path, cancellationToken).ConfigureAwait(false);
+                    last = await client.GetRolloutAsync(rolloutId, cancellationToken).ConfigureAwait(false);
                     update(last);
-                    if (CliContext.Text(last?["rollout"]?["state"]) is "completed" or "paused" or "aborted" or "rolled_back" or "waiting_approval")
+                    if (last.Rollout.State is RolloutState.Completed or RolloutState.Paused or RolloutState.Aborted or RolloutState.RolledBack or RolloutState.WaitingApproval)
                     {
                         return last;
                     }
@@ -145,7 +144,7 @@ internal static class RolloutsCommands
             if (parse.GetValue(cli.Json))
             {
                 await FollowAsync(_ => { }).ConfigureAwait(false);
-                cli.Print(parse, last, () => { });
+                cli.Print(parse, last, Json.RolloutView, () => { });
             }
             else
             {
@@ -154,21 +153,21 @@ internal static class RolloutsCommands
                     var bar = context.AddTask("installed", maxValue: 1);
                     await FollowAsync(view =>
                     {
-                        var events = view?["events"]?.AsArray() ?? [];
-                        for (; seen < events.Count; seen++)
+                        for (; seen < view.Events.Count; seen++)
                         {
-                            cli.Console.MarkupLine($"[grey]{Markup.Escape(CliContext.Text(events[seen]?["at"]))}[/] [bold]{Markup.Escape(CliContext.Text(events[seen]?["kind"]))}[/] {Markup.Escape(CliContext.Text(events[seen]?["message"]))}");
+                            var entry = view.Events[seen];
+                            cli.Console.MarkupLine($"[grey]{Markup.Escape(entry.At.ToString("O", CultureInfo.InvariantCulture))}[/] [bold]{Markup.Escape(entry.Kind)}[/] {Markup.Escape(entry.Message)}");
                         }
 
-                        bar.MaxValue = Math.Max(1, view?["targeted"]?.GetValue<int>() ?? 1);
-                        bar.Value = view?["counts"]?["installed"]?.GetValue<int>() ?? 0;
-                        bar.Description = Markup.Escape($"{CliContext.Text(view?["rollout"]?["state"])}, stage {StageText(view?["rollout"])}");
+                        bar.MaxValue = Math.Max(1, view.Targeted);
+                        bar.Value = view.Counts.GetValueOrDefault(InstallState.Installed.WireName());
+                        bar.Description = Markup.Escape($"{view.Rollout.State.WireName()}, stage {StageText(view.Rollout)}");
                     }).ConfigureAwait(false);
                 }).ConfigureAwait(false);
                 Describe(cli, last);
             }
 
-            return CliContext.Text(last?["rollout"]?["state"]) is "completed" or "waiting_approval" ? ExitCodes.Ok : ExitCodes.RolloutStopped;
+            return last.Rollout.State is RolloutState.Completed or RolloutState.WaitingApproval ? ExitCodes.Ok : ExitCodes.RolloutStopped;
         }));
         return command;
     }
@@ -188,46 +187,45 @@ internal static class RolloutsCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var view = await client.PostAsync($"rollouts/{Uri.EscapeDataString(parse.GetValue(id)!)}/{action}", null, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, view, () => Describe(cli, view));
+            var view = await client.ActAsync(parse.GetValue(id)!, action, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, view, Json.RolloutView, () => Describe(cli, view));
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private static string StageText(JsonNode? rollout)
+    private static string StageText(RolloutSummary rollout)
     {
-        var stage = rollout?["stage"]?.GetValue<int>() ?? 0;
-        var stages = rollout?["stages"]?.AsArray() ?? [];
-        var spec = stage < stages.Count ? (CliContext.Text(stages[stage]?["count"]) is { Length: > 0 } count ? count : CliContext.Text(stages[stage]?["percent"]) + "%") : "";
-        return string.Create(CultureInfo.InvariantCulture, $"{stage + 1}/{stages.Count} ({spec})");
+        var spec = rollout.Stage < rollout.Stages.Count ? rollout.Stages[rollout.Stage].ToString() : "";
+        return string.Create(CultureInfo.InvariantCulture, $"{rollout.Stage + 1}/{rollout.Stages.Count} ({spec})");
     }
 
-    private static string Counts(JsonNode? view) =>
-        string.Join(" ", (view?["counts"]?.AsObject() ?? []).Select(c => $"{c.Key}={CliContext.Text(c.Value)}")) + $" of {CliContext.Text(view?["targeted"])}";
+    private static string Counts(RolloutView view) =>
+        string.Join(" ", view.Counts.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key}={c.Value}"))) + string.Create(CultureInfo.InvariantCulture, $" of {view.Targeted}");
 
-    private static void Describe(CliContext cli, JsonNode? view)
+    private static void Describe(CliContext cli, RolloutView view)
     {
-        var r = view?["rollout"];
-        cli.Console.MarkupLine($"Rollout [bold]{Markup.Escape(CliContext.Text(r?["id"]))}[/]: {Markup.Escape(CliContext.Text(r?["model"]))} {Markup.Escape(CliContext.Text(r?["version"]))} [bold]{Markup.Escape(CliContext.Text(r?["state"]))}[/], stage {StageText(r)}, {Markup.Escape(Counts(view))}");
-        if (CliContext.Text(r?["reason"]) is { Length: > 0 } reason)
+        var r = view.Rollout;
+        cli.Console.MarkupLine($"Rollout [bold]{Markup.Escape(r.Id)}[/]: {Markup.Escape(r.Model)} {Markup.Escape(r.Version)} [bold]{Markup.Escape(r.State.WireName())}[/], stage {StageText(r)}, {Markup.Escape(Counts(view))}");
+        if (r.Reason is { Length: > 0 } reason)
         {
             cli.Console.MarkupLine($"  {Markup.Escape(reason)}");
         }
 
         var devices = new Table().AddColumns("Device", "Stage", "State", "Serving", "Agreement", "Reason");
-        foreach (var d in view?["devices"]?.AsArray() ?? [])
+        foreach (var d in view.Devices)
         {
             devices.AddRow(
-                Markup.Escape(CliContext.Text(d?["device_id"])), ((d?["stage"]?.GetValue<int>() ?? 0) + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(CliContext.Text(d?["state"])),
-                Markup.Escape(CliContext.Text(d?["serving_version"])), Markup.Escape(CliContext.Text(d?["shadow_agreement"])), Markup.Escape(CliContext.Text(d?["reason"])));
+                Markup.Escape(d.DeviceId), (d.Stage + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(d.State.WireName()),
+                Markup.Escape(d.ServingVersion ?? ""), Markup.Escape(d.ShadowAgreement?.ToString(CultureInfo.InvariantCulture) ?? ""), Markup.Escape(d.Reason ?? ""));
         }
 
         cli.Console.Write(devices);
         var gates = new Table().AddColumns("Gate", "Value", "Samples", "Passed");
-        foreach (var g in r?["last_gate_results"]?.AsArray() ?? [])
+        foreach (var g in r.LastGateResults)
         {
-            gates.AddRow(Markup.Escape(CliContext.Text(g?["gate"])), CliContext.Text(g?["value"]) is { Length: > 0 } v ? v : "no data", CliContext.Text(g?["samples"]), g?["passed"]?.GetValue<bool>() == true ? "[green]yes[/]" : "[red]no[/]");
+            gates.AddRow(
+                Markup.Escape(g.Gate), g.Value?.ToString(CultureInfo.InvariantCulture) ?? "no data", g.Samples.ToString(CultureInfo.InvariantCulture), g.Passed ? "[green]yes[/]" : "[red]no[/]");
         }
 
         cli.Console.Write(gates);

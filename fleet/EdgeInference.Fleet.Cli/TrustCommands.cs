@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeInference.Fleet.Api;
 using EdgeInference.Packaging;
 using Spectre.Console;
 
@@ -105,8 +106,8 @@ public static class TrustCommands
         {
             var signed = await ReadAsync(parse.GetValue(file)!, cancellationToken).ConfigureAwait(false);
             using var client = cli.Client(parse);
-            var result = await client.PutAsync("trust", JsonNode.Parse(JsonSerializer.Serialize(signed, PackageJsonContext.Default.SignedTrust))!, cancellationToken).ConfigureAwait(false);
-            cli.Print(parse, result, () => cli.Console.MarkupLine($"Trust version [bold]{CliContext.Text(result?["version"])}[/] sent to {CliContext.Text(result?["devices"])} devices"));
+            var result = await client.PushTrustAsync(signed, cancellationToken).ConfigureAwait(false);
+            cli.Print(parse, result, FleetApiJsonContext.Default.TrustPushed, () => cli.Console.MarkupLine($"Trust version [bold]{result.Version}[/] sent to {result.Devices} devices"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -118,8 +119,7 @@ public static class TrustCommands
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             using var client = cli.Client(parse);
-            var node = await client.GetAsync("trust", cancellationToken).ConfigureAwait(false);
-            var signed = node.Deserialize(PackageJsonContext.Default.SignedTrust) ?? throw new FormatException("the fleet's answer is not a trust document");
+            var signed = await client.GetTrustAsync(cancellationToken).ConfigureAwait(false);
             var described = Describe(signed);
             cli.Print(parse, described, () => cli.Console.WriteLine(described.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
             return ExitCodes.Ok;

@@ -16,6 +16,7 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(ReplyMessage))]
 [JsonSerializable(typeof(DesiredConfiguration))]
 [JsonSerializable(typeof(InstallState))]
+[JsonSerializable(typeof(CommandState))]
 [JsonSerializable(typeof(RolloutState))]
 [JsonSerializable(typeof(UpdateStep))]
 [JsonSerializable(typeof(ReplyState))]

@@ -40,6 +40,9 @@ public static class ContractStates
     public static string WireName(this ConnectionState state) => Unquote(JsonSerializer.Serialize(state, ContractJsonContext.Default.ConnectionState));
 
     /// <inheritdoc cref="WireName(InstallState)"/>
+    public static string WireName(this CommandState state) => Unquote(JsonSerializer.Serialize(state, ContractJsonContext.Default.CommandState));
+
+    /// <inheritdoc cref="WireName(InstallState)"/>
     public static string WireName(this ReplyState state) => Unquote(JsonSerializer.Serialize(state, ContractJsonContext.Default.ReplyState));
 
     private static string Unquote(string json) => json.Trim('"');

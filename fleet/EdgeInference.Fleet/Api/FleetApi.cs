@@ -62,41 +62,41 @@ public sealed class FleetApi
     {
         var api = app.MapGroup("/api/v1");
         // role: whether this replica leads (runs the rollout planner) or stands by.
-        api.MapGet("/health", () => Results.Ok(new Dictionary<string, string>
+        api.MapGet("/health", () => TypedResults.Ok(new HealthView
             {
-                ["status"] = "ok", ["mqtt"] = _mqtt.IsConnected ? "connected" : "disconnected", ["role"] = _leader.IsLeader ? "leader" : "standby",
+                Status = "ok", Mqtt = _mqtt.IsConnected ? "connected" : "disconnected", Role = _leader.IsLeader ? "leader" : "standby",
             }))
             .AllowAnonymous();
 
         var read = api.MapGroup("").RequireAuthorization(FleetAuthentication.ReaderPolicy);
         var write = api.MapGroup("").RequireAuthorization(FleetAuthentication.OperatorPolicy);
-        read.MapGet("/devices", () => Results.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).ToList()));
-        read.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? Results.Ok(device) : NotFound($"there is no device '{id}'"));
+        read.MapGet("/devices", () => TypedResults.Ok(_store.ListDevices().OrderBy(d => d.Id, StringComparer.Ordinal).Select(d => d.ToView()).ToList()));
+        read.MapGet("/devices/{id}", (string id) => _store.GetDevice(id) is { } device ? TypedResults.Ok(device.ToView()) : NotFound($"there is no device '{id}'"));
         write.MapPost("/devices/{id}/enroll", EnrollAsync);
         write.MapPost("/devices/{id}/revoke", RevokeAsync);
         write.MapPatch("/devices/{id}/tags", Tag);
-        read.MapGet("/devices/{id}/commands", (string id) => Results.Ok(_store.ListCommands(id).ToList()));
+        read.MapGet("/devices/{id}/commands", (string id) => TypedResults.Ok(_store.ListCommands(id).Select(c => c.ToView()).ToList()));
         write.MapPost("/devices/{id}/commands", SendCommand);
         write.MapPut("/devices/{id}/configuration", Configure);
-        read.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? Results.Ok(command) : NotFound($"there is no command '{id}'"));
+        read.MapGet("/commands/{id}", (string id) => _store.GetCommand(id) is { } command ? TypedResults.Ok(command.ToView()) : NotFound($"there is no command '{id}'"));
 
-        read.MapGet("/packages", () => Results.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).ToList()));
+        read.MapGet("/packages", () => TypedResults.Ok(_store.ListPackages().OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => SemanticVersion.Parse(p.Version)).Select(p => p.ToView()).ToList()));
         read.MapGet("/packages/{name}/{version}", (string name, string version) =>
-            _store.GetPackage(name, version) is { } package ? Results.Ok(package) : NotFound($"there is no package {name} {version}"));
+            _store.GetPackage(name, version) is { } package ? TypedResults.Ok(package.ToView()) : NotFound($"there is no package {name} {version}"));
         write.MapPut("/packages/{name}/{version}/files/{file}", UploadAsync);
         write.MapPost("/packages/{name}/{version}", SealAsync);
         api.MapGet("/packages/{name}/{version}/files/{file}", Download).RequireAuthorization(FleetAuthentication.DownloadPolicy);
 
-        read.MapGet("/rollouts", () => Results.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
-        read.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? Results.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
+        read.MapGet("/rollouts", () => TypedResults.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
+        read.MapGet("/rollouts/{id}", (string id) => _store.GetRollout(id) is { } rollout ? TypedResults.Ok(View(rollout)) : NotFound($"there is no rollout '{id}'"));
         write.MapPost("/rollouts", StartRolloutAsync);
 
-        read.MapGet("/trust", () => _store.GetTrust() is { } trust ? Results.Ok(trust) : NotFound("no trust document has been pushed"));
+        read.MapGet("/trust", () => _store.GetTrust() is { } trust ? TypedResults.Ok(trust) : NotFound("no trust document has been pushed"));
         write.MapPut("/trust", PushTrust);
         write.MapPost("/rollouts/{id}/{action}", ActAsync);
     }
 
-    internal static IResult Error(int status, string message) => Results.Json(new ApiError { Error = message }, FleetJsonContext.Default.ApiError, statusCode: status);
+    internal static IResult Error(int status, string message) => Results.Json(new ApiError { Error = message }, FleetApiJsonContext.Default.ApiError, statusCode: status);
 
     private static IResult NotFound(string message) => Error(404, message);
 
@@ -130,7 +130,7 @@ public sealed class FleetApi
         var host = new Uri(fleetUrl).Host;
         var mqttUrl = _options.DeviceMqttUrl ?? _options.MqttUrl
             ?? (_options.MqttTlsPort > 0 ? $"mqtts://{host}:{_options.MqttTlsPort}" : $"mqtt://{host}:{_options.MqttPort}");
-        return Results.Ok(new Enrollment
+        return TypedResults.Ok(new Enrollment
         {
             DeviceId = id,
             Secret = secret,
@@ -171,7 +171,7 @@ public sealed class FleetApi
             return Error(502, $"device '{id}' is revoked here, but the broker ({_broker.Name}) was not told: {ex.Message}; revoke it again to retry");
         }
 
-        return Results.Ok(device);
+        return TypedResults.Ok(device.ToView());
     }
 
     private IResult Tag(string id, Dictionary<string, string?> tags)
@@ -200,7 +200,7 @@ public sealed class FleetApi
                 }
             }
         });
-        return Results.Ok(device);
+        return TypedResults.Ok(device.ToView());
     }
 
     private IResult SendCommand(string id, CommandRequest request, HttpContext context)
@@ -227,7 +227,7 @@ public sealed class FleetApi
 
         var message = new CommandMessage { Command = request.Command, Model = request.Model, ToVersion = request.ToVersion, Reason = request.Reason ?? $"sent by {context.Subject()}", Configuration = request.Configuration };
         var command = _commands.Create(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600));
-        return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
+        return Results.Json(command.ToView(), FleetApiJsonContext.Default.CommandView, statusCode: 202);
     }
 
     /// <summary>
@@ -249,7 +249,7 @@ public sealed class FleetApi
         var device = _registry.Update(id, d => d.DesiredConfiguration = change.Over(d.DesiredConfiguration));
         var message = new CommandMessage { Command = CommandNames.Configure, Configuration = device.DesiredConfiguration, Reason = $"sent by {context.Subject()}" };
         var command = _commands.Create(id, message, null, ConfigurationLifetime);
-        return Results.Json(command, FleetJsonContext.Default.CommandRecord, statusCode: 202);
+        return Results.Json(command.ToView(), FleetApiJsonContext.Default.CommandView, statusCode: 202);
     }
 
     private async Task<IResult> UploadAsync(string name, string version, string file, HttpContext context)
@@ -278,7 +278,7 @@ public sealed class FleetApi
         try
         {
             var size = await _packages.SaveAsync(name, version, file, context.Request.Body, _options.MaxPackageFileBytes, context.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new Dictionary<string, string> { ["file"] = file, ["size"] = size.ToString(CultureInfo.InvariantCulture) });
+            return TypedResults.Ok(new FileUploaded { File = file, Size = size });
         }
         catch (InvalidDataException ex)
         {
@@ -325,7 +325,7 @@ public sealed class FleetApi
 
         var package = new PackageRecord { Name = name, Version = version, Signed = signed, Manifest = manifest, PushedAt = _time.GetUtcNow(), PushedBy = context.Subject() };
         _store.SavePackage(package);
-        return Results.Json(package, FleetJsonContext.Default.PackageRecord, statusCode: 201);
+        return Results.Json(package.ToView(), FleetApiJsonContext.Default.PackageView, statusCode: 201);
     }
 
     private IResult Download(string name, string version, string file)
@@ -401,7 +401,7 @@ public sealed class FleetApi
         try
         {
             var started = await _rollouts.StartAsync(rollout, context.RequestAborted).ConfigureAwait(false);
-            return Results.Json(View(started), FleetJsonContext.Default.RolloutView, statusCode: 201);
+            return Results.Json(View(started), FleetApiJsonContext.Default.RolloutView, statusCode: 201);
         }
         catch (RolloutException ex)
         {
@@ -437,11 +437,7 @@ public sealed class FleetApi
             sent++;
         }
 
-        return Results.Ok(new Dictionary<string, string>
-        {
-            ["version"] = document.Version.ToString(CultureInfo.InvariantCulture),
-            ["devices"] = sent.ToString(CultureInfo.InvariantCulture),
-        });
+        return TypedResults.Ok(new TrustPushed { Version = document.Version, Devices = sent });
     }
 
     /// <summary>Installs must succeed; golden vectors must pass when the package has them; shadow agreement when it is asked for.</summary>
@@ -465,7 +461,7 @@ public sealed class FleetApi
     {
         try
         {
-            return Results.Ok(View(await _rollouts.ActAsync(id, action, context.Subject(), context.RequestAborted).ConfigureAwait(false)));
+            return TypedResults.Ok(View(await _rollouts.ActAsync(id, action, context.Subject(), context.RequestAborted).ConfigureAwait(false)));
         }
         catch (RolloutException ex)
         {
@@ -473,18 +469,5 @@ public sealed class FleetApi
         }
     }
 
-    private RolloutView View(RolloutRecord rollout)
-    {
-        var snapshot = _rollouts.Read(rollout);
-        var devices = snapshot.Devices.ToList();
-        return new RolloutView
-        {
-            Rollout = rollout,
-            Targeted = snapshot.Targeted.Count,
-            StageDevices = rollout.Stages[Math.Min(rollout.Stage, rollout.Stages.Count - 1)].DevicesOf(snapshot.Targeted.Count),
-            Counts = devices.GroupBy(d => d.State.WireName()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
-            Devices = devices,
-            Events = _store.ListEvents(rollout.Id).ToList(),
-        };
-    }
+    private RolloutView View(RolloutRecord rollout) => _rollouts.Read(rollout).ToView(_store.ListEvents(rollout.Id));
 }

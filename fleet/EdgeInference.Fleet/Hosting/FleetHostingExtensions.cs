@@ -73,7 +73,8 @@ public static class FleetHostingExtensions
             // The same names as the MQTT contract: snake_case, nulls left out.
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetApiJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, FleetJsonContext.Default);
         });
         services.AddOpenApi("v1");
         services.AddFleetAuthentication();

@@ -54,7 +54,7 @@ public sealed class FleetBadInputTests : IAsyncLifetime
         using var content = new ByteArrayContent(new byte[40_000_000]);
         using var response = await _fleet.Http.PutAsync(new Uri("packages/big/1.0.0/files/model.onnx", UriKind.Relative), content);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("40000000", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["size"]!.GetValue<string>());
+        Assert.Equal(40_000_000, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["size"]!.GetValue<long>());
     }
 
     [Fact]
