@@ -68,12 +68,9 @@ public sealed class FleetMqttClient : BackgroundService
     /// <summary>The most device messages the broker may have sent this replica that it has not handled yet (MQTT 5).</summary>
     internal const ushort ReceiveMaximum = 32;
 
-    /// <summary>How long a QoS 1 publish may wait for the broker's acknowledgement.</summary>
-    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Publishes at QoS 1; throws when not connected, when the broker refuses, or when it does not acknowledge within
-    /// <see cref="PublishTimeout"/> — then the connection is dropped and made again, since it cannot be trusted, and
+    /// <see cref="FleetOptions.PublishTimeout"/> — then the connection is dropped and made again, since it cannot be trusted, and
     /// the caller (which must not wait forever: commands queue behind it) sends again later.
     /// </summary>
     public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
@@ -86,7 +83,7 @@ public sealed class FleetMqttClient : BackgroundService
 
         var message = builder.Build();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(PublishTimeout);
+        deadline.CancelAfter(_options.PublishTimeout);
         MqttClientPublishResult result;
         try
         {
@@ -97,7 +94,7 @@ public sealed class FleetMqttClient : BackgroundService
             // MQTTnet ends a wait for PUBACK that the deadline cancels with MqttCommunicationTimedOutException, not a
             // cancellation: a connection whose broker stopped acknowledging it would otherwise be kept, and every later
             // command would wait out the deadline on it.
-            FleetLog.PublishUnacknowledged(_logger, topic, PublishTimeout.TotalSeconds);
+            FleetLog.PublishUnacknowledged(_logger, topic, _options.PublishTimeout.TotalSeconds);
             _ = Task.Run(async () =>
             {
                 using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -110,7 +107,7 @@ public sealed class FleetMqttClient : BackgroundService
                     // Gone already: the connection loop makes a new one either way.
                 }
             }, CancellationToken.None);
-            throw new InvalidOperationException($"the broker did not acknowledge {topic} within {PublishTimeout.TotalSeconds:0} s");
+            throw new InvalidOperationException($"the broker did not acknowledge {topic} within {_options.PublishTimeout.TotalSeconds:0.#} s");
         }
 
         if (!result.IsSuccess)

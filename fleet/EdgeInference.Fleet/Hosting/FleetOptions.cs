@@ -101,6 +101,12 @@ public sealed class FleetOptions
     /// <summary>A command that hears nothing back for this long is sent again.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a QoS 1 publish waits for the broker's acknowledgement before the connection is dropped and made again
+    /// (a broker that stopped acknowledging cannot be trusted with the next command either).
+    /// </summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long the download token in a deploy command is good for (it is minted afresh at every send).</summary>
     public TimeSpan DownloadTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 

@@ -122,9 +122,9 @@ internal sealed class FleetOptionsValidator : IValidateOptions<FleetOptions>
             failures.Add($"Fleet:PublicUrl (--public-url) '{plain}' is plain http off this machine: devices take package URLs only over https (or http on their loopback)");
         }
 
-        if (options.RolloutInterval <= TimeSpan.Zero || options.CommandTimeout <= TimeSpan.Zero)
+        if (options.RolloutInterval <= TimeSpan.Zero || options.CommandTimeout <= TimeSpan.Zero || options.PublishTimeout <= TimeSpan.Zero)
         {
-            failures.Add("Fleet:RolloutInterval and Fleet:CommandTimeout must be positive");
+            failures.Add("Fleet:RolloutInterval, Fleet:CommandTimeout and Fleet:PublishTimeout must be positive");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

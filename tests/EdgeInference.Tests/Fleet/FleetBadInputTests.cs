@@ -93,6 +93,7 @@ public sealed class FleetBadInputTests : IAsyncLifetime
     [InlineData("MqttProtocol=3.1.1;MqttUrl=mqtt://rabbit:1883", "3.1.1 has no shared subscriptions")]
     [InlineData("AmqpUrl=amqp://fleet:pw@rabbit:5672/", "Fleet:AmqpUrl (--amqp-url) is RabbitMQ's: it needs the same cluster's MQTT listener (--mqtt-url)")]
     [InlineData("AmqpUrl=http://rabbit:5672;MqttUrl=mqtt://rabbit:1883", "Fleet:AmqpUrl (--amqp-url) 'http://rabbit:5672' is not amqp://")]
+    [InlineData("PublishTimeout=00:00:00", "Fleet:PublishTimeout must be positive")]
     [InlineData("HistoryRetention=12:00:00", "Fleet:HistoryRetention 12:00:00 must be between 1 and 3660 days")]
     [InlineData("HistoryRetention=4000.00:00:00", "Fleet:HistoryRetention 4000.00:00:00 must be between 1 and 3660 days")]
     public void ScaleOutSettingsOutOfRange_AreRefusedAtStart_NamingTheSetting(string settings, string message)
@@ -108,6 +109,7 @@ public sealed class FleetBadInputTests : IAsyncLifetime
                 "MqttUsername" => options.MqttUsername = value,
                 "MqttProtocol" => options.MqttProtocol = value,
                 "AmqpUrl" => options.AmqpUrl = value,
+                "PublishTimeout" => (options.PublishTimeout = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToString(),
                 "HistoryRetention" => (options.HistoryRetention = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToString(),
                 _ => throw new ArgumentException(name),
             };
