@@ -128,6 +128,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
             .WithTimeout(TimeSpan.FromSeconds(30))
             .WithCleanSession(!_options.PersistentSession)
+            .WithSessionExpiryInterval(_options.PersistentSession ? (uint)TimeSpan.FromDays(7).TotalSeconds : 0) // as the agent: MQTT 5 ends a session at disconnect otherwise
             .WithWillTopic(MqttTopics.Status(Id)).WithWillPayload(will).WithWillRetain(true).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         if (options.ChannelOptions is MqttClientTcpOptions tcp && !_source.Equals(IPAddress.Loopback))

@@ -60,6 +60,45 @@ public sealed class MqttLinkTests : IDisposable
         Assert.Empty(broker.Errors);
     }
 
+    [Theory]
+    [InlineData("5", true)]
+    [InlineData("3.1.1", true)]
+    [InlineData("5", false)]
+    public async Task ACommandSentWhileTheAgentIsAway_ReachesItWhenItReturns_OnlyWithAPersistentSession(string protocol, bool persistent)
+    {
+        await using var broker = await InProcessBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        string[] args = ["--mqtt", broker.Url, "--device-id", Device, "--mqtt-protocol", protocol, $"--Mqtt:PersistentSession={persistent}"];
+        await using (var first = await AgentHost.StartAsync(_models, null, args))
+        {
+            await recorder.WaitForAsync(r => r.Payloads(Device, "status").Count > 0, TimeSpan.FromSeconds(20), "the first status");
+        }
+
+        // Away: the fleet's command arrives at the broker while nothing of the agent is connected.
+        var now = DateTimeOffset.UtcNow;
+        var command = new EdgeInference.Contracts.CommandMessage { Id = "reload-away", Command = EdgeInference.Contracts.CommandNames.Reload, IssuedAt = now, ExpiresAt = now.AddHours(1) };
+        using (var fleet = new MQTTnet.MqttClientFactory().CreateMqttClient())
+        {
+            await fleet.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("fleet").Build());
+            await fleet.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic($"edge/{Device}/commands/reload")
+                .WithPayload(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(command, EdgeInference.Contracts.ContractJsonContext.Default.CommandMessage))
+                .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        await using var back = await AgentHost.StartAsync(_models, null, args);
+        await recorder.WaitForAsync(r => r.Payloads(Device, "status").Count > 1, TimeSpan.FromSeconds(20), "the status after the return");
+        if (persistent)
+        {
+            await recorder.WaitForAsync(r => r.Payloads(Device, "replies/reload-away").Any(p => p["final"]!.GetValue<bool>()), TimeSpan.FromSeconds(20), "the reply to the command queued for the session");
+        }
+        else
+        {
+            // A clean session starts empty: the command is gone until the fleet sends it again.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Empty(recorder.Payloads(Device, "replies/reload-away"));
+        }
+    }
+
     [Fact]
     public async Task NewModelVersion_WhileConnected_IsAnnouncedInANewRetainedStatus()
     {

@@ -235,6 +235,8 @@ public sealed class MqttLink : IDisposable
             .WithKeepAlivePeriod(_options.KeepAlive)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithCleanSession(!_options.PersistentSession)
+            // MQTT 5 ends a session at disconnect unless it says how long to keep it (3.1.1 keeps it until a clean one).
+            .WithSessionExpiryInterval(_options.PersistentSession ? (uint)MqttOptions.SessionExpiry.TotalSeconds : 0)
             .WithWillTopic(MqttTopics.Status(DeviceId))
             .WithWillPayload(will)
             .WithWillRetain(true)

@@ -17,11 +17,17 @@ public sealed class MqttOptions
     public string Protocol { get; set; } = "5";
 
     /// <summary>
-    /// Keep the session (and the commands queued for it) across disconnects. Off by default: the fleet sends a silent
-    /// command again. On a RabbitMQ cluster turn it on (with <c>mqtt.durable_queue_type = quorum</c>): a clean session's
+    /// Keep the session (and the commands queued for it) across disconnects, for <see cref="SessionExpiry"/> on MQTT 5.
+    /// Off by default: the fleet sends a silent command again. On a RabbitMQ cluster turn it on (with <c>mqtt.durable_queue_type = quorum</c>): a clean session's
     /// queue lives on one node, and while that node is down the device cannot subscribe again under its client id.
     /// </summary>
     public bool PersistentSession { get; set; }
+
+    /// <summary>
+    /// How long the broker keeps a persistent session (and its queued commands) after the device goes (MQTT 5's session
+    /// expiry): a week, beyond the lifetime of any command the fleet sends.
+    /// </summary>
+    public static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);
 
     public string? Username { get; set; }
 
