@@ -11,6 +11,7 @@ public sealed class SimulatorTests
     [InlineData(2, "--failure-rate '2' is not a number from 0 to 1", "--broker", "mqtt://127.0.0.1:1883", "--devices", "3", "--credentials", "c.txt", "--failure-rate", "2")]
     [InlineData(2, "--step-delay 'NaN' is not a number", "--broker", "mqtt://127.0.0.1:1883", "--devices", "3", "--credentials", "c.txt", "--step-delay", "NaN")]
     [InlineData(2, "--broker http://127.0.0.1:1883 is not mqtt://HOST:PORT", "--broker", "http://127.0.0.1:1883", "--devices", "3", "--credentials", "c.txt")]
+    [InlineData(2, "--broker mqtt://a:1883,mqtt://b:1883 is not mqtt://HOST:PORT (or a cluster's", "--broker", "mqtt://a:1883,mqtt://b:1883", "--devices", "3", "--credentials", "c.txt")]
     [InlineData(2, "unknown option --bogus", "--bogus")]
     [InlineData(2, "--seed needs a value", "--seed")]
     [InlineData(2, "either --credentials FILE or --enroll FLEET_URL", "--broker", "mqtt://127.0.0.1:1883", "--devices", "3")]
@@ -33,13 +34,38 @@ public sealed class SimulatorTests
         Assert.Contains($"cannot connect to mqtt://127.0.0.1:{port}", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs edge-sim in a folder holding <c>c.txt</c> (one device's credentials).</summary>
-    private static async Task<(int Code, string Output)> RunAsync(params string[] arguments)
+    [Fact]
+    public async Task ACluster_GivenAsItsNodesPorts_GetsTheDevicesSpreadOverEveryNode()
+    {
+        await using var a = await InProcessBroker.StartAsync();
+        await using var b = await InProcessBroker.StartAsync();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        a.Server.ClientConnectedAsync += e => Count(seen, "a");
+        b.Server.ClientConnectedAsync += e => Count(seen, "b");
+
+        var (code, output) = await RunAsync(devices: 6, "--broker", $"{a.Url},{b.Url}", "--devices", "6", "--credentials", "c.txt", "--duration", "1");
+
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("6 of 6 devices connected", output, StringComparison.Ordinal);
+        Assert.Equal(6, seen.Values.Sum());
+        Assert.True(seen.GetValueOrDefault("a") > 0 && seen.GetValueOrDefault("b") > 0, $"connections per node: a {seen.GetValueOrDefault("a")}, b {seen.GetValueOrDefault("b")}");
+    }
+
+    private static Task Count(System.Collections.Concurrent.ConcurrentDictionary<string, int> seen, string node)
+    {
+        seen.AddOrUpdate(node, 1, (_, n) => n + 1);
+        return Task.CompletedTask;
+    }
+
+    private static Task<(int Code, string Output)> RunAsync(params string[] arguments) => RunAsync(1, arguments);
+
+    /// <summary>Runs edge-sim in a folder holding <c>c.txt</c> (the credentials of <paramref name="devices"/> devices).</summary>
+    private static async Task<(int Code, string Output)> RunAsync(int devices, params string[] arguments)
     {
         var folder = TestPaths.NewTempDirectory("edge-sim");
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(folder, "c.txt"), "sim-00000 secret\n");
+            await File.WriteAllLinesAsync(Path.Combine(folder, "c.txt"), Enumerable.Range(0, devices).Select(i => $"sim-{i:00000} secret"));
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edge-sim.dll"));
             foreach (var argument in arguments)
