@@ -61,6 +61,15 @@ if (args.Contains("--fleet-scale"))
     return;
 }
 
+if (args.Contains("--rollout-pass"))
+{
+    // What one rollout pass reads, at N devices (default 1,000 and 10,000), on PostgreSQL and LiteDB.
+    var sizes = args.SkipWhile(a => a != "--rollout-pass").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))
+        .Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    await RolloutPassCost.PrintAsync(sizes.Count > 0 ? sizes : [1_000, 10_000]);
+    return;
+}
+
 if (args.Contains("--rollout"))
 {
     // Only a staged rollout over ten in-process agents: wall time and where install time goes.

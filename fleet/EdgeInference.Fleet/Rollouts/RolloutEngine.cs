@@ -120,42 +120,8 @@ public sealed class RolloutEngine : BackgroundService
     /// <summary>The rollout's devices with their computed states.</summary>
     public IReadOnlyList<RolloutDevice> Devices(RolloutRecord rollout) => Read(rollout).Devices;
 
-    /// <summary>
-    /// What a pass decides from, in three reads whatever the fleet's size: the registry, the rollout's rows and the
-    /// commands they refer to.
-    /// </summary>
-    internal RolloutSnapshot Read(RolloutRecord rollout)
-    {
-        ArgumentNullException.ThrowIfNull(rollout);
-        var now = _time.GetUtcNow();
-        var registry = _store.ListDevices();
-        var byId = registry.ToDictionary(d => d.Id, StringComparer.Ordinal);
-        var rows = _store.ListAssignments(rollout.Id);
-        var commandIds = rows.Select(r => r.CommandId).Where(id => id.Length > 0).Concat(rows.Select(r => r.RollbackCommandId).OfType<string>()).ToArray();
-        var commands = _store.GetCommands(commandIds).ToDictionary(c => c.Id, StringComparer.Ordinal);
-        var devices = new List<RolloutDevice>(rows.Count);
-        foreach (var assignment in rows.OrderBy(a => a.Stage).ThenBy(a => a.DeviceId, StringComparer.Ordinal))
-        {
-            var device = byId.GetValueOrDefault(assignment.DeviceId);
-            var command = commands.GetValueOrDefault(assignment.CommandId);
-            var rollback = assignment.RollbackCommandId is { } rollbackId ? commands.GetValueOrDefault(rollbackId) : null;
-            var shadowed = command?.Replies.LastOrDefault(r => r.ShadowRequests is not null);
-            var golden = command?.Replies.LastOrDefault(r => r.GoldenTotal is not null);
-            devices.Add(new RolloutDevice
-            {
-                DeviceId = assignment.DeviceId, Stage = assignment.Stage, Online = device?.Online == true, ServingVersion = device?.ServingVersion(rollout.Model),
-                PreviousVersion = assignment.PreviousVersion, Assignment = assignment, Device = device,
-                GoldenPassed = golden?.GoldenPassed, GoldenTotal = golden?.GoldenTotal,
-                ShadowAgreement = shadowed?.ShadowAgreement, ShadowRequests = shadowed?.ShadowRequests,
-                State = RolloutPlanner.StateOf(rollout, assignment, device, command, rollback, now),
-                Reason = rollback?.Last?.Reason ?? command?.Last?.Reason,
-                Message = command?.Last?.Message,
-                RollbackFinal = rollback?.Final == true,
-            });
-        }
-
-        return new RolloutSnapshot(rollout, RolloutPlanner.Order(rollout, registry), devices);
-    }
+    /// <summary>What a pass decides from (<see cref="RolloutReader"/>).</summary>
+    internal RolloutSnapshot Read(RolloutRecord rollout) => RolloutReader.Read(_store, rollout, _time.GetUtcNow());
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
