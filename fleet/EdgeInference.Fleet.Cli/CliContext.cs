@@ -115,7 +115,7 @@ public sealed class CliContext
             Fail(ex.Message);
             return ExitCodes.Unreachable;
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             Fail(ex.Message);
             return ExitCodes.Usage;

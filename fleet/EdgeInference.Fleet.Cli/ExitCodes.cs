@@ -8,7 +8,7 @@ public static class ExitCodes
     /// <summary>The fleet answered with an error not listed below (4xx/5xx).</summary>
     public const int Failed = 1;
 
-    /// <summary>Bad arguments, or a file that cannot be read.</summary>
+    /// <summary>Bad arguments, or a file that cannot be read (a model that is neither ONNX nor TFLite, or is damaged).</summary>
     public const int Usage = 2;
 
     /// <summary>The token is missing, unknown or not allowed to do this (401/403).</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeInference.Fleet.Api;
+using EdgeInference.Optimization.Inspection;
 using EdgeInference.Packaging;
 using EdgeInference.Runtime.Configuration;
 using Spectre.Console;
@@ -19,6 +20,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Push(cli));
         models.Subcommands.Add(List(cli));
         models.Subcommands.Add(Show(cli));
+        models.Subcommands.Add(Inspect(cli));
         return models;
     }
 
@@ -210,6 +212,46 @@ internal static class ModelsCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static Command Inspect(CliContext cli)
+    {
+        var file = new Argument<string>("MODEL") { Description = "An ONNX or TFLite model file" };
+        var command = new Command("inspect", "Show a model file's format, versions, inputs and outputs, operators, tensor types and whether it is quantized");
+        command.Arguments.Add(file);
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(() =>
+        {
+            var inspection = ModelInspector.Inspect(Existing(parse.GetValue(file)!));
+            cli.Print(parse, JsonSerializer.SerializeToNode(inspection, OptimizationJsonContext.Default.ModelInspection), () => Describe(cli, inspection));
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static void Describe(CliContext cli, ModelInspection model)
+    {
+        var grid = new Grid().AddColumns(2);
+        grid.AddRow("File", Markup.Escape($"{model.File} ({model.Bytes:N0} bytes, sha256 {model.Sha256[..16]}…)"));
+        grid.AddRow("Format", Markup.Escape(model.Format == "onnx"
+            ? $"ONNX, IR {model.FormatVersion}, opsets {string.Join(", ", (model.Opsets ?? []).Select(o => $"{o.Key} {o.Value}"))}"
+            : $"TFLite, schema {model.FormatVersion}"));
+        grid.AddRow("Producer", Markup.Escape(model.Producer ?? ""));
+        grid.AddRow("Subgraphs", model.Subgraphs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        grid.AddRow("Quantized", Markup.Escape($"{(model.Quantized ? "yes" : "no")}: {model.QuantizedBecause}"));
+        grid.AddRow("Operators", Markup.Escape(string.Join(", ", model.Operators.Select(o => $"{o.Key} ×{o.Value}"))));
+        grid.AddRow("Tensor types", Markup.Escape(string.Join(", ", model.TensorTypes.Select(t => $"{t.Key} ×{t.Value}"))));
+        cli.Console.Write(grid);
+        var io = new Table().AddColumns("Tensor", "Name", "Type", "Shape", "Quantization");
+        foreach (var (kind, list) in new[] { ("input", model.Inputs), ("output", model.Outputs) })
+        {
+            foreach (var t in list)
+            {
+                var quantization = t.Scale is { Count: > 0 } scale ? $"scale {string.Join(",", scale.Take(4))}{(scale.Count > 4 ? "…" : "")} zero point {string.Join(",", (t.ZeroPoint ?? []).Take(4))}" : "";
+                io.AddRow(kind, Markup.Escape(t.Name), t.Type, Markup.Escape("[" + string.Join(",", t.Shape) + "]"), Markup.Escape(quantization));
+            }
+        }
+
+        cli.Console.Write(io);
     }
 
     private static string Existing(string path) => File.Exists(path) ? path : throw new IOException($"{path} does not exist");

@@ -61,6 +61,13 @@ if (args.Contains("--fleet-scale"))
     return;
 }
 
+if (args.Contains("--load-cache"))
+{
+    // Session creation from model.onnx against the optimized-model cache's ORT file, per sample model.
+    LoadCacheCost.Print();
+    return;
+}
+
 if (args.Contains("--rollout-pass"))
 {
     // What one rollout pass reads, at N devices (default 1,000 and 10,000), on PostgreSQL and LiteDB.

@@ -17,6 +17,18 @@ public static class TestPaths
         }
     }
 
+    /// <summary>openWakeWord's TFLite models (<c>&lt;name&gt;.tflite</c>, the twins of <see cref="SampleModels"/>), put there by <c>models/fetch-models.sh</c>.</summary>
+    public static string TfliteModels
+    {
+        get
+        {
+            var path = Path.Combine(RepositoryRoot, "models", "tflite");
+            return File.Exists(Path.Combine(path, "hey_jarvis.tflite"))
+                ? path
+                : throw new InvalidOperationException($"The TFLite models are missing at {path}: run models/fetch-models.sh (the README's test command does).");
+        }
+    }
+
     /// <summary>The Native AOT agent published by <c>./build.sh --target=Publish</c> for a runtime identifier.</summary>
     public static string AotAgent(string rid)
     {

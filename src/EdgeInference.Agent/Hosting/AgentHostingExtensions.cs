@@ -111,9 +111,17 @@ public static class AgentHostingExtensions
             settings.Changed += applied => selector.DevicePreference = applied.ExecutionProviders;
             return selector;
         });
-        services.AddSingleton(sp => new ModelRuntimeContext(
-            sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ExecutionProviderSelector>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OnnxRuntimeEnvironment>()));
+        services.AddSingleton(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var onnxRuntime = sp.GetRequiredService<OnnxRuntimeEnvironment>();
+            return new ModelRuntimeContext(
+                sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ExecutionProviderSelector>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>(), onnxRuntime)
+            {
+                OptimizedModels = agent.OptimizedModelCache && agent.Data.Length > 0 ? new OptimizedModelCache(Path.Combine(Path.GetFullPath(agent.Data), "ortcache"), () => onnxRuntime.Version) : null,
+            };
+        });
         services.AddSingleton(sp => new ModelRepository(
             Path.GetFullPath(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Models), sp.GetRequiredService<ModelRuntimeContext>()));
         if (builder.Configuration.GetValue("Agent:PredictionLog:Enabled", true))

@@ -31,5 +31,11 @@ public sealed class AgentOptions
     /// <summary>How long SIGTERM waits for requests in flight before stopping.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Keep ONNX Runtime's optimized form of each model in <c>&lt;data&gt;/ortcache</c> and load it instead of optimizing
+    /// again at every load and restart (CPU sessions; keyed by the model file, ONNX Runtime's version and this CPU).
+    /// </summary>
+    public bool OptimizedModelCache { get; set; } = true;
+
     public PredictionLogOptions PredictionLog { get; set; } = new();
 }

@@ -25,4 +25,7 @@ public sealed class ModelRuntimeContext
     public TimeProvider Time { get; }
 
     public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Where loads keep and find ONNX Runtime's optimized models; null: every load optimizes afresh.</summary>
+    public OptimizedModelCache? OptimizedModels { get; init; }
 }

@@ -111,6 +111,7 @@ public sealed class ModelVersion
             // With the shared thread pool (no threads configured), a model whose runs are too short to gain from
             // threads is also tried inline on the request's thread, and the faster way is kept (see WarmUp).
             var shared = context.Environment is { HasGlobalThreadPool: true } && config.Threads is null;
+            string? cacheNote = null;
             (InferenceSession Session, ExecutionProviderChoice Provider) Create(bool inline)
             {
                 using var options = new SessionOptions
@@ -133,14 +134,20 @@ public sealed class ModelVersion
                 }
 
                 var provider = context.Providers.Apply(options, config.ExecutionProviders);
-                return (new InferenceSession(modelPath, options), provider);
+                return (Open(context.OptimizedModels?.EntryFor(modelName, version, modelPath, fingerprint, provider.Provider), modelPath, options, out cacheNote), provider);
             }
 
             (session, var chosen) = Create(inline: false);
+            var firstNote = cacheNote;
             var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, chosen, shared ? () => Create(inline: true).Session : null)
             {
                 Directory = Path.GetDirectoryName(Path.GetFullPath(modelPath)),
             };
+            if (firstNote is not null)
+            {
+                loaded.Notes.Add(firstNote);
+            }
+
             session = null;
             loaded.Start();
             return loaded;
@@ -150,6 +157,73 @@ public sealed class ModelVersion
             session?.Dispose();
             return Failed(context, modelName, version, fingerprint, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// A session over the cached optimized model when there is one, else over the model itself, saving its optimized
+    /// form for next time; an entry ONNX Runtime cannot load (torn, or from another build) is removed and the model
+    /// loads from its own file.
+    /// </summary>
+    private static InferenceSession Open(OptimizedModelEntry? cached, string modelPath, SessionOptions options, out string? note)
+    {
+        note = null;
+        if (cached is null)
+        {
+            return new InferenceSession(modelPath, options);
+        }
+
+        string? discarded = null;
+        if (cached.Exists)
+        {
+            try
+            {
+                var fromCache = new InferenceSession(cached.Path, options);
+                note = $"loaded from the optimized-model cache ({cached.Path})";
+                return fromCache;
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                cached.Discard();
+                discarded = $"the optimized-model cache entry could not be loaded and was replaced ({ex.Message}); ";
+            }
+        }
+
+        try
+        {
+            cached.Prepare();
+            options.OptimizedModelFilePath = cached.Temporary;
+            options.AddSessionConfigEntry("session.save_model_format", "ORT");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new InferenceSession(modelPath, options); // no room or no rights for the cache: load as if it were off
+        }
+
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(modelPath, options);
+        }
+        catch (OnnxRuntimeException)
+        {
+            // Perhaps only the save failed (a graph ONNX Runtime cannot write in its own format): load without it, and
+            // let a model that really is broken fail here, with its own error.
+            cached.Discard();
+            options.OptimizedModelFilePath = "";
+            return new InferenceSession(modelPath, options);
+        }
+
+        try
+        {
+            note = cached.Commit() ? $"{discarded}optimized model saved to the cache ({cached.Path})" : discarded;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            cached.Discard();
+            note = $"{discarded}the optimized model could not be saved to the cache: {ex.Message}";
+        }
+
+        return session;
     }
 
     internal static ModelVersion Failed(ModelRuntimeContext context, string modelName, long version, string fingerprint, string error)

@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace EdgeInference.Optimization.Inspection;
+
+/// <summary>Source-generated JSON for the pipeline's reports: snake_case, nulls left out, indented for people.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(ModelInspection))]
+public sealed partial class OptimizationJsonContext : JsonSerializerContext
+{
+}
