@@ -2,7 +2,11 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeInference.Fleet.Api;
+using EdgeInference.Optimization.Import;
 using EdgeInference.Optimization.Inspection;
+using EdgeInference.Optimization.Tflite;
+using EdgeInference.Storage;
+using Google.Protobuf;
 using EdgeInference.Packaging;
 using EdgeInference.Runtime.Configuration;
 using Spectre.Console;
@@ -21,6 +25,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(List(cli));
         models.Subcommands.Add(Show(cli));
         models.Subcommands.Add(Inspect(cli));
+        models.Subcommands.Add(Import(cli));
         return models;
     }
 
@@ -224,6 +229,35 @@ internal static class ModelsCommands
             var inspection = ModelInspector.Inspect(Existing(parse.GetValue(file)!));
             cli.Print(parse, JsonSerializer.SerializeToNode(inspection, OptimizationJsonContext.Default.ModelInspection), () => Describe(cli, inspection));
             return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Import(CliContext cli)
+    {
+        var file = new Argument<string>("MODEL") { Description = "A TFLite model (.tflite)" };
+        var output = new Option<string>("--out") { Description = "The folder to write model.onnx and report.json to", Required = true };
+        var command = new Command("import", "Convert a TFLite model to ONNX (float models; every operator it cannot convert is refused by name)");
+        command.Arguments.Add(file);
+        command.Options.Add(output);
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
+        {
+            var source = Existing(parse.GetValue(file)!);
+            var bytes = await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false);
+            var (onnx, report) = TfliteImporter.Import(TfliteModel.Parse(bytes), Path.GetFileNameWithoutExtension(source));
+            var folder = Path.GetFullPath(parse.GetValue(output)!);
+            Directory.CreateDirectory(folder);
+            var written = onnx.ToByteArray();
+            var target = Path.Combine(folder, "model.onnx");
+            DurableFiles.WriteAtomically(target, written);
+            report.Source = Path.GetFileName(source);
+            report.SourceSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+            report.Output = target;
+            report.OutputSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(written));
+            DurableFiles.WriteAtomically(Path.Combine(folder, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, OptimizationJsonContext.Default.ImportReport));
+            cli.Print(parse, JsonSerializer.SerializeToNode(report, OptimizationJsonContext.Default.ImportReport), () => cli.Console.MarkupLine(Markup.Escape(
+                $"Imported {report.Source} into {target}: {report.Converted.Values.Sum()} TFLite operators ({string.Join(", ", report.Converted.Select(o => $"{o.Key} ×{o.Value}"))}) became {report.Nodes.Values.Sum()} ONNX nodes, opset {report.Opset}")));
+            return ExitCodes.Ok;
         }));
         return command;
     }

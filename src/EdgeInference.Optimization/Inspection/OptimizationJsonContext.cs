@@ -5,6 +5,7 @@ namespace EdgeInference.Optimization.Inspection;
 /// <summary>Source-generated JSON for the pipeline's reports: snake_case, nulls left out, indented for people.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
 [JsonSerializable(typeof(ModelInspection))]
+[JsonSerializable(typeof(EdgeInference.Optimization.Import.ImportReport))]
 public sealed partial class OptimizationJsonContext : JsonSerializerContext
 {
 }

@@ -9,10 +9,12 @@ public sealed class TfliteModel
 {
     private readonly byte[] _data;
     private readonly (int Start, int Count)[] _buffers;
+    private readonly FlatBufferReader _reader;
 
     private TfliteModel(byte[] data, uint version, string? description, IReadOnlyList<TfliteSubgraph> subgraphs, (int, int)[] buffers)
     {
         _data = data;
+        _reader = new FlatBufferReader(data);
         Version = version;
         Description = description;
         Subgraphs = subgraphs;
@@ -73,6 +75,13 @@ public sealed class TfliteModel
         }
 
         return new TfliteModel(data, version, reader.String(model, 3, "the model's description"), subgraphs, buffers);
+    }
+
+    /// <summary>The builtin options of <paramref name="op"/> (every field at its default when it has none).</summary>
+    internal TfliteOptions Options(TfliteOperator op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        return new TfliteOptions(_reader, op.OptionsTable, op.Name);
     }
 
     /// <summary>The constant data of buffer <paramref name="index"/> (empty for none), in place in the file.</summary>

@@ -1,0 +1,81 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace EdgeInference.Optimization.Import;
+
+/// <summary>Builds one ONNX graph: nodes in order, initializers, and names that never collide.</summary>
+internal sealed class OnnxGraphBuilder
+{
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private int _counter;
+
+    public OnnxGraphBuilder(string name) => Graph = new GraphProto { Name = name };
+
+    public GraphProto Graph { get; }
+
+    /// <summary>Claims <paramref name="wanted"/>, or a variant of it when taken.</summary>
+    public string Name(string wanted)
+    {
+        var name = wanted.Length == 0 ? "t" : wanted;
+        while (!_names.Add(name))
+        {
+            name = $"{wanted}__{++_counter}";
+        }
+
+        return name;
+    }
+
+    /// <summary>A fresh name for an intermediate value made by the importer.</summary>
+    public string Temporary(string hint) => Name($"{hint}__{++_counter}");
+
+    public void Node(string opType, string name, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = Name(name) };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        Graph.Node.Add(node);
+    }
+
+    public string Float(string name, long[] dims, ReadOnlySpan<byte> littleEndianData)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(littleEndianData) };
+        tensor.Dims.AddRange(dims);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
+    public string Int64s(string name, params long[] values)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = 7 /* INT64 */ };
+        tensor.Dims.Add(values.Length);
+        tensor.Int64Data.AddRange(values);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
+    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static ValueInfoProto Value(string name, int elementType, IEnumerable<long> shape)
+    {
+        var tensor = new TypeProto.Types.Tensor { ElemType = elementType, Shape = new TensorShapeProto() };
+        var symbolic = 0;
+        foreach (var dimension in shape)
+        {
+            tensor.Shape.Dim.Add(dimension >= 0
+                ? new TensorShapeProto.Types.Dimension { DimValue = dimension }
+                : new TensorShapeProto.Types.Dimension { DimParam = $"{name}_d{symbolic++}" });
+        }
+
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
+    }
+}
