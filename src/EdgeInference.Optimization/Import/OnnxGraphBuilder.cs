@@ -3,13 +3,29 @@ using Onnx;
 
 namespace EdgeInference.Optimization.Import;
 
-/// <summary>Builds one ONNX graph: nodes in order, initializers, and names that never collide.</summary>
+/// <summary>
+/// Builds one ONNX graph: nodes in order, initializers, and names that never collide, across the model: a branch's
+/// builder (<see cref="Branch"/>) shares its parent's names, since a subgraph sees the names of the graphs around it.
+/// </summary>
 internal sealed class OnnxGraphBuilder
 {
-    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
-    private int _counter;
+    private readonly HashSet<string> _names;
+    private readonly int[] _counter;
 
-    public OnnxGraphBuilder(string name) => Graph = new GraphProto { Name = name };
+    public OnnxGraphBuilder(string name)
+        : this(name, new HashSet<string>(StringComparer.Ordinal), [0])
+    {
+    }
+
+    private OnnxGraphBuilder(string name, HashSet<string> names, int[] counter)
+    {
+        _names = names;
+        _counter = counter;
+        Graph = new GraphProto { Name = Name(name) };
+    }
+
+    /// <summary>A builder for a subgraph (an <c>If</c> branch), naming within the same model.</summary>
+    public OnnxGraphBuilder Branch(string name) => new(name, _names, _counter);
 
     public GraphProto Graph { get; }
 
@@ -19,14 +35,14 @@ internal sealed class OnnxGraphBuilder
         var name = wanted.Length == 0 ? "t" : wanted;
         while (!_names.Add(name))
         {
-            name = $"{wanted}__{++_counter}";
+            name = $"{wanted}__{++_counter[0]}";
         }
 
         return name;
     }
 
     /// <summary>A fresh name for an intermediate value made by the importer.</summary>
-    public string Temporary(string hint) => Name($"{hint}__{++_counter}");
+    public string Temporary(string hint) => Name($"{hint}__{++_counter[0]}");
 
     public void Node(string opType, string name, IEnumerable<string> inputs, IEnumerable<string> outputs, params AttributeProto[] attributes)
     {
@@ -45,6 +61,14 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
+    public string Bools(string name, long[] dims, ReadOnlySpan<byte> data)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = 9 /* BOOL */, RawData = ByteString.CopyFrom(data) };
+        tensor.Dims.AddRange(dims);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     public string Int64s(string name, params long[] values)
     {
         var tensor = new TensorProto { Name = Name(name), DataType = 7 /* INT64 */ };
@@ -55,6 +79,10 @@ internal sealed class OnnxGraphBuilder
     }
 
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    public static AttributeProto Subgraph(string name, GraphProto graph) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph };
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 

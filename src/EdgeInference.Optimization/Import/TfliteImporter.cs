@@ -16,31 +16,22 @@ public static class TfliteImporter
 
     /// <summary>The TFLite operators the importer converts.</summary>
     public static IReadOnlySet<string> Supported { get; } = new HashSet<string>(
-        ["ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT"], StringComparer.Ordinal);
+        [
+            "ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT", "CONV_2D", "MAX_POOL_2D", "PAD", "LEAKY_RELU",
+            "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF",
+        ], StringComparer.Ordinal);
 
-    /// <summary>Converts <paramref name="model"/>'s main subgraph; the report counts what was converted.</summary>
+    /// <summary>NHWC (TFLite's layout) to NCHW (ONNX's), and back.</summary>
+    private static readonly long[] ToNchw = [0, 3, 1, 2];
+    private static readonly long[] ToNhwc = [0, 2, 3, 1];
+
+    /// <summary>Converts <paramref name="model"/>'s main subgraph (and the subgraphs its IFs call); the report counts what was converted.</summary>
     public static (ModelProto Model, ImportReport Report) Import(TfliteModel model, string graphName)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Subgraphs.Count > 1)
-        {
-            throw new InvalidDataException($"the model has {model.Subgraphs.Count} subgraphs (IF/WHILE bodies): the importer converts single-graph models so far");
-        }
-
-        var context = new Context(model, model.Subgraphs[0], new OnnxGraphBuilder(graphName));
         var report = new ImportReport { Opset = Opset };
-        for (var index = 0; index < context.Subgraph.Operators.Count; index++)
-        {
-            var op = context.Subgraph.Operators[index];
-            if (!Supported.Contains(op.Name))
-            {
-                throw new InvalidDataException($"operator {index} ({op.Name}, output '{context.TensorName(op.Outputs.FirstOrDefault(-1))}') is not one the importer converts (it converts {string.Join(", ", Supported.Order(StringComparer.Ordinal))})");
-            }
-
-            Convert(context, op, index);
-            report.Converted[op.Name] = report.Converted.GetValueOrDefault(op.Name) + 1;
-        }
-
+        var context = new Context(model, model.Subgraphs[0], new OnnxGraphBuilder(graphName), report, [], 0);
+        ConvertAll(context);
         var graph = context.Builder.Graph;
         foreach (var input in context.Subgraph.Inputs)
         {
@@ -52,20 +43,96 @@ public static class TfliteImporter
             graph.Output.Add(OnnxGraphBuilder.Value(context.Name(output), ElementType(context.Subgraph.Tensors[output], "output"), Shape(context.Subgraph.Tensors[output])));
         }
 
-        foreach (var node in graph.Node)
+        void Count(GraphProto g)
         {
-            report.Nodes[node.OpType] = report.Nodes.GetValueOrDefault(node.OpType) + 1;
+            report.Initializers += g.Initializer.Count;
+            foreach (var node in g.Node)
+            {
+                report.Nodes[node.OpType] = report.Nodes.GetValueOrDefault(node.OpType) + 1;
+                foreach (var attribute in node.Attribute.Where(a => a.G is not null))
+                {
+                    Count(attribute.G);
+                }
+            }
         }
 
-        report.Initializers = graph.Initializer.Count;
+        Count(graph);
         var onnx = new ModelProto { IrVersion = 8, ProducerName = "edgefleet models import", ProducerVersion = "1", Graph = graph };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return (onnx, report);
     }
 
-    private static void Convert(Context c, TfliteOperator op, int index)
+    private static void ConvertAll(Context context)
     {
-        var where = $"operator {index} ({op.Name})";
+        for (var index = 0; index < context.Subgraph.Operators.Count; index++)
+        {
+            var op = context.Subgraph.Operators[index];
+            var place = context.Depth == 0 ? $"operator {index}" : $"operator {index} of subgraph '{context.Subgraph.Name}'";
+            if (!Supported.Contains(op.Name))
+            {
+                throw new InvalidDataException($"{place} ({op.Name}, output '{context.TensorName(op.Outputs.FirstOrDefault(-1))}') is not one the importer converts (it converts {string.Join(", ", Supported.Order(StringComparer.Ordinal))})");
+            }
+
+            Convert(context, op, $"{place} ({op.Name})");
+            context.Report.Converted[op.Name] = context.Report.Converted.GetValueOrDefault(op.Name) + 1;
+        }
+    }
+
+    /// <summary>
+    /// IF: ONNX's <c>If</c>, whose branches are the called subgraphs converted in place. A branch takes no inputs in
+    /// ONNX: the subgraph's input tensors are named as the values the IF passes them, so the branch reads those from
+    /// the enclosing graph. Each branch produces the IF's outputs under names of its own.
+    /// </summary>
+    private static void If(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        if (c.Depth > 8)
+        {
+            throw new InvalidDataException($"{where}: IFs nested more than 8 deep");
+        }
+
+        var branches = new[] { ("then_branch", options.Int(0)), ("else_branch", options.Int(1)) }.Select(branch =>
+        {
+            var (attribute, index) = branch;
+            if (index <= 0 || index >= c.Model.Subgraphs.Count)
+            {
+                throw new InvalidDataException($"{where}: its {attribute} is subgraph {index}, but the model has {c.Model.Subgraphs.Count} (0 is the main graph)");
+            }
+
+            var subgraph = c.Model.Subgraphs[index];
+            if (subgraph.Inputs.Length != op.Inputs.Length - 1 || subgraph.Outputs.Length != op.Outputs.Length)
+            {
+                throw new InvalidDataException($"{where}: subgraph {index} takes {subgraph.Inputs.Length} inputs and gives {subgraph.Outputs.Length} outputs, but the IF passes {op.Inputs.Length - 1} and takes {op.Outputs.Length}");
+            }
+
+            var outer = new Dictionary<int, string>();
+            for (var i = 0; i < subgraph.Inputs.Length; i++)
+            {
+                outer[subgraph.Inputs[i]] = c.Input(op, i + 1, where);
+            }
+
+            var inner = new Context(c.Model, subgraph, c.Builder.Branch(subgraph.Name.Length > 0 ? subgraph.Name : $"subgraph_{index}"), c.Report, outer, c.Depth + 1);
+            ConvertAll(inner);
+            foreach (var output in subgraph.Outputs)
+            {
+                var name = inner.IsConstant(output) ? inner.Value(output, where) : inner.Name(output);
+                if (inner.IsConstant(output) || outer.ContainsKey(output))
+                {
+                    // A branch output must be made by a node of the branch: a constant or an input passed straight through is copied.
+                    var copy = inner.Builder.Temporary("branch_out");
+                    inner.Builder.Node("Identity", where, [name], [copy]);
+                    name = copy;
+                }
+
+                inner.Builder.Graph.Output.Add(OnnxGraphBuilder.Value(name, ElementType(subgraph.Tensors[output], "branch output"), Shape(subgraph.Tensors[output])));
+            }
+
+            return OnnxGraphBuilder.Subgraph(attribute, inner.Builder.Graph);
+        }).ToArray();
+        c.Builder.Node("If", where, [c.Input(op, 0, where)], [.. op.Outputs.Select(c.Name)], branches);
+    }
+
+    private static void Convert(Context c, TfliteOperator op, string where)
+    {
         var options = c.Model.Options(op);
         switch (op.Name)
         {
@@ -100,8 +167,20 @@ public static class TfliteImporter
 
             case "RESHAPE":
             {
-                var shape = op.Inputs.Length > 1 && op.Inputs[1] >= 0 ? c.ConstantInts(op.Inputs[1], where) : options.Ints(0);
-                c.Builder.Node("Reshape", where, [c.Input(op, 0, where), c.Builder.Int64s("shape", [.. shape.Select(d => (long)d)])], [c.Name(op.Outputs[0])]);
+                string shape;
+                if (op.Inputs.Length > 1 && op.Inputs[1] >= 0 && !c.IsConstant(op.Inputs[1]))
+                {
+                    // A shape computed at run time (int32 in TFLite, int64 in ONNX).
+                    shape = c.Builder.Temporary("shape");
+                    c.Builder.Node("Cast", where, [c.Input(op, 1, where)], [shape], OnnxGraphBuilder.Int("to", 7));
+                }
+                else
+                {
+                    var values = op.Inputs.Length > 1 && op.Inputs[1] >= 0 ? c.ConstantInts(op.Inputs[1], where) : options.Ints(0);
+                    shape = c.Builder.Int64s("shape", [.. values.Select(d => (long)d)]);
+                }
+
+                c.Builder.Node("Reshape", where, [c.Input(op, 0, where), shape], [c.Name(op.Outputs[0])]);
                 break;
             }
 
@@ -116,6 +195,135 @@ public static class TfliteImporter
             case "FULLY_CONNECTED":
                 FullyConnected(c, op, options, where);
                 break;
+            case "CONV_2D":
+                Conv(c, op, options, where);
+                break;
+            case "MAX_POOL_2D":
+            {
+                // Pool2DOptions: padding, stride_w, stride_h, filter_width, filter_height, fused activation.
+                var nchw = Transposed(c, c.Input(op, 0, where), ToNchw, where);
+                var pooled = c.Builder.Temporary("pooled");
+                c.Builder.Node("MaxPool", where, [nchw], [pooled], AutoPad(options.Byte(0)),
+                    OnnxGraphBuilder.Ints("kernel_shape", options.Int(4), options.Int(3)), OnnxGraphBuilder.Ints("strides", options.Int(2), options.Int(1)));
+                Finish(c, pooled, op.Outputs[0], options.Byte(5), where);
+                break;
+            }
+
+            case "PAD":
+            {
+                // paddings: [rank, 2] of (before, after); ONNX wants every before, then every after.
+                var paddings = c.ConstantInts(op.Inputs[1], where);
+                var rank = paddings.Length / 2;
+                var pads = Enumerable.Range(0, rank).Select(i => (long)paddings[2 * i]).Concat(Enumerable.Range(0, rank).Select(i => (long)paddings[(2 * i) + 1])).ToArray();
+                c.Builder.Node("Pad", where, [c.Input(op, 0, where), c.Builder.Int64s("pads", pads)], [c.Name(op.Outputs[0])], OnnxGraphBuilder.String("mode", "constant"));
+                break;
+            }
+
+            case "LEAKY_RELU":
+                c.Builder.Node("LeakyRelu", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])], OnnxGraphBuilder.Float("alpha", options.Float(0)));
+                break;
+            case "MAXIMUM" or "MINIMUM":
+                c.Builder.Node(op.Name == "MAXIMUM" ? "Max" : "Min", where, [c.Input(op, 0, where), c.Input(op, 1, where)], [c.Name(op.Outputs[0])]);
+                break;
+            case "IF":
+                If(c, op, options, where);
+                break;
+            case "GREATER_EQUAL":
+                c.Builder.Node("GreaterOrEqual", where, [c.Input(op, 0, where), c.Input(op, 1, where)], [c.Name(op.Outputs[0])]);
+                break;
+            case "LOG":
+                c.Builder.Node("Log", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])]);
+                break;
+            case "EXPAND_DIMS":
+                c.Builder.Node("Unsqueeze", where, [c.Input(op, 0, where), c.Builder.Int64s("axes", [.. c.ConstantInts(op.Inputs[1], where).Select(a => (long)a)])], [c.Name(op.Outputs[0])]);
+                break;
+            case "SQUEEZE":
+            {
+                var axes = options.Ints(0);
+                string[] inputs = axes.Length == 0 ? [c.Input(op, 0, where)] : [c.Input(op, 0, where), c.Builder.Int64s("axes", [.. axes.Select(a => (long)a)])];
+                c.Builder.Node("Squeeze", where, inputs, [c.Name(op.Outputs[0])]);
+                break;
+            }
+
+            case "TRANSPOSE":
+                c.Builder.Node("Transpose", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])], OnnxGraphBuilder.Ints("perm", [.. c.ConstantInts(op.Inputs[1], where).Select(p => (long)p)]));
+                break;
+            case "REDUCE_MAX":
+                c.Builder.Node("ReduceMax", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])],
+                    OnnxGraphBuilder.Ints("axes", [.. c.ConstantInts(op.Inputs[1], where).Select(a => (long)a)]), OnnxGraphBuilder.Int("keepdims", options.Bool(0) ? 1 : 0));
+                break;
+            case "BATCH_MATMUL":
+            {
+                // BatchMatMulOptions: adj_x, adj_y: the last two dimensions of that side transposed first.
+                var x = c.Input(op, 0, where);
+                var y = c.Input(op, 1, where);
+                if (options.Bool(0))
+                {
+                    x = Transposed(c, x, LastTwoSwapped(c.Subgraph.Tensors[op.Inputs[0]].Shape.Length), where);
+                }
+
+                if (options.Bool(1))
+                {
+                    y = Transposed(c, y, LastTwoSwapped(c.Subgraph.Tensors[op.Inputs[1]].Shape.Length), where);
+                }
+
+                c.Builder.Node("MatMul", where, [x, y], [c.Name(op.Outputs[0])]);
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// CONV_2D: TFLite's NHWC input and OHWI filter; ONNX's Conv wants NCHW and OIHW. The filter is rearranged once, at
+    /// import; the input and output go through transposes, which ONNX Runtime's optimizer folds between neighbouring
+    /// convolutions.
+    /// </summary>
+    private static void Conv(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // Conv2DOptions: padding, stride_w, stride_h, fused activation, dilation_w, dilation_h.
+        var filter = c.Subgraph.Tensors[op.Inputs[1]];
+        if (filter.Shape.Length != 4)
+        {
+            throw new InvalidDataException($"{where}: filter '{filter.Name}' is not 4-D (OHWI)");
+        }
+
+        var weights = c.Oihw(op.Inputs[1], where);
+        var nchw = Transposed(c, c.Input(op, 0, where), ToNchw, where);
+        string[] inputs = op.Inputs.Length > 2 && op.Inputs[2] >= 0 ? [nchw, weights, c.Input(op, 2, where)] : [nchw, weights];
+        var convolved = c.Builder.Temporary("conv");
+        c.Builder.Node("Conv", where, inputs, [convolved], AutoPad(options.Byte(0)),
+            OnnxGraphBuilder.Ints("kernel_shape", filter.Shape[1], filter.Shape[2]), OnnxGraphBuilder.Ints("strides", options.Int(2, 1), options.Int(1, 1)),
+            OnnxGraphBuilder.Ints("dilations", options.Int(5, 1), options.Int(4, 1)));
+        Finish(c, convolved, op.Outputs[0], options.Byte(3), where);
+    }
+
+    /// <summary>TFLite's padding (SAME pads the extra row or column at the end, as ONNX's SAME_UPPER does).</summary>
+    private static AttributeProto AutoPad(byte padding) => padding switch
+    {
+        0 => OnnxGraphBuilder.String("auto_pad", "SAME_UPPER"),
+        1 => OnnxGraphBuilder.String("auto_pad", "VALID"),
+        _ => throw new InvalidDataException($"padding {padding} is neither SAME nor VALID"),
+    };
+
+    private static long[] LastTwoSwapped(int rank) => [.. Enumerable.Range(0, rank - 2).Select(i => (long)i), rank - 1, rank - 2];
+
+    private static string Transposed(Context c, string input, long[] perm, string where)
+    {
+        var output = c.Builder.Temporary("transposed");
+        c.Builder.Node("Transpose", where, [input], [output], OnnxGraphBuilder.Ints("perm", perm));
+        return output;
+    }
+
+    /// <summary>Writes an NCHW result into the (NHWC) TFLite output: transposed back, through its fused activation if any.</summary>
+    private static void Finish(Context c, string nchw, int output, byte activation, string where)
+    {
+        if (activation == 0)
+        {
+            c.Builder.Node("Transpose", where, [nchw], [c.Name(output)], OnnxGraphBuilder.Ints("perm", ToNhwc));
+        }
+        else
+        {
+            Activation(c, Transposed(c, nchw, ToNhwc, where), c.Name(output), activation, where);
         }
     }
 
@@ -206,10 +414,17 @@ public static class TfliteImporter
         _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}: the importer takes float32 graphs so far"),
     };
 
-    /// <summary>The subgraph being converted, its tensors' ONNX names, and the initializers made from its constants.</summary>
-    private sealed class Context(TfliteModel model, TfliteSubgraph subgraph, OnnxGraphBuilder builder)
+    /// <summary>
+    /// The subgraph being converted, its tensors' ONNX names (an IF branch's inputs named as the enclosing graph's values),
+    /// and the initializers made from its constants.
+    /// </summary>
+    private sealed class Context(TfliteModel model, TfliteSubgraph subgraph, OnnxGraphBuilder builder, ImportReport report, Dictionary<int, string> outer, int depth)
     {
-        private readonly Dictionary<int, string> _names = [];
+        private readonly Dictionary<int, string> _names = new(outer);
+
+        public ImportReport Report { get; } = report;
+
+        public int Depth { get; } = depth;
 
         public TfliteModel Model { get; } = model;
 
@@ -231,15 +446,29 @@ public static class TfliteImporter
             return name;
         }
 
+        /// <summary>Whether tensor <paramref name="index"/> holds constant data (or is a constant of no elements, as an empty shape is).</summary>
+        public bool IsConstant(int index) => !Model.Buffer(Subgraph.Tensors[index].Buffer).IsEmpty || IsEmptyConstant(Subgraph.Tensors[index]);
+
+        private static bool IsEmptyConstant(TfliteTensor tensor) => tensor.Shape.Length > 0 && tensor.Shape.Contains(0) && !tensor.IsVariable;
+
         /// <summary>An operator's input as an ONNX value: a constant becomes an initializer the first time it is used.</summary>
-        public string Input(TfliteOperator op, int position, string where)
+        public string Input(TfliteOperator op, int position, string where) => Value(op.Inputs[position], where);
+
+        /// <summary>Tensor <paramref name="index"/> as an ONNX value (see <see cref="Input"/>).</summary>
+        public string Value(int index, string where)
         {
-            var index = op.Inputs[position];
             var tensor = Subgraph.Tensors[index];
             var data = Model.Buffer(tensor.Buffer);
             if (data.IsEmpty || _names.ContainsKey(index))
             {
                 return Name(index);
+            }
+
+            if (tensor.Type == TfliteTensorType.Bool)
+            {
+                var flags = Builder.Bools(tensor.Name, [.. tensor.Shape.Select(d => (long)d)], data);
+                _names[index] = flags;
+                return flags;
             }
 
             if (tensor.Type != TfliteTensorType.Float32)
@@ -258,11 +487,51 @@ public static class TfliteImporter
             return name;
         }
 
+        /// <summary>A constant float OHWI filter as an OIHW initializer (ONNX's layout), rearranged here once.</summary>
+        public string Oihw(int index, string where)
+        {
+            var tensor = Subgraph.Tensors[index];
+            var data = Model.Buffer(tensor.Buffer);
+            if (tensor.Type != TfliteTensorType.Float32 || data.IsEmpty)
+            {
+                throw new InvalidDataException($"{where}: filter '{tensor.Name}' must be a float32 constant (it is {tensor.Type}{(data.IsEmpty ? ", computed at run time" : "")})");
+            }
+
+            var (o, h, w, i) = (tensor.Shape[0], tensor.Shape[1], tensor.Shape[2], tensor.Shape[3]);
+            if (data.Length != 4L * o * h * w * i)
+            {
+                throw new InvalidDataException($"{where}: filter '{tensor.Name}' has {data.Length} bytes for shape [{o},{h},{w},{i}] of float32");
+            }
+
+            var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data);
+            var target = new float[source.Length];
+            for (var oo = 0; oo < o; oo++)
+            {
+                for (var hh = 0; hh < h; hh++)
+                {
+                    for (var ww = 0; ww < w; ww++)
+                    {
+                        for (var ii = 0; ii < i; ii++)
+                        {
+                            target[(((oo * i) + ii) * h + hh) * w + ww] = source[(((oo * h) + hh) * w + ww) * i + ii];
+                        }
+                    }
+                }
+            }
+
+            return Builder.Float(tensor.Name + "_oihw", [o, i, h, w], System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()));
+        }
+
         /// <summary>A constant int32 tensor's values (shapes, axes).</summary>
         public int[] ConstantInts(int index, string where)
         {
             var tensor = Subgraph.Tensors[index];
             var data = Model.Buffer(tensor.Buffer);
+            if (tensor.Type == TfliteTensorType.Int32 && IsEmptyConstant(tensor))
+            {
+                return [];
+            }
+
             if (tensor.Type != TfliteTensorType.Int32 || data.IsEmpty)
             {
                 throw new InvalidDataException($"{where}: '{tensor.Name}' must be a constant int32 tensor (it is {tensor.Type}{(data.IsEmpty ? ", computed at run time" : "")})");

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace EdgeInference.Runtime.Models;
@@ -39,7 +39,9 @@ public sealed class OptimizedModelCache
         }
 
         var key = $"{Path.GetFullPath(modelPath)}|{fingerprint}|{provider}|{_machine.Value}";
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..24];
+        // A name, not a seal (the folder is the agent's own): xxHash, so that loading a model never needs OpenSSL, which
+        // a device image may not have (.NET's SHA-256 on Linux is OpenSSL's).
+        var hash = Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(key)))[..24];
         // The model's name and version lead, so a new entry can remove the ones an older file of the same version left.
         var prefix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Safe(modelName)}-{version}-");
         return new OptimizedModelEntry(Folder, prefix, Path.Combine(Folder, prefix + hash + ".ort"));

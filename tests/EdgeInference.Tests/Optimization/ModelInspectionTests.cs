@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using EdgeInference.Optimization.Inspection;
 using EdgeInference.Optimization.Tflite;
 using EdgeInference.Testing;
-using Google.FlatBuffers;
 
 namespace EdgeInference.Tests.Optimization;
 
@@ -67,7 +66,7 @@ public sealed class ModelInspectionTests
     [Fact]
     public void ATfliteModelBuiltFieldByField_IsReadBack_WithItsQuantizationDynamicDimensionsAndConstantData()
     {
-        var model = TfliteModel.Parse(QuantizedModel());
+        var model = TfliteModel.Parse(TfliteTestModels.Quantized());
 
         var graph = Assert.Single(model.Subgraphs);
         Assert.Equal("main", graph.Name);
@@ -84,13 +83,13 @@ public sealed class ModelInspectionTests
         var op = Assert.Single(graph.Operators);
         Assert.Equal(("FULLY_CONNECTED", 1), (op.Name, op.Version));
         Assert.Equal([0, 1], op.Inputs);
-        Assert.True(ModelInspector.Inspect(WriteTemp(QuantizedModel())).Quantized);
+        Assert.True(ModelInspector.Inspect(WriteTemp(TfliteTestModels.Quantized())).Quantized);
     }
 
     [Fact]
     public void ADamagedTfliteFile_IsAlwaysAnInvalidDataException_NamingWhatWasBeingRead_NeverAnotherFailure()
     {
-        var good = QuantizedModel();
+        var good = TfliteTestModels.Quantized();
         var random = new Random(7);
         var failures = new List<string>();
         void Try(byte[] bytes, string how)
@@ -160,139 +159,5 @@ public sealed class ModelInspectionTests
         var path = Path.Combine(TestPaths.NewTempDirectory("inspect"), "model.bin");
         File.WriteAllBytes(path, bytes);
         return path;
-    }
-
-    /// <summary>
-    /// A one-operator TFLite model written with the FlatBuffers builder, field by field after the schema: an int8 input
-    /// [1, 4] (dynamic batch) with scale 0.5 and zero point -3, per-channel weights in buffer 1, one FULLY_CONNECTED.
-    /// </summary>
-    private static byte[] QuantizedModel()
-    {
-        var b = new FlatBufferBuilder(512);
-        int Ints(params int[] values)
-        {
-            b.StartVector(4, values.Length, 4);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddInt(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Floats(params float[] values)
-        {
-            b.StartVector(4, values.Length, 4);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddFloat(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Longs(params long[] values)
-        {
-            b.StartVector(8, values.Length, 8);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddLong(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Tables(params int[] tables)
-        {
-            b.StartVector(4, tables.Length, 4);
-            for (var i = tables.Length - 1; i >= 0; i--)
-            {
-                b.AddOffset(tables[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Quantization(float[] scale, long[] zeroPoint, int dimension)
-        {
-            var s = Floats(scale);
-            var z = Longs(zeroPoint);
-            b.StartTable(7);
-            b.AddOffset(2, s, 0);
-            b.AddOffset(3, z, 0);
-            b.AddInt(6, dimension, 0);
-            return b.EndTable();
-        }
-
-        int Tensor(string name, sbyte type, int[] shape, int[]? signature, uint buffer, int quantization)
-        {
-            var n = b.CreateString(name).Value;
-            var s = Ints(shape);
-            var sig = signature is null ? 0 : Ints(signature);
-            b.StartTable(10);
-            b.AddOffset(0, s, 0);
-            b.AddSbyte(1, type, 0);
-            b.AddUint(2, buffer, 0);
-            b.AddOffset(3, n, 0);
-            b.AddOffset(4, quantization, 0);
-            if (sig != 0)
-            {
-                b.AddOffset(7, sig, 0);
-            }
-
-            return b.EndTable();
-        }
-
-        var input = Tensor("input", 9, [1, 4], [-1, 4], 0, Quantization([0.5f], [-3], 0));
-        var weights = Tensor("weights", 9, [2, 4], null, 1, Quantization([0.1f, 0.2f, 0.3f, 0.4f], [0, 0, 0, 0], 1));
-        var output = Tensor("output", 9, [1, 2], null, 0, Quantization([0.25f], [0], 0));
-        var opInputs = Ints(0, 1);
-        var opOutputs = Ints(2);
-        b.StartTable(13);
-        b.AddUint(0, 0, 0);
-        b.AddOffset(1, opInputs, 0);
-        b.AddOffset(2, opOutputs, 0);
-        var fullyConnected = b.EndTable();
-        var tensors = Tables(input, weights, output);
-        var graphInputs = Ints(0);
-        var graphOutputs = Ints(2);
-        var operators = Tables(fullyConnected);
-        var graphName = b.CreateString("main").Value;
-        b.StartTable(5);
-        b.AddOffset(0, tensors, 0);
-        b.AddOffset(1, graphInputs, 0);
-        b.AddOffset(2, graphOutputs, 0);
-        b.AddOffset(3, operators, 0);
-        b.AddOffset(4, graphName, 0);
-        var subgraph = b.EndTable();
-        b.StartTable(4);
-        b.AddSbyte(0, 9, 0);
-        b.AddInt(2, 1, 1);
-        b.AddInt(3, 9, 0);
-        var code = b.EndTable();
-        b.StartTable(3);
-        var empty = b.EndTable();
-        b.StartVector(1, 8, 16);
-        for (var i = 8; i >= 1; i--)
-        {
-            b.AddByte((byte)i);
-        }
-
-        var data = b.EndVector().Value;
-        b.StartTable(3);
-        b.AddOffset(0, data, 0);
-        var constants = b.EndTable();
-        var codes = Tables(code);
-        var subgraphs = Tables(subgraph);
-        var buffers = Tables(empty, constants);
-        var description = b.CreateString("built by the test").Value;
-        b.StartTable(8);
-        b.AddUint(0, 3, 0);
-        b.AddOffset(1, codes, 0);
-        b.AddOffset(2, subgraphs, 0);
-        b.AddOffset(3, description, 0);
-        b.AddOffset(4, buffers, 0);
-        b.Finish(b.EndTable(), "TFL3");
-        return b.SizedByteArray();
     }
 }
