@@ -23,6 +23,9 @@ public static class ExitCodes
     /// <summary>The fleet service cannot be reached.</summary>
     public const int Unreachable = 6;
 
+    /// <summary><c>models verify</c>: the candidate fails one of the gates (the report gives the numbers).</summary>
+    public const int GateFailed = 7;
+
     /// <summary><c>rollouts status --watch</c>: the rollout ended paused, aborted or rolled back.</summary>
     public const int RolloutStopped = 10;
 }

@@ -5,6 +5,7 @@ using EdgeInference.Fleet.Api;
 using EdgeInference.Optimization.Import;
 using EdgeInference.Optimization.Inspection;
 using EdgeInference.Optimization.Tflite;
+using EdgeInference.Optimization.Verification;
 using EdgeInference.Storage;
 using Google.Protobuf;
 using EdgeInference.Packaging;
@@ -26,6 +27,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Show(cli));
         models.Subcommands.Add(Inspect(cli));
         models.Subcommands.Add(Import(cli));
+        models.Subcommands.Add(Verify(cli));
         return models;
     }
 
@@ -261,6 +263,60 @@ internal static class ModelsCommands
         }));
         return command;
     }
+
+    private static Command Verify(CliContext cli)
+    {
+        var reference = new Argument<string>("REFERENCE") { Description = "The reference model (ONNX)" };
+        var candidate = new Argument<string>("CANDIDATE") { Description = "The model to check against it (ONNX)" };
+        var inputs = new Option<string>("--inputs") { Description = "A folder of .npy inputs (or of sample folders of <input name>.npy)", Required = true };
+        var maxAbsDiff = new Option<double?>("--max-abs-diff") { Description = "Gate: the largest |candidate − reference| allowed" };
+        var minCosine = new Option<double?>("--min-cosine") { Description = "Gate: the lowest cosine similarity allowed, per input" };
+        var minAgreement = new Option<double?>("--min-agreement") { Description = "Gate: the lowest share of inputs decided alike (top class, or the side of --threshold)" };
+        var threshold = new Option<double>("--threshold") { Description = "Where a single score becomes a positive (default 0.5)", DefaultValueFactory = _ => 0.5 };
+        var reportFile = new Option<string?>("--report") { Description = "Also write the report (JSON) to this file" };
+        var command = new Command("verify", "Compare a candidate model with its reference on inputs: max and p99 |Δ|, cosine, decision agreement, positives kept; exit 0 only if every gate holds");
+        command.Arguments.Add(reference);
+        command.Arguments.Add(candidate);
+        foreach (var option in new Option[] { inputs, maxAbsDiff, minCosine, minAgreement, threshold, reportFile })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(() =>
+        {
+            var gates = new VerificationGates
+            {
+                MaxAbsDiff = parse.GetValue(maxAbsDiff), MinCosine = parse.GetValue(minCosine), MinAgreement = parse.GetValue(minAgreement), Threshold = parse.GetValue(threshold),
+            };
+            var report = ModelComparer.Compare(Existing(parse.GetValue(reference)!), Existing(parse.GetValue(candidate)!), parse.GetValue(inputs)!, gates);
+            if (parse.GetValue(reportFile) is { } file)
+            {
+                DurableFiles.WriteAtomically(Path.GetFullPath(file), JsonSerializer.SerializeToUtf8Bytes(report, OptimizationJsonContext.Default.VerificationReport));
+            }
+
+            cli.Print(parse, JsonSerializer.SerializeToNode(report, OptimizationJsonContext.Default.VerificationReport), () =>
+            {
+                var table = new Table().AddColumns("Output", "max |Δ|", "p99 |Δ|", "min cosine", "agreement", "positives kept");
+                foreach (var o in report.Outputs)
+                {
+                    table.AddRow(Markup.Escape(o.Reference), Number(o.MaxAbsDiff), Number(o.P99AbsDiff), Number(o.MinCosine), Number(o.Agreement),
+                        o.PositivesKept is { } kept ? $"{Number(kept)} of {o.ReferencePositives}" : o.ReferencePositives == 0 ? "no positives" : "");
+                }
+
+                cli.Console.Write(table);
+                foreach (var gate in report.Gates)
+                {
+                    cli.Console.MarkupLine($"{(gate.Passed ? "[green]pass[/]" : "[red]FAIL[/]")} {Markup.Escape(gate.Gate)}: measured {Number(gate.Measured)}, limit {Number(gate.Limit)}");
+                }
+
+                cli.Console.MarkupLine(Markup.Escape($"{report.Inputs} inputs; {(report.Gates.Count == 0 ? "no gates given" : report.Passed ? "every gate holds" : "a gate fails")}"));
+            });
+            return Task.FromResult(report.Passed ? ExitCodes.Ok : ExitCodes.GateFailed);
+        }));
+        return command;
+    }
+
+    private static string Number(double value) => value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Describe(CliContext cli, ModelInspection model)
     {

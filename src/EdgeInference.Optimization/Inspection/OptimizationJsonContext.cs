@@ -6,6 +6,7 @@ namespace EdgeInference.Optimization.Inspection;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
 [JsonSerializable(typeof(ModelInspection))]
 [JsonSerializable(typeof(EdgeInference.Optimization.Import.ImportReport))]
+[JsonSerializable(typeof(EdgeInference.Optimization.Verification.VerificationReport))]
 public sealed partial class OptimizationJsonContext : JsonSerializerContext
 {
 }
