@@ -61,6 +61,15 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
+    /// <summary>An integer initializer of ONNX element type <paramref name="elementType"/> (2 uint8, 3 int8, 6 int32), its little-endian bytes as given.</summary>
+    public string Integers(string name, int elementType, long[] dims, ReadOnlySpan<byte> data)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = elementType, RawData = ByteString.CopyFrom(data) };
+        tensor.Dims.AddRange(dims);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     public string Bools(string name, long[] dims, ReadOnlySpan<byte> data)
     {
         var tensor = new TensorProto { Name = Name(name), DataType = 9 /* BOOL */, RawData = ByteString.CopyFrom(data) };

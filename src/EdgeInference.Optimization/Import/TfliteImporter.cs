@@ -18,7 +18,7 @@ public static class TfliteImporter
     public static IReadOnlySet<string> Supported { get; } = new HashSet<string>(
         [
             "ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT", "CONV_2D", "MAX_POOL_2D", "PAD", "LEAKY_RELU",
-            "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF",
+            "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF", "QUANTIZE", "DEQUANTIZE",
         ], StringComparer.Ordinal);
 
     /// <summary>NHWC (TFLite's layout) to NCHW (ONNX's), and back.</summary>
@@ -31,16 +31,37 @@ public static class TfliteImporter
         ArgumentNullException.ThrowIfNull(model);
         var report = new ImportReport { Opset = Opset };
         var context = new Context(model, model.Subgraphs[0], new OnnxGraphBuilder(graphName), report, [], 0);
-        ConvertAll(context);
         var graph = context.Builder.Graph;
         foreach (var input in context.Subgraph.Inputs)
         {
-            graph.Input.Add(OnnxGraphBuilder.Value(context.Name(input), ElementType(context.Subgraph.Tensors[input], "input"), Shape(context.Subgraph.Tensors[input])));
+            var tensor = context.Subgraph.Tensors[input];
+            if (Quantized(tensor))
+            {
+                // A quantized input stays integer at the graph's edge; inside, the graph works on its dequantized value.
+                var raw = context.Builder.Name(tensor.Name);
+                graph.Input.Add(OnnxGraphBuilder.Value(raw, IntegerType(tensor, "input"), Shape(tensor)));
+                context.Bind(input, context.Dequantize(raw, tensor, "the graph's input"));
+            }
+            else
+            {
+                graph.Input.Add(OnnxGraphBuilder.Value(context.Name(input), ElementType(tensor, "input"), Shape(tensor)));
+            }
         }
 
+        ConvertAll(context);
         foreach (var output in context.Subgraph.Outputs)
         {
-            graph.Output.Add(OnnxGraphBuilder.Value(context.Name(output), ElementType(context.Subgraph.Tensors[output], "output"), Shape(context.Subgraph.Tensors[output])));
+            var tensor = context.Subgraph.Tensors[output];
+            if (Quantized(tensor))
+            {
+                var raw = context.Builder.Name(tensor.Name);
+                context.Builder.Node("QuantizeLinear", "the graph's output", [context.Name(output), .. context.Parameters(tensor, "the graph's output")], [raw]);
+                graph.Output.Add(OnnxGraphBuilder.Value(raw, IntegerType(tensor, "output"), Shape(tensor)));
+            }
+            else
+            {
+                graph.Output.Add(OnnxGraphBuilder.Value(context.Name(output), ElementType(tensor, "output"), Shape(tensor)));
+            }
         }
 
         void Count(GraphProto g)
@@ -73,7 +94,24 @@ public static class TfliteImporter
                 throw new InvalidDataException($"{place} ({op.Name}, output '{context.TensorName(op.Outputs.FirstOrDefault(-1))}') is not one the importer converts (it converts {string.Join(", ", Supported.Order(StringComparer.Ordinal))})");
             }
 
+            // A quantized output: the operator computes in float into a value of its own, then the value is put on the
+            // output's integer grid (QuantizeLinear, then DequantizeLinear with its scale and zero point), as TFLite
+            // requantizes it; ONNX Runtime fuses such QDQ groups into integer kernels where it has them.
+            var requantized = op.Outputs.Where(o => o >= 0 && Quantized(context.Subgraph.Tensors[o])).ToArray();
+            foreach (var output in requantized)
+            {
+                context.Bind(output, context.Builder.Temporary("float"));
+            }
+
             Convert(context, op, $"{place} ({op.Name})");
+            foreach (var output in requantized)
+            {
+                var tensor = context.Subgraph.Tensors[output];
+                var quantized = context.Builder.Temporary("q");
+                context.Builder.Node("QuantizeLinear", $"{place} ({op.Name})", [context.Name(output), .. context.Parameters(tensor, $"{place} ({op.Name})")], [quantized]);
+                context.Bind(output, context.Dequantize(quantized, tensor, $"{place} ({op.Name})"));
+            }
+
             context.Report.Converted[op.Name] = context.Report.Converted.GetValueOrDefault(op.Name) + 1;
         }
     }
@@ -227,6 +265,11 @@ public static class TfliteImporter
                 break;
             case "IF":
                 If(c, op, options, where);
+                break;
+            case "QUANTIZE" or "DEQUANTIZE":
+                // The graph carries every tensor as its real value: quantizing is the requantization the loop above
+                // adds to the output; dequantizing is nothing more.
+                c.Builder.Node("Identity", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])]);
                 break;
             case "GREATER_EQUAL":
                 c.Builder.Node("GreaterOrEqual", where, [c.Input(op, 0, where), c.Input(op, 1, where)], [c.Name(op.Outputs[0])]);
@@ -406,6 +449,16 @@ public static class TfliteImporter
         }
     }
 
+    /// <summary>An integer tensor with scales: int8 and uint8 (ONNX opset 13's QuantizeLinear and DequantizeLinear types), and int32 biases.</summary>
+    private static bool Quantized(TfliteTensor tensor) => tensor.Quantization is not null && tensor.Type is TfliteTensorType.Int8 or TfliteTensorType.UInt8 or TfliteTensorType.Int16;
+
+    private static int IntegerType(TfliteTensor tensor, string role) => tensor.Type switch
+    {
+        TfliteTensorType.Int8 => 3,
+        TfliteTensorType.UInt8 => 2,
+        _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}: int16 quantization needs ONNX opset 21, which the importer does not write yet"),
+    };
+
     private static long[] Shape(TfliteTensor tensor) => [.. (tensor.ShapeSignature ?? tensor.Shape).Select(d => (long)d)];
 
     private static int ElementType(TfliteTensor tensor, string role) => tensor.Type switch
@@ -446,6 +499,40 @@ public static class TfliteImporter
             return name;
         }
 
+        /// <summary>Names tensor <paramref name="index"/>'s value (a dequantized input, an operator's float result before requantizing).</summary>
+        public void Bind(int index, string name) => _names[index] = name;
+
+        /// <summary>A quantized tensor's scale and zero point as initializers (one each, or one per slice along its quantized dimension).</summary>
+        public string[] Parameters(TfliteTensor tensor, string where)
+        {
+            var q = tensor.Quantization!;
+            if (q.ZeroPoint.Length != q.Scale.Length && q.ZeroPoint.Length > 1)
+            {
+                throw new InvalidDataException($"{where}: '{tensor.Name}' has {q.Scale.Length} scales and {q.ZeroPoint.Length} zero points");
+            }
+
+            long[] dims = q.PerChannel ? [q.Scale.Length] : [];
+            var scale = Builder.Float(tensor.Name + "_scale", dims, System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.Scale.AsSpan()));
+            var zeros = Enumerable.Range(0, q.Scale.Length).Select(i => q.ZeroPoint.Length == 0 ? 0 : q.ZeroPoint[Math.Min(i, q.ZeroPoint.Length - 1)]).ToArray();
+            var zeroPoint = tensor.Type switch
+            {
+                TfliteTensorType.Int8 => Builder.Integers(tensor.Name + "_zero_point", 3, dims, [.. zeros.Select(z => (byte)(sbyte)z)]),
+                TfliteTensorType.UInt8 => Builder.Integers(tensor.Name + "_zero_point", 2, dims, [.. zeros.Select(z => (byte)z)]),
+                TfliteTensorType.Int32 => Builder.Integers(tensor.Name + "_zero_point", 6, dims, [.. zeros.SelectMany(z => BitConverter.GetBytes((int)z))]),
+                _ => throw new InvalidDataException($"{where}: '{tensor.Name}' is {tensor.Type}: int16 quantization needs ONNX opset 21, which the importer does not write yet"),
+            };
+            return [scale, zeroPoint];
+        }
+
+        /// <summary>DequantizeLinear of an integer value with <paramref name="tensor"/>'s parameters; returns the float value's name.</summary>
+        public string Dequantize(string integer, TfliteTensor tensor, string where)
+        {
+            var value = Builder.Temporary("dequantized");
+            var axis = tensor.Quantization!.PerChannel ? new[] { OnnxGraphBuilder.Int("axis", tensor.Quantization.QuantizedDimension) } : [];
+            Builder.Node("DequantizeLinear", where, [integer, .. Parameters(tensor, where)], [value], axis);
+            return value;
+        }
+
         /// <summary>Whether tensor <paramref name="index"/> holds constant data (or is a constant of no elements, as an empty shape is).</summary>
         public bool IsConstant(int index) => !Model.Buffer(Subgraph.Tensors[index].Buffer).IsEmpty || IsEmptyConstant(Subgraph.Tensors[index]);
 
@@ -471,9 +558,25 @@ public static class TfliteImporter
                 return flags;
             }
 
+            if (tensor.Quantization is not null && tensor.Type is TfliteTensorType.Int8 or TfliteTensorType.UInt8 or TfliteTensorType.Int32)
+            {
+                // A quantized constant (weights, biases) stays integer, dequantized where it is used.
+                var type = tensor.Type switch { TfliteTensorType.Int8 => 3, TfliteTensorType.UInt8 => 2, _ => 6 };
+                var size = tensor.Type == TfliteTensorType.Int32 ? 4 : 1;
+                if (data.Length != tensor.Shape.Aggregate(1L, (a, d) => a * d) * size)
+                {
+                    throw new InvalidDataException($"{where}: constant '{tensor.Name}' has {data.Length} bytes for shape [{string.Join(",", tensor.Shape)}] of {tensor.Type}");
+                }
+
+                var integer = Builder.Integers(tensor.Name, type, [.. tensor.Shape.Select(d => (long)d)], data);
+                var real = Dequantize(integer, tensor, where);
+                _names[index] = real;
+                return real;
+            }
+
             if (tensor.Type != TfliteTensorType.Float32)
             {
-                throw new InvalidDataException($"{where}: constant '{tensor.Name}' is {tensor.Type}: the importer takes float32 constants so far");
+                throw new InvalidDataException($"{where}: constant '{tensor.Name}' is {tensor.Type}: the importer takes float32 and int8/uint8/int32 quantized constants");
             }
 
             var count = tensor.Shape.Aggregate(1L, (a, d) => a * d);
