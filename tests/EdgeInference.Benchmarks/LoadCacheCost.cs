@@ -12,7 +12,8 @@ namespace EdgeInference.Benchmarks;
 /// </summary>
 internal static class LoadCacheCost
 {
-    public static void Print()
+    /// <param name="extra">More ONNX files to measure beside the sample models (PaddleOCR's, say).</param>
+    public static void Print(IReadOnlyList<string> extra)
     {
         Console.WriteLine("| model | model.onnx KiB | cached .ort KiB | cold load ms | first load + save ms | cached load ms | cold ÷ cached |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -20,10 +21,10 @@ internal static class LoadCacheCost
         try
         {
             var cache = new OptimizedModelCache(folder, () => OrtEnv.Instance().GetVersionString());
-            foreach (var model in Directory.GetDirectories(TestPaths.SampleModels).Order(StringComparer.Ordinal))
+            var models = Directory.GetDirectories(TestPaths.SampleModels).Order(StringComparer.Ordinal).Select(m => (Name: Path.GetFileName(m), Path: Path.Combine(m, "1", "model.onnx")))
+                .Concat(extra.Select(f => (Name: Path.GetFileNameWithoutExtension(f), Path: Path.GetFullPath(f))));
+            foreach (var (name, path) in models)
             {
-                var name = Path.GetFileName(model);
-                var path = Path.Combine(model, "1", "model.onnx");
                 var cold = Median(() => Session(path, null).Dispose());
                 var entry = cache.EntryFor(name, 1, path, "bench", "CPU")!;
                 var clock = Stopwatch.StartNew();

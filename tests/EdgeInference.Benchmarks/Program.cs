@@ -64,7 +64,7 @@ if (args.Contains("--fleet-scale"))
 if (args.Contains("--load-cache"))
 {
     // Session creation from model.onnx against the optimized-model cache's ORT file, per sample model.
-    LoadCacheCost.Print();
+    LoadCacheCost.Print(args.SkipWhile(a => a != "--load-cache").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList());
     return;
 }
 
