@@ -18,7 +18,7 @@ public static class TfliteImporter
     public static IReadOnlySet<string> Supported { get; } = new HashSet<string>(
         [
             "ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT", "CONV_2D", "MAX_POOL_2D", "PAD", "LEAKY_RELU",
-            "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF", "QUANTIZE", "DEQUANTIZE",
+            "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF", "QUANTIZE", "DEQUANTIZE", "DEPTHWISE_CONV_2D",
         ], StringComparer.Ordinal);
 
     /// <summary>NHWC (TFLite's layout) to NCHW (ONNX's), and back.</summary>
@@ -236,6 +236,9 @@ public static class TfliteImporter
             case "CONV_2D":
                 Conv(c, op, options, where);
                 break;
+            case "DEPTHWISE_CONV_2D":
+                DepthwiseConv(c, op, options, where);
+                break;
             case "MAX_POOL_2D":
             {
                 // Pool2DOptions: padding, stride_w, stride_h, filter_width, filter_height, fused activation.
@@ -330,7 +333,7 @@ public static class TfliteImporter
             throw new InvalidDataException($"{where}: filter '{filter.Name}' is not 4-D (OHWI)");
         }
 
-        var weights = c.Oihw(op.Inputs[1], where);
+        var weights = c.Filter(op.Inputs[1], [0, 3, 1, 2], where);
         var nchw = Transposed(c, c.Input(op, 0, where), ToNchw, where);
         string[] inputs = op.Inputs.Length > 2 && op.Inputs[2] >= 0 ? [nchw, weights, c.Input(op, 2, where)] : [nchw, weights];
         var convolved = c.Builder.Temporary("conv");
@@ -338,6 +341,30 @@ public static class TfliteImporter
             OnnxGraphBuilder.Ints("kernel_shape", filter.Shape[1], filter.Shape[2]), OnnxGraphBuilder.Ints("strides", options.Int(2, 1), options.Int(1, 1)),
             OnnxGraphBuilder.Ints("dilations", options.Int(5, 1), options.Int(4, 1)));
         Finish(c, convolved, op.Outputs[0], options.Byte(3), where);
+    }
+
+    /// <summary>
+    /// DEPTHWISE_CONV_2D: a grouped convolution, one group per input channel; TFLite's filter [1, H, W, channels ×
+    /// multiplier] becomes ONNX's [channels × multiplier, 1, H, W].
+    /// </summary>
+    private static void DepthwiseConv(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // DepthwiseConv2DOptions: padding, stride_w, stride_h, depth_multiplier, fused activation, dilation_w, dilation_h.
+        var filter = c.Subgraph.Tensors[op.Inputs[1]];
+        var input = c.Subgraph.Tensors[op.Inputs[0]];
+        if (filter.Shape.Length != 4 || filter.Shape[0] != 1 || input.Shape.Length != 4 || input.Shape[3] <= 0)
+        {
+            throw new InvalidDataException($"{where}: filter '{filter.Name}' is not [1, H, W, C] over a 4-D input with known channels");
+        }
+
+        var weights = c.Filter(op.Inputs[1], [3, 0, 1, 2], where);
+        var nchw = Transposed(c, c.Input(op, 0, where), ToNchw, where);
+        string[] inputs = op.Inputs.Length > 2 && op.Inputs[2] >= 0 ? [nchw, weights, c.Input(op, 2, where)] : [nchw, weights];
+        var convolved = c.Builder.Temporary("depthwise");
+        c.Builder.Node("Conv", where, inputs, [convolved], AutoPad(options.Byte(0)), OnnxGraphBuilder.Int("group", input.Shape[3]),
+            OnnxGraphBuilder.Ints("kernel_shape", filter.Shape[1], filter.Shape[2]), OnnxGraphBuilder.Ints("strides", options.Int(2, 1), options.Int(1, 1)),
+            OnnxGraphBuilder.Ints("dilations", options.Int(6, 1), options.Int(5, 1)));
+        Finish(c, convolved, op.Outputs[0], options.Byte(4), where);
     }
 
     /// <summary>TFLite's padding (SAME pads the extra row or column at the end, as ONNX's SAME_UPPER does).</summary>
@@ -590,39 +617,58 @@ public static class TfliteImporter
             return name;
         }
 
-        /// <summary>A constant float OHWI filter as an OIHW initializer (ONNX's layout), rearranged here once.</summary>
-        public string Oihw(int index, string where)
+        /// <summary>
+        /// A constant 4-D filter in ONNX's layout: its dimensions reordered by <paramref name="perm"/> (target dimension k is
+        /// source dimension perm[k]) once, here. A float filter is a float initializer; an int8 one stays int8 and is
+        /// dequantized, per channel along wherever its quantized dimension went.
+        /// </summary>
+        public string Filter(int index, int[] perm, string where)
         {
             var tensor = Subgraph.Tensors[index];
             var data = Model.Buffer(tensor.Buffer);
-            if (tensor.Type != TfliteTensorType.Float32 || data.IsEmpty)
+            var size = tensor.Type switch { TfliteTensorType.Float32 => 4, TfliteTensorType.Int8 when tensor.Quantization is not null => 1, _ => 0 };
+            if (size == 0 || data.IsEmpty)
             {
-                throw new InvalidDataException($"{where}: filter '{tensor.Name}' must be a float32 constant (it is {tensor.Type}{(data.IsEmpty ? ", computed at run time" : "")})");
+                throw new InvalidDataException($"{where}: filter '{tensor.Name}' must be a float32 or quantized int8 constant (it is {tensor.Type}{(data.IsEmpty ? ", computed at run time" : "")})");
             }
 
-            var (o, h, w, i) = (tensor.Shape[0], tensor.Shape[1], tensor.Shape[2], tensor.Shape[3]);
-            if (data.Length != 4L * o * h * w * i)
+            var dims = tensor.Shape;
+            if (data.Length != (long)size * dims[0] * dims[1] * dims[2] * dims[3])
             {
-                throw new InvalidDataException($"{where}: filter '{tensor.Name}' has {data.Length} bytes for shape [{o},{h},{w},{i}] of float32");
+                throw new InvalidDataException($"{where}: filter '{tensor.Name}' has {data.Length} bytes for shape [{string.Join(",", dims)}] of {tensor.Type}");
             }
 
-            var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data);
-            var target = new float[source.Length];
-            for (var oo = 0; oo < o; oo++)
+            var target = new long[] { dims[perm[0]], dims[perm[1]], dims[perm[2]], dims[perm[3]] };
+            var strides = new[] { dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1 };
+            var bytes = new byte[data.Length];
+            var at = 0;
+            for (var a = 0; a < target[0]; a++)
             {
-                for (var hh = 0; hh < h; hh++)
+                for (var b = 0; b < target[1]; b++)
                 {
-                    for (var ww = 0; ww < w; ww++)
+                    for (var c = 0; c < target[2]; c++)
                     {
-                        for (var ii = 0; ii < i; ii++)
+                        for (var d = 0; d < target[3]; d++)
                         {
-                            target[(((oo * i) + ii) * h + hh) * w + ww] = source[(((oo * h) + hh) * w + ww) * i + ii];
+                            var source = (a * strides[perm[0]]) + (b * strides[perm[1]]) + (c * strides[perm[2]]) + (d * strides[perm[3]]);
+                            data.Slice(source * size, size).CopyTo(bytes.AsSpan(at * size, size));
+                            at++;
                         }
                     }
                 }
             }
 
-            return Builder.Float(tensor.Name + "_oihw", [o, i, h, w], System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()));
+            if (size == 4)
+            {
+                return Builder.Float(tensor.Name + "_onnx_layout", target, bytes);
+            }
+
+            var integer = Builder.Integers(tensor.Name + "_onnx_layout", 3, target, bytes);
+            var value = Builder.Temporary("dequantized");
+            var q = tensor.Quantization!;
+            var axis = q.PerChannel ? new[] { OnnxGraphBuilder.Int("axis", Array.IndexOf(perm, q.QuantizedDimension)) } : [];
+            Builder.Node("DequantizeLinear", where, [integer, .. Parameters(tensor, where)], [value], axis);
+            return value;
         }
 
         /// <summary>A constant int32 tensor's values (shapes, axes).</summary>

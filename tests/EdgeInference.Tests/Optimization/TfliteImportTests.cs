@@ -130,6 +130,39 @@ public sealed class TfliteImportTests
         }
     }
 
+    [Fact]
+    public void ADepthwiseConvolution_ComputesEachChannelWithItsOwnFilter_AsTfliteDefinesIt()
+    {
+        // Filter [1, 2, 2, 2] in TFLite's order: f[0, dy, dx, channel].
+        float[] filter = [1, -1, 2, 0.5f, -3, 4, 0.25f, 2];
+        float[] bias = [0.5f, -1];
+        var (onnx, _) = TfliteImporter.Import(TfliteModel.Parse(TfliteTestModels.Depthwise(filter, bias)), "dw");
+        using var session = new InferenceSession(onnx.ToByteArray());
+        var input = Enumerable.Range(0, 18).Select(i => (float)((i * 0.37) - 3)).ToArray();
+
+        var actual = Run(session, input, [1, 3, 3, 2]);
+
+        for (var y = 0; y < 2; y++)
+        {
+            for (var x = 0; x < 2; x++)
+            {
+                for (var ch = 0; ch < 2; ch++)
+                {
+                    var expected = bias[ch];
+                    for (var dy = 0; dy < 2; dy++)
+                    {
+                        for (var dx = 0; dx < 2; dx++)
+                        {
+                            expected += input[((((y + dy) * 3) + x + dx) * 2) + ch] * filter[(((dy * 2) + dx) * 2) + ch];
+                        }
+                    }
+
+                    Assert.Equal(expected, actual[(((y * 2) + x) * 2) + ch], 4);
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(27, "operator 0 (SVDF, output 'output') is not one the importer converts")]
     public void AModelWithAnOperatorTheImporterDoesNotConvert_IsRefused_NamingTheOperatorAndWhere(int builtinCode, string message)

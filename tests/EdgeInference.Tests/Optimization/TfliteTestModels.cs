@@ -138,4 +138,104 @@ internal static class TfliteTestModels
         b.Finish(b.EndTable(), "TFL3");
         return b.SizedByteArray();
     }
+
+    /// <summary>
+    /// A float DEPTHWISE_CONV_2D written field by field: input [1, 3, 3, 2], filter [1, 2, 2, 2] (<paramref name="filter"/>,
+    /// in TFLite's order), bias [2], VALID padding, stride 1, output [1, 2, 2, 2].
+    /// </summary>
+    public static byte[] Depthwise(float[] filter, float[] bias)
+    {
+        var b = new FlatBufferBuilder(1024);
+        int Ints(params int[] values)
+        {
+            b.StartVector(4, values.Length, 4);
+            for (var i = values.Length - 1; i >= 0; i--)
+            {
+                b.AddInt(values[i]);
+            }
+
+            return b.EndVector().Value;
+        }
+
+        int Tables(params int[] tables)
+        {
+            b.StartVector(4, tables.Length, 4);
+            for (var i = tables.Length - 1; i >= 0; i--)
+            {
+                b.AddOffset(tables[i]);
+            }
+
+            return b.EndVector().Value;
+        }
+
+        int Tensor(string name, int[] shape, uint buffer)
+        {
+            var n = b.CreateString(name).Value;
+            var s = Ints(shape);
+            b.StartTable(10);
+            b.AddOffset(0, s, 0);
+            b.AddSbyte(1, 0, 0); // FLOAT32
+            b.AddUint(2, buffer, 0);
+            b.AddOffset(3, n, 0);
+            return b.EndTable();
+        }
+
+        int Buffer(float[] values)
+        {
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            b.StartVector(1, bytes.Length, 16);
+            for (var i = bytes.Length - 1; i >= 0; i--)
+            {
+                b.AddByte(bytes[i]);
+            }
+
+            var data = b.EndVector().Value;
+            b.StartTable(3);
+            b.AddOffset(0, data, 0);
+            return b.EndTable();
+        }
+
+        var tensors = Tables(Tensor("input", [1, 3, 3, 2], 0), Tensor("filter", [1, 2, 2, 2], 1), Tensor("bias", [2], 2), Tensor("output", [1, 2, 2, 2], 0));
+        b.StartTable(7); // DepthwiseConv2DOptions
+        b.AddSbyte(0, 1, 0); // VALID
+        b.AddInt(1, 1, 0);
+        b.AddInt(2, 1, 0);
+        b.AddInt(3, 1, 0);
+        var options = b.EndTable();
+        var opInputs = Ints(0, 1, 2);
+        var opOutputs = Ints(3);
+        b.StartTable(13);
+        b.AddUint(0, 0, 0);
+        b.AddOffset(1, opInputs, 0);
+        b.AddOffset(2, opOutputs, 0);
+        b.AddByte(3, 2, 0); // BuiltinOptions.DepthwiseConv2DOptions
+        b.AddOffset(4, options, 0);
+        var op = b.EndTable();
+        var graphInputs = Ints(0);
+        var graphOutputs = Ints(3);
+        var operators = Tables(op);
+        b.StartTable(5);
+        b.AddOffset(0, tensors, 0);
+        b.AddOffset(1, graphInputs, 0);
+        b.AddOffset(2, graphOutputs, 0);
+        b.AddOffset(3, operators, 0);
+        var subgraph = b.EndTable();
+        b.StartTable(4);
+        b.AddSbyte(0, 4, 0); // DEPTHWISE_CONV_2D
+        b.AddInt(2, 1, 1);
+        b.AddInt(3, 4, 0);
+        var code = b.EndTable();
+        b.StartTable(3);
+        var empty = b.EndTable();
+        var buffers = Tables(empty, Buffer(filter), Buffer(bias));
+        var codes = Tables(code);
+        var subgraphs = Tables(subgraph);
+        b.StartTable(8);
+        b.AddUint(0, 3, 0);
+        b.AddOffset(1, codes, 0);
+        b.AddOffset(2, subgraphs, 0);
+        b.AddOffset(4, buffers, 0);
+        b.Finish(b.EndTable(), "TFL3");
+        return b.SizedByteArray();
+    }
 }
