@@ -93,6 +93,28 @@ public sealed class TfliteImportTests
     }
 
     [Fact]
+    public async Task AnImportedModel_IsServedByTheAgent_AnsweringAsBareOnnxRuntimeDoes()
+    {
+        var (onnx, _) = TfliteImporter.Import(TfliteModel.Load(Path.Combine(TestPaths.TfliteModels, "hey_jarvis.tflite")), "hey_jarvis");
+        var repository = TestPaths.NewTempDirectory("imported-repository");
+        Directory.CreateDirectory(Path.Combine(repository, "hey_jarvis", "1"));
+        await File.WriteAllBytesAsync(Path.Combine(repository, "hey_jarvis", "1", "model.onnx"), onnx.ToByteArray());
+        using var bare = new InferenceSession(onnx.ToByteArray());
+        var random = new Random(5);
+        var input = Enumerable.Range(0, 16 * 96).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
+
+        await using var agent = await AgentHost.StartAsync(repository);
+        var served = await V2Client.InferJsonAsync(agent.Http, "hey_jarvis",
+            [new NamedTensor(bare.InputMetadata.Keys.Single(), EdgeInference.Runtime.Tensors.TensorDataType.Fp32, [1, 16, 96], System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray())]);
+
+        var expected = Run(bare, input, [1, 16, 96]);
+        var actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(served.Single().Data).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.All(expected.Zip(actual), p => Assert.Equal(p.First, p.Second, 6));
+        Directory.Delete(repository, recursive: true);
+    }
+
+    [Fact]
     public void ImportingTheSameModelTwice_WritesTheSameBytes()
     {
         var model = TfliteModel.Load(Path.Combine(TestPaths.TfliteModels, "hey_mycroft.tflite"));
