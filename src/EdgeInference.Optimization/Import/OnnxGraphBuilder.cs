@@ -53,26 +53,12 @@ internal sealed class OnnxGraphBuilder
         Graph.Node.Add(node);
     }
 
-    public string Float(string name, long[] dims, ReadOnlySpan<byte> littleEndianData)
-    {
-        var tensor = new TensorProto { Name = Name(name), DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(littleEndianData) };
-        tensor.Dims.AddRange(dims);
-        Graph.Initializer.Add(tensor);
-        return tensor.Name;
-    }
+    public string Float(string name, long[] dims, ReadOnlySpan<byte> littleEndianData) => Initializer(name, (int)TensorProto.Types.DataType.Float, dims, littleEndianData);
 
-    /// <summary>An integer initializer of ONNX element type <paramref name="elementType"/> (2 uint8, 3 int8, 6 int32), its little-endian bytes as given.</summary>
-    public string Integers(string name, int elementType, long[] dims, ReadOnlySpan<byte> data)
+    /// <summary>An initializer of ONNX element type <paramref name="elementType"/> (1 float, 2 uint8, 3 int8, 6 int32, 9 bool), its little-endian bytes as given.</summary>
+    public string Initializer(string name, int elementType, long[] dims, ReadOnlySpan<byte> data)
     {
         var tensor = new TensorProto { Name = Name(name), DataType = elementType, RawData = ByteString.CopyFrom(data) };
-        tensor.Dims.AddRange(dims);
-        Graph.Initializer.Add(tensor);
-        return tensor.Name;
-    }
-
-    public string Bools(string name, long[] dims, ReadOnlySpan<byte> data)
-    {
-        var tensor = new TensorProto { Name = Name(name), DataType = 9 /* BOOL */, RawData = ByteString.CopyFrom(data) };
         tensor.Dims.AddRange(dims);
         Graph.Initializer.Add(tensor);
         return tensor.Name;

@@ -501,6 +501,7 @@ public static class TfliteImporter
     private sealed class Context(TfliteModel model, TfliteSubgraph subgraph, OnnxGraphBuilder builder, ImportReport report, Dictionary<int, string> outer, int depth)
     {
         private readonly Dictionary<int, string> _names = new(outer);
+        private readonly Dictionary<TfliteTensor, string[]> _parameters = new(ReferenceEqualityComparer.Instance);
 
         public ImportReport Report { get; } = report;
 
@@ -529,9 +530,17 @@ public static class TfliteImporter
         /// <summary>Names tensor <paramref name="index"/>'s value (a dequantized input, an operator's float result before requantizing).</summary>
         public void Bind(int index, string name) => _names[index] = name;
 
-        /// <summary>A quantized tensor's scale and zero point as initializers (one each, or one per slice along its quantized dimension).</summary>
+        /// <summary>
+        /// A quantized tensor's scale and zero point as initializers (one each, or one per slice along its quantized
+        /// dimension), made once per tensor and shared by its QuantizeLinear and DequantizeLinear nodes.
+        /// </summary>
         public string[] Parameters(TfliteTensor tensor, string where)
         {
+            if (_parameters.TryGetValue(tensor, out var made))
+            {
+                return made;
+            }
+
             var q = tensor.Quantization!;
             if (q.ZeroPoint.Length != q.Scale.Length && q.ZeroPoint.Length > 1)
             {
@@ -543,20 +552,25 @@ public static class TfliteImporter
             var zeros = Enumerable.Range(0, q.Scale.Length).Select(i => q.ZeroPoint.Length == 0 ? 0 : q.ZeroPoint[Math.Min(i, q.ZeroPoint.Length - 1)]).ToArray();
             var zeroPoint = tensor.Type switch
             {
-                TfliteTensorType.Int8 => Builder.Integers(tensor.Name + "_zero_point", 3, dims, [.. zeros.Select(z => (byte)(sbyte)z)]),
-                TfliteTensorType.UInt8 => Builder.Integers(tensor.Name + "_zero_point", 2, dims, [.. zeros.Select(z => (byte)z)]),
-                TfliteTensorType.Int32 => Builder.Integers(tensor.Name + "_zero_point", 6, dims, [.. zeros.SelectMany(z => BitConverter.GetBytes((int)z))]),
+                TfliteTensorType.Int8 => Builder.Initializer(tensor.Name + "_zero_point", 3, dims, [.. zeros.Select(z => (byte)(sbyte)z)]),
+                TfliteTensorType.UInt8 => Builder.Initializer(tensor.Name + "_zero_point", 2, dims, [.. zeros.Select(z => (byte)z)]),
+                TfliteTensorType.Int32 => Builder.Initializer(tensor.Name + "_zero_point", 6, dims, [.. zeros.SelectMany(z => BitConverter.GetBytes((int)z))]),
                 _ => throw new InvalidDataException($"{where}: '{tensor.Name}' is {tensor.Type}: int16 quantization needs ONNX opset 21, which the importer does not write yet"),
             };
-            return [scale, zeroPoint];
+            return _parameters[tensor] = [scale, zeroPoint];
         }
 
-        /// <summary>DequantizeLinear of an integer value with <paramref name="tensor"/>'s parameters; returns the float value's name.</summary>
-        public string Dequantize(string integer, TfliteTensor tensor, string where)
+        /// <summary>
+        /// DequantizeLinear of an integer value with <paramref name="tensor"/>'s parameters; returns the float value's name.
+        /// Per-channel scales apply along the tensor's quantized dimension, or along <paramref name="axis"/> when the
+        /// value's dimensions were reordered.
+        /// </summary>
+        public string Dequantize(string integer, TfliteTensor tensor, string where, int? axis = null)
         {
             var value = Builder.Temporary("dequantized");
-            var axis = tensor.Quantization!.PerChannel ? new[] { OnnxGraphBuilder.Int("axis", tensor.Quantization.QuantizedDimension) } : [];
-            Builder.Node("DequantizeLinear", where, [integer, .. Parameters(tensor, where)], [value], axis);
+            var q = tensor.Quantization!;
+            var attributes = q.PerChannel ? new[] { OnnxGraphBuilder.Int("axis", axis ?? q.QuantizedDimension) } : [];
+            Builder.Node("DequantizeLinear", where, [integer, .. Parameters(tensor, where)], [value], attributes);
             return value;
         }
 
@@ -580,7 +594,7 @@ public static class TfliteImporter
 
             if (tensor.Type == TfliteTensorType.Bool)
             {
-                var flags = Builder.Bools(tensor.Name, [.. tensor.Shape.Select(d => (long)d)], data);
+                var flags = Builder.Initializer(tensor.Name, 9, [.. tensor.Shape.Select(d => (long)d)], data);
                 _names[index] = flags;
                 return flags;
             }
@@ -595,7 +609,7 @@ public static class TfliteImporter
                     throw new InvalidDataException($"{where}: constant '{tensor.Name}' has {data.Length} bytes for shape [{string.Join(",", tensor.Shape)}] of {tensor.Type}");
                 }
 
-                var integer = Builder.Integers(tensor.Name, type, [.. tensor.Shape.Select(d => (long)d)], data);
+                var integer = Builder.Initializer(tensor.Name, type, [.. tensor.Shape.Select(d => (long)d)], data);
                 var real = Dequantize(integer, tensor, where);
                 _names[index] = real;
                 return real;
@@ -663,12 +677,8 @@ public static class TfliteImporter
                 return Builder.Float(tensor.Name + "_onnx_layout", target, bytes);
             }
 
-            var integer = Builder.Integers(tensor.Name + "_onnx_layout", 3, target, bytes);
-            var value = Builder.Temporary("dequantized");
-            var q = tensor.Quantization!;
-            var axis = q.PerChannel ? new[] { OnnxGraphBuilder.Int("axis", Array.IndexOf(perm, q.QuantizedDimension)) } : [];
-            Builder.Node("DequantizeLinear", where, [integer, .. Parameters(tensor, where)], [value], axis);
-            return value;
+            var integer = Builder.Initializer(tensor.Name + "_onnx_layout", 3, target, bytes);
+            return Dequantize(integer, tensor, where, Array.IndexOf(perm, tensor.Quantization!.QuantizedDimension));
         }
 
         /// <summary>A constant int32 tensor's values (shapes, axes).</summary>

@@ -12,54 +12,10 @@ internal static class TfliteTestModels
     public static byte[] Quantized(int builtinCode = 9)
     {
         var b = new FlatBufferBuilder(512);
-        int Ints(params int[] values)
-        {
-            b.StartVector(4, values.Length, 4);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddInt(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Floats(params float[] values)
-        {
-            b.StartVector(4, values.Length, 4);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddFloat(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Longs(params long[] values)
-        {
-            b.StartVector(8, values.Length, 8);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddLong(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Tables(params int[] tables)
-        {
-            b.StartVector(4, tables.Length, 4);
-            for (var i = tables.Length - 1; i >= 0; i--)
-            {
-                b.AddOffset(tables[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
         int Quantization(float[] scale, long[] zeroPoint, int dimension)
         {
-            var s = Floats(scale);
-            var z = Longs(zeroPoint);
+            var s = Floats(b, scale);
+            var z = Longs(b, zeroPoint);
             b.StartTable(7);
             b.AddOffset(2, s, 0);
             b.AddOffset(3, z, 0);
@@ -70,8 +26,8 @@ internal static class TfliteTestModels
         int Tensor(string name, sbyte type, int[] shape, int[]? signature, uint buffer, int quantization)
         {
             var n = b.CreateString(name).Value;
-            var s = Ints(shape);
-            var sig = signature is null ? 0 : Ints(signature);
+            var s = Ints(b, shape);
+            var sig = signature is null ? 0 : Ints(b, signature);
             b.StartTable(10);
             b.AddOffset(0, s, 0);
             b.AddSbyte(1, type, 0);
@@ -89,17 +45,17 @@ internal static class TfliteTestModels
         var input = Tensor("input", 9, [1, 4], [-1, 4], 0, Quantization([0.5f], [-3], 0));
         var weights = Tensor("weights", 9, [2, 4], null, 1, Quantization([0.1f, 0.2f, 0.3f, 0.4f], [0, 0, 0, 0], 1));
         var output = Tensor("output", 9, [1, 2], null, 0, Quantization([0.25f], [0], 0));
-        var opInputs = Ints(0, 1);
-        var opOutputs = Ints(2);
+        var opInputs = Ints(b, 0, 1);
+        var opOutputs = Ints(b, 2);
         b.StartTable(13);
         b.AddUint(0, 0, 0);
         b.AddOffset(1, opInputs, 0);
         b.AddOffset(2, opOutputs, 0);
         var fullyConnected = b.EndTable();
-        var tensors = Tables(input, weights, output);
-        var graphInputs = Ints(0);
-        var graphOutputs = Ints(2);
-        var operators = Tables(fullyConnected);
+        var tensors = Tables(b, input, weights, output);
+        var graphInputs = Ints(b, 0);
+        var graphOutputs = Ints(b, 2);
+        var operators = Tables(b, fullyConnected);
         var graphName = b.CreateString("main").Value;
         b.StartTable(5);
         b.AddOffset(0, tensors, 0);
@@ -125,9 +81,9 @@ internal static class TfliteTestModels
         b.StartTable(3);
         b.AddOffset(0, data, 0);
         var constants = b.EndTable();
-        var codes = Tables(code);
-        var subgraphs = Tables(subgraph);
-        var buffers = Tables(empty, constants);
+        var codes = Tables(b, code);
+        var subgraphs = Tables(b, subgraph);
+        var buffers = Tables(b, empty, constants);
         var description = b.CreateString("built by the test").Value;
         b.StartTable(8);
         b.AddUint(0, 3, 0);
@@ -146,32 +102,10 @@ internal static class TfliteTestModels
     public static byte[] Depthwise(float[] filter, float[] bias)
     {
         var b = new FlatBufferBuilder(1024);
-        int Ints(params int[] values)
-        {
-            b.StartVector(4, values.Length, 4);
-            for (var i = values.Length - 1; i >= 0; i--)
-            {
-                b.AddInt(values[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
-        int Tables(params int[] tables)
-        {
-            b.StartVector(4, tables.Length, 4);
-            for (var i = tables.Length - 1; i >= 0; i--)
-            {
-                b.AddOffset(tables[i]);
-            }
-
-            return b.EndVector().Value;
-        }
-
         int Tensor(string name, int[] shape, uint buffer)
         {
             var n = b.CreateString(name).Value;
-            var s = Ints(shape);
+            var s = Ints(b, shape);
             b.StartTable(10);
             b.AddOffset(0, s, 0);
             b.AddSbyte(1, 0, 0); // FLOAT32
@@ -195,15 +129,15 @@ internal static class TfliteTestModels
             return b.EndTable();
         }
 
-        var tensors = Tables(Tensor("input", [1, 3, 3, 2], 0), Tensor("filter", [1, 2, 2, 2], 1), Tensor("bias", [2], 2), Tensor("output", [1, 2, 2, 2], 0));
+        var tensors = Tables(b, Tensor("input", [1, 3, 3, 2], 0), Tensor("filter", [1, 2, 2, 2], 1), Tensor("bias", [2], 2), Tensor("output", [1, 2, 2, 2], 0));
         b.StartTable(7); // DepthwiseConv2DOptions
         b.AddSbyte(0, 1, 0); // VALID
         b.AddInt(1, 1, 0);
         b.AddInt(2, 1, 0);
         b.AddInt(3, 1, 0);
         var options = b.EndTable();
-        var opInputs = Ints(0, 1, 2);
-        var opOutputs = Ints(3);
+        var opInputs = Ints(b, 0, 1, 2);
+        var opOutputs = Ints(b, 3);
         b.StartTable(13);
         b.AddUint(0, 0, 0);
         b.AddOffset(1, opInputs, 0);
@@ -211,9 +145,9 @@ internal static class TfliteTestModels
         b.AddByte(3, 2, 0); // BuiltinOptions.DepthwiseConv2DOptions
         b.AddOffset(4, options, 0);
         var op = b.EndTable();
-        var graphInputs = Ints(0);
-        var graphOutputs = Ints(3);
-        var operators = Tables(op);
+        var graphInputs = Ints(b, 0);
+        var graphOutputs = Ints(b, 3);
+        var operators = Tables(b, op);
         b.StartTable(5);
         b.AddOffset(0, tensors, 0);
         b.AddOffset(1, graphInputs, 0);
@@ -227,9 +161,9 @@ internal static class TfliteTestModels
         var code = b.EndTable();
         b.StartTable(3);
         var empty = b.EndTable();
-        var buffers = Tables(empty, Buffer(filter), Buffer(bias));
-        var codes = Tables(code);
-        var subgraphs = Tables(subgraph);
+        var buffers = Tables(b, empty, Buffer(filter), Buffer(bias));
+        var codes = Tables(b, code);
+        var subgraphs = Tables(b, subgraph);
         b.StartTable(8);
         b.AddUint(0, 3, 0);
         b.AddOffset(1, codes, 0);
@@ -237,5 +171,50 @@ internal static class TfliteTestModels
         b.AddOffset(4, buffers, 0);
         b.Finish(b.EndTable(), "TFL3");
         return b.SizedByteArray();
+    }
+
+    // Vectors are written back to front: FlatBuffers builds a buffer from its end.
+    private static int Ints(FlatBufferBuilder b, params int[] values)
+    {
+        b.StartVector(4, values.Length, 4);
+        for (var i = values.Length - 1; i >= 0; i--)
+        {
+            b.AddInt(values[i]);
+        }
+
+        return b.EndVector().Value;
+    }
+
+    private static int Floats(FlatBufferBuilder b, params float[] values)
+    {
+        b.StartVector(4, values.Length, 4);
+        for (var i = values.Length - 1; i >= 0; i--)
+        {
+            b.AddFloat(values[i]);
+        }
+
+        return b.EndVector().Value;
+    }
+
+    private static int Longs(FlatBufferBuilder b, params long[] values)
+    {
+        b.StartVector(8, values.Length, 8);
+        for (var i = values.Length - 1; i >= 0; i--)
+        {
+            b.AddLong(values[i]);
+        }
+
+        return b.EndVector().Value;
+    }
+
+    private static int Tables(FlatBufferBuilder b, params int[] tables)
+    {
+        b.StartVector(4, tables.Length, 4);
+        for (var i = tables.Length - 1; i >= 0; i--)
+        {
+            b.AddOffset(tables[i]);
+        }
+
+        return b.EndVector().Value;
     }
 }
