@@ -228,7 +228,9 @@ public sealed class LiteDbFleetStore : IFleetStore
         var moved = false;
         foreach (var document in rollouts.FindAll().ToArray())
         {
-            if (JsonNode.Parse(document["json"].AsString) is not JsonObject json || json["assignments"] is not JsonObject assignments)
+            // Parsed only when the old field may be there: every open passes here, and stores made since hold none.
+            var text = document["json"].AsString;
+            if (!text.Contains("\"assignments\"", StringComparison.Ordinal) || JsonNode.Parse(text) is not JsonObject json || json["assignments"] is not JsonObject assignments)
             {
                 continue;
             }
