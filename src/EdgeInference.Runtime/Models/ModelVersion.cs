@@ -111,8 +111,7 @@ public sealed class ModelVersion
             // With the shared thread pool (no threads configured), a model whose runs are too short to gain from
             // threads is also tried inline on the request's thread, and the faster way is kept (see WarmUp).
             var shared = context.Environment is { HasGlobalThreadPool: true } && config.Threads is null;
-            string? cacheNote = null;
-            (InferenceSession Session, ExecutionProviderChoice Provider) Create(bool inline)
+            (InferenceSession Session, ExecutionProviderChoice Provider, string? CacheNote) Create(bool inline)
             {
                 using var options = new SessionOptions
                 {
@@ -134,18 +133,18 @@ public sealed class ModelVersion
                 }
 
                 var provider = context.Providers.Apply(options, config.ExecutionProviders);
-                return (Open(context.OptimizedModels?.EntryFor(modelName, version, modelPath, fingerprint, provider.Provider), modelPath, options, out cacheNote), provider);
+                var opened = Open(context.OptimizedModels?.EntryFor(modelName, version, modelPath, fingerprint, provider.Provider), modelPath, options, out var note);
+                return (opened, provider, note);
             }
 
-            (session, var chosen) = Create(inline: false);
-            var firstNote = cacheNote;
+            (session, var chosen, var cacheNote) = Create(inline: false);
             var loaded = new ModelVersion(context, modelName, version, fingerprint, config, session, chosen, shared ? () => Create(inline: true).Session : null)
             {
                 Directory = Path.GetDirectoryName(Path.GetFullPath(modelPath)),
             };
-            if (firstNote is not null)
+            if (cacheNote is not null)
             {
-                loaded.Notes.Add(firstNote);
+                loaded.Notes.Add(cacheNote);
             }
 
             session = null;
