@@ -59,10 +59,12 @@ public sealed class RolloutGateTests : IDisposable
         Reply(rollout, "progress", "switch", final: false);
         await PassAsync(TimeSpan.FromMinutes(1));
         Assert.Equal((RolloutState.Running, InstallState.Probation), (State(rollout), DeviceState(rollout)));
+        Assert.Equal(InstallState.Probation, _store.ListAssignments(rollout).Single().State); // the row's state column follows each pass
 
         Reply(rollout, "succeeded", "confirm", final: true);
         await PassAsync(TimeSpan.FromSeconds(1));
         Assert.Equal((RolloutState.Completed, InstallState.Installed), (State(rollout), DeviceState(rollout)));
+        Assert.Equal(InstallState.Installed, _store.ListAssignments(rollout).Single().State);
     }
 
     [Fact]
