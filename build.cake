@@ -35,14 +35,14 @@ Task("Npm")
     .Does(() => Install(new() { ["npm"] = "nodejs npm" }));
 
 Task("Deps")
-    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ (installed when missing).")
+    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ, espeak-ng (installed when missing).")
     .IsDependentOn("Npm")
     .Does(() => Install(new()
     {
         ["clang"] = "clang", ["ld.lld"] = "lld", ["aarch64-linux-gnu-gcc"] = "gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross",
         ["qemu-aarch64-static"] = "qemu-user-static", ["mosquitto"] = "mosquitto mosquitto-clients",
         ["chromium"] = "chromium", ["chromedriver"] = "chromium-driver", ["pg_ctlcluster"] = "postgresql",
-        ["rabbitmq-server"] = "rabbitmq-server",
+        ["rabbitmq-server"] = "rabbitmq-server", ["espeak-ng"] = "espeak-ng",
     }));
 
 Task("Models")

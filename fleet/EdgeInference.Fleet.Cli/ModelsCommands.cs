@@ -28,6 +28,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Inspect(cli));
         models.Subcommands.Add(Import(cli));
         models.Subcommands.Add(Verify(cli));
+        models.Subcommands.Add(QuantizeCommand.Build(cli));
         return models;
     }
 
@@ -272,12 +273,14 @@ internal static class ModelsCommands
         var maxAbsDiff = new Option<double?>("--max-abs-diff") { Description = "Gate: the largest |candidate − reference| allowed" };
         var minCosine = new Option<double?>("--min-cosine") { Description = "Gate: the lowest cosine similarity allowed, per input" };
         var minAgreement = new Option<double?>("--min-agreement") { Description = "Gate: the lowest share of inputs decided alike (top class, or the side of --threshold)" };
+        var maxP99 = new Option<double?>("--max-p99-diff") { Description = "Gate: the largest 99th percentile of |candidate − reference| allowed" };
+        var minKept = new Option<double?>("--min-positives-kept") { Description = "Gate: the lowest share of the reference's positives the candidate must keep (single-score outputs)" };
         var threshold = new Option<double>("--threshold") { Description = "Where a single score becomes a positive (default 0.5)", DefaultValueFactory = _ => 0.5 };
         var reportFile = new Option<string?>("--report") { Description = "Also write the report (JSON) to this file" };
         var command = new Command("verify", "Compare a candidate model with its reference on inputs: max and p99 |Δ|, cosine, decision agreement, positives kept; exit 0 only if every gate holds");
         command.Arguments.Add(reference);
         command.Arguments.Add(candidate);
-        foreach (var option in new Option[] { inputs, maxAbsDiff, minCosine, minAgreement, threshold, reportFile })
+        foreach (var option in new Option[] { inputs, maxAbsDiff, minCosine, minAgreement, maxP99, minKept, threshold, reportFile })
         {
             command.Options.Add(option);
         }
@@ -287,6 +290,7 @@ internal static class ModelsCommands
             var gates = new VerificationGates
             {
                 MaxAbsDiff = parse.GetValue(maxAbsDiff), MinCosine = parse.GetValue(minCosine), MinAgreement = parse.GetValue(minAgreement), Threshold = parse.GetValue(threshold),
+                MaxP99AbsDiff = parse.GetValue(maxP99), MinPositivesKept = parse.GetValue(minKept),
             };
             var report = ModelComparer.Compare(Existing(parse.GetValue(reference)!), Existing(parse.GetValue(candidate)!), parse.GetValue(inputs)!, gates);
             if (parse.GetValue(reportFile) is { } file)
@@ -299,7 +303,7 @@ internal static class ModelsCommands
                 var table = new Table().AddColumns("Output", "max |Δ|", "p99 |Δ|", "min cosine", "agreement", "positives kept");
                 foreach (var o in report.Outputs)
                 {
-                    table.AddRow(Markup.Escape(o.Reference), Number(o.MaxAbsDiff), Number(o.P99AbsDiff), Number(o.MinCosine), Number(o.Agreement),
+                    table.AddRow(Markup.Escape(o.Reference), Number(o.MaxAbsDiff), Number(o.P99AbsDiff), o.MinCosine is { } cosine ? Number(cosine) : "", Number(o.Agreement),
                         o.PositivesKept is { } kept ? $"{Number(kept)} of {o.ReferencePositives}" : o.ReferencePositives == 0 ? "no positives" : "");
                 }
 
@@ -344,7 +348,7 @@ internal static class ModelsCommands
         cli.Console.Write(io);
     }
 
-    private static string Existing(string path) => File.Exists(path) ? path : throw new IOException($"{path} does not exist");
+    internal static string Existing(string path) => File.Exists(path) ? path : throw new IOException($"{path} does not exist");
 
     internal static TimeSpan Duration(string text)
     {

@@ -7,6 +7,7 @@ namespace EdgeInference.Optimization.Inspection;
 [JsonSerializable(typeof(ModelInspection))]
 [JsonSerializable(typeof(EdgeInference.Optimization.Import.ImportReport))]
 [JsonSerializable(typeof(EdgeInference.Optimization.Verification.VerificationReport))]
+[JsonSerializable(typeof(EdgeInference.Optimization.Quantization.QuantizationReport))]
 public sealed partial class OptimizationJsonContext : JsonSerializerContext
 {
 }

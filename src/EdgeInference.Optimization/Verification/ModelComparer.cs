@@ -1,14 +1,12 @@
 using System.Security.Cryptography;
-using EdgeInference.Runtime.Tensors;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeInference.Optimization.Verification;
 
 /// <summary>
-/// Runs a reference model and a candidate (a conversion or a quantization of it) with ONNX Runtime on the same inputs and
-/// measures how far apart they answer. Inputs are the files of a folder, in name order: <c>*.npy</c> files, each the one
-/// input of a single-input model, or sub-folders of <c>&lt;input name&gt;.npy</c> files, one per input. Outputs are
-/// compared by position (a converted model may name them differently).
+/// Runs a reference model and a candidate (a conversion or a quantization of it) with ONNX Runtime on the same inputs
+/// (a <see cref="SampleFolder"/>) and measures how far apart they answer. Outputs are compared by position (a converted
+/// model may name them differently).
 /// </summary>
 public static class ModelComparer
 {
@@ -25,7 +23,7 @@ public static class ModelComparer
         }
 
         var inputNames = referenceSession.InputMetadata.Keys.ToArray();
-        var samples = Samples(inputs, inputNames);
+        var samples = SampleFolder.Read(inputs, inputNames);
         var outputs = referenceSession.OutputMetadata.Keys.Zip(candidateSession.OutputMetadata.Keys).Select(p => new Accumulator(p.First, p.Second)).ToArray();
         foreach (var (source, tensors) in samples)
         {
@@ -49,20 +47,23 @@ public static class ModelComparer
             Reference = Path.GetFileName(reference), ReferenceSha256 = Sha256(reference), Candidate = Path.GetFileName(candidate), CandidateSha256 = Sha256(candidate),
             Inputs = samples.Count, Threshold = gates.Threshold, Outputs = [.. outputs.Select(o => o.Result())],
         };
-        void Gate(string name, double? limit, Func<OutputComparison, double> measure, bool atMost)
+        void Gate(string name, double? limit, Func<OutputComparison, double?> measure, bool atMost)
         {
-            if (limit is not { } bound)
+            var measured = report.Outputs.Select(measure).OfType<double>().ToList();
+            if (limit is not { } bound || measured.Count == 0)
             {
                 return;
             }
 
-            var worst = atMost ? report.Outputs.Max(measure) : report.Outputs.Min(measure);
+            var worst = atMost ? measured.Max() : measured.Min();
             report.Gates.Add(new GateVerdict { Gate = name, Limit = bound, Measured = worst, Passed = atMost ? worst <= bound : worst >= bound });
         }
 
         Gate("max_abs_diff", gates.MaxAbsDiff, o => o.MaxAbsDiff, atMost: true);
+        Gate("max_p99_abs_diff", gates.MaxP99AbsDiff, o => o.P99AbsDiff, atMost: true);
         Gate("min_cosine", gates.MinCosine, o => o.MinCosine, atMost: false);
         Gate("min_agreement", gates.MinAgreement, o => o.Agreement, atMost: false);
+        Gate("min_positives_kept", gates.MinPositivesKept, o => o.PositivesKept, atMost: false);
         report.Passed = report.Gates.All(g => g.Passed);
         return report;
     }
@@ -80,57 +81,6 @@ public static class ModelComparer
     }
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
-
-    /// <summary>Every input sample of the folder, as named float tensors.</summary>
-    private static List<(string Source, Dictionary<string, (long[] Shape, float[] Data)> Tensors)> Samples(string folder, string[] inputNames)
-    {
-        if (!Directory.Exists(folder))
-        {
-            throw new IOException($"the inputs folder {folder} does not exist");
-        }
-
-        var samples = new List<(string, Dictionary<string, (long[], float[])>)>();
-        foreach (var entry in Directory.EnumerateFileSystemEntries(folder).Order(StringComparer.Ordinal))
-        {
-            if (Directory.Exists(entry))
-            {
-                samples.Add((entry, inputNames.ToDictionary(name => name, name => Float(Path.Combine(entry, name + ".npy"), $"{entry}: input '{name}'"), StringComparer.Ordinal)));
-            }
-            else if (entry.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            {
-                if (inputNames.Length != 1)
-                {
-                    throw new InvalidDataException($"{entry}: a bare .npy file is the one input of a single-input model, but the model has {inputNames.Length} ({string.Join(", ", inputNames)}): give a folder of <input name>.npy per sample");
-                }
-
-                samples.Add((entry, new Dictionary<string, (long[], float[])>(StringComparer.Ordinal) { [inputNames[0]] = Float(entry, entry) }));
-            }
-        }
-
-        return samples.Count > 0 ? samples : throw new IOException($"the inputs folder {folder} has no .npy files or sample folders");
-    }
-
-    private static (long[] Shape, float[] Data) Float(string file, string what)
-    {
-        if (!File.Exists(file))
-        {
-            throw new IOException($"{what}: {file} does not exist");
-        }
-
-        (TensorDataType Type, long[] Shape, byte[] Data) npy;
-        try
-        {
-            npy = NpyFile.Read(File.ReadAllBytes(file));
-        }
-        catch (FormatException ex)
-        {
-            throw new InvalidDataException($"{what}: {ex.Message}", ex);
-        }
-
-        return npy.Type == TensorDataType.Fp32
-            ? (npy.Shape, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(npy.Data).ToArray())
-            : throw new InvalidDataException($"{what}: the file holds {npy.Type}; verification takes float32 inputs so far");
-    }
 
     private static float[][] Run(InferenceSession session, (long[] Shape, float[] Data)[] tensors, string source)
     {
@@ -183,7 +133,11 @@ public static class ModelComparer
                 na += (double)actual[i] * actual[i];
             }
 
-            _minCosine = Math.Min(_minCosine, ne == 0 && na == 0 ? 1 : dot / Math.Sqrt(ne * na));
+            if (expected.Length > 1)
+            {
+                _minCosine = Math.Min(_minCosine, ne == 0 || na == 0 ? (ne == na ? 1 : 0) : dot / Math.Sqrt(ne * na));
+            }
+
             if (expected.Length == 1)
             {
                 bool want = expected[0] >= threshold, got = actual[0] >= threshold;
@@ -203,7 +157,7 @@ public static class ModelComparer
             _differences.Sort();
             return new OutputComparison
             {
-                Reference = reference, Candidate = candidate, MaxAbsDiff = _differences[^1], MinCosine = Math.Round(_minCosine, 9),
+                Reference = reference, Candidate = candidate, MaxAbsDiff = _differences[^1], MinCosine = _score ? null : Math.Round(_minCosine, 9),
                 P99AbsDiff = _differences[(int)Math.Min(_differences.Count - 1, Math.Ceiling(0.99 * _differences.Count) - 1)],
                 Agreement = (double)_agreed / _inputs,
                 ReferencePositives = _score ? _positives : null,

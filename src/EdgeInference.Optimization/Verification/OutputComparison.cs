@@ -12,8 +12,8 @@ public sealed class OutputComparison
     /// <summary>The 99th percentile of |candidate − reference| over every value of every input.</summary>
     public double P99AbsDiff { get; set; }
 
-    /// <summary>The lowest cosine similarity of one input's two outputs.</summary>
-    public double MinCosine { get; set; }
+    /// <summary>The lowest cosine similarity of one input's two outputs; none for single-score outputs, where it would only compare signs.</summary>
+    public double? MinCosine { get; set; }
 
     /// <summary>Share of inputs where both decide alike: the same side of the threshold, or the same top class.</summary>
     public double Agreement { get; set; }

@@ -23,14 +23,18 @@ public sealed class ModelVerificationTests : IDisposable
         var report = Path.Combine(_work, "report.json");
 
         var (code, output) = await CliRunner.RunAsync(new Dictionary<string, string>(), "models", "verify", reference, candidate, "--inputs", inputs,
-            "--max-abs-diff", "1e-4", "--min-cosine", "0.99999", "--min-agreement", "0.999", "--report", report);
+            "--max-abs-diff", "1e-4", "--min-cosine", "0.99999", "--min-agreement", "0.999", "--max-p99-diff", "1e-4", "--min-positives-kept", "0.98", "--report", report);
 
         Assert.True(code == 0, output);
         Assert.Contains("every gate holds", output, StringComparison.Ordinal);
         var json = JsonNode.Parse(await File.ReadAllTextAsync(report))!;
         Assert.Equal(40, json["inputs"]!.GetValue<int>());
         Assert.True(json["passed"]!.GetValue<bool>());
-        Assert.Equal(3, json["gates"]!.AsArray().Count);
+        // A single score has no cosine (it would only compare signs): that gate does not apply.
+        var gates = json["gates"]!.AsArray().Select(g => g!["gate"]!.GetValue<string>()).ToList();
+        Assert.Contains("max_p99_abs_diff", gates);
+        Assert.DoesNotContain("min_cosine", gates);
+        Assert.Null(json["outputs"]![0]!["min_cosine"]);
         Assert.True(json["outputs"]![0]!["max_abs_diff"]!.GetValue<double>() <= 1e-4);
     }
 
