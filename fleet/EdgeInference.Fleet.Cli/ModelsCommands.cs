@@ -29,6 +29,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Import(cli));
         models.Subcommands.Add(Verify(cli));
         models.Subcommands.Add(QuantizeCommand.Build(cli));
+        models.Subcommands.Add(OptimizeCommand.Build(cli));
         return models;
     }
 
@@ -46,7 +47,7 @@ internal static class ModelsCommands
 
     private static Command Push(CliContext cli)
     {
-        var file = new Argument<string>("FILE") { Description = "The ONNX model" };
+        var file = new Argument<string>("FILE") { Description = "The ONNX model, or a package folder (models optimize writes one): its model.onnx, and its golden.json, profile.json and config.json where present" };
         var name = new Option<string>("--name") { Description = "Model name (the folder on devices)", Required = true };
         var version = new Option<string>("--version") { Description = "Semantic version, e.g. 2.0.0", Required = true };
         var profile = new Option<string?>("--profile") { Description = "Reference drift profile (edge-agent profile)" };
@@ -65,13 +66,16 @@ internal static class ModelsCommands
 
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
-            var files = new Dictionary<string, string> { [PackageRoles.Model] = Existing(parse.GetValue(file)!) };
-            if (parse.GetValue(profile) is { } p)
+            var source = parse.GetValue(file)!;
+            string? Beside(Option<string?> option, string role) =>
+                parse.GetValue(option) ?? (Directory.Exists(source) && File.Exists(Path.Combine(source, PackageRoles.FileNames[role])) ? Path.Combine(source, PackageRoles.FileNames[role]) : null);
+            var files = new Dictionary<string, string> { [PackageRoles.Model] = Existing(Directory.Exists(source) ? Path.Combine(source, PackageRoles.FileNames[PackageRoles.Model]) : source) };
+            if (Beside(profile, PackageRoles.Profile) is { } p)
             {
                 files[PackageRoles.Profile] = Existing(p);
             }
 
-            if (parse.GetValue(golden) is { } g)
+            if (Beside(golden, PackageRoles.Golden) is { } g)
             {
                 files[PackageRoles.Golden] = Existing(g);
                 try
@@ -84,7 +88,7 @@ internal static class ModelsCommands
                 }
             }
 
-            if (parse.GetValue(config) is { } c)
+            if (Beside(config, PackageRoles.Config) is { } c)
             {
                 files[PackageRoles.Config] = Existing(c);
                 try
@@ -270,28 +274,18 @@ internal static class ModelsCommands
         var reference = new Argument<string>("REFERENCE") { Description = "The reference model (ONNX)" };
         var candidate = new Argument<string>("CANDIDATE") { Description = "The model to check against it (ONNX)" };
         var inputs = new Option<string>("--inputs") { Description = "A folder of .npy inputs (or of sample folders of <input name>.npy)", Required = true };
-        var maxAbsDiff = new Option<double?>("--max-abs-diff") { Description = "Gate: the largest |candidate − reference| allowed" };
-        var minCosine = new Option<double?>("--min-cosine") { Description = "Gate: the lowest cosine similarity allowed, per input" };
-        var minAgreement = new Option<double?>("--min-agreement") { Description = "Gate: the lowest share of inputs decided alike (top class, or the side of --threshold)" };
-        var maxP99 = new Option<double?>("--max-p99-diff") { Description = "Gate: the largest 99th percentile of |candidate − reference| allowed" };
-        var minKept = new Option<double?>("--min-positives-kept") { Description = "Gate: the lowest share of the reference's positives the candidate must keep (single-score outputs)" };
-        var threshold = new Option<double>("--threshold") { Description = "Where a single score becomes a positive (default 0.5)", DefaultValueFactory = _ => 0.5 };
+        var gateOptions = new GateOptions();
         var reportFile = new Option<string?>("--report") { Description = "Also write the report (JSON) to this file" };
         var command = new Command("verify", "Compare a candidate model with its reference on inputs: max and p99 |Δ|, cosine, decision agreement, positives kept; exit 0 only if every gate holds");
         command.Arguments.Add(reference);
         command.Arguments.Add(candidate);
-        foreach (var option in new Option[] { inputs, maxAbsDiff, minCosine, minAgreement, maxP99, minKept, threshold, reportFile })
-        {
-            command.Options.Add(option);
-        }
+        command.Options.Add(inputs);
+        gateOptions.AddTo(command);
+        command.Options.Add(reportFile);
 
         command.SetAction((parse, cancellationToken) => cli.RunAsync(() =>
         {
-            var gates = new VerificationGates
-            {
-                MaxAbsDiff = parse.GetValue(maxAbsDiff), MinCosine = parse.GetValue(minCosine), MinAgreement = parse.GetValue(minAgreement), Threshold = parse.GetValue(threshold),
-                MaxP99AbsDiff = parse.GetValue(maxP99), MinPositivesKept = parse.GetValue(minKept),
-            };
+            var gates = gateOptions.Read(parse);
             var report = ModelComparer.Compare(Existing(parse.GetValue(reference)!), Existing(parse.GetValue(candidate)!), parse.GetValue(inputs)!, gates);
             if (parse.GetValue(reportFile) is { } file)
             {

@@ -8,6 +8,7 @@ namespace EdgeInference.Optimization.Inspection;
 [JsonSerializable(typeof(EdgeInference.Optimization.Import.ImportReport))]
 [JsonSerializable(typeof(EdgeInference.Optimization.Verification.VerificationReport))]
 [JsonSerializable(typeof(EdgeInference.Optimization.Quantization.QuantizationReport))]
+[JsonSerializable(typeof(EdgeInference.Optimization.Optimize.OptimizationReport))]
 public sealed partial class OptimizationJsonContext : JsonSerializerContext
 {
 }

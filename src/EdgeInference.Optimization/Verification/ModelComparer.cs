@@ -82,7 +82,7 @@ public static class ModelComparer
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
-    private static float[][] Run(InferenceSession session, (long[] Shape, float[] Data)[] tensors, string source)
+    internal static float[][] Run(InferenceSession session, (long[] Shape, float[] Data)[] tensors, string source)
     {
         var names = session.InputMetadata.Keys.ToArray();
         var values = new List<OrtValue>();
