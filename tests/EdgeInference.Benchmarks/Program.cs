@@ -68,6 +68,13 @@ if (args.Contains("--load-cache"))
     return;
 }
 
+if (args.Contains("--quantize"))
+{
+    // 8-bit quantization of the sample models with espeak-ng speech: size, speed, accuracy per variant, and end to end.
+    QuantizationCost.Print();
+    return;
+}
+
 if (args.Contains("--rollout-pass"))
 {
     // What one rollout pass reads, at N devices (default 1,000 and 10,000), on PostgreSQL and LiteDB.

@@ -9,7 +9,8 @@ internal static class LatencyMeter
     private const int Batches = 7;
     private static readonly TimeSpan BatchTime = TimeSpan.FromMilliseconds(40);
 
-    public static double MedianMicroseconds(string model, (long[] Shape, float[] Data)[] input)
+    /// <param name="source">Where <paramref name="input"/> comes from, for an error.</param>
+    public static double MedianMicroseconds(string model, (long[] Shape, float[] Data)[] input, string source)
     {
         using var options = new SessionOptions
         {
@@ -19,9 +20,18 @@ internal static class LatencyMeter
         var names = session.InputMetadata.Keys.ToArray();
         var outputs = session.OutputMetadata.Keys.ToArray();
         var values = input.Select(t => OrtValue.CreateTensorValueFromMemory(t.Data, t.Shape)).ToList();
+        using var run = new RunOptions();
         try
         {
-            using var run = new RunOptions();
+            try
+            {
+                session.Run(run, names, values, outputs).Dispose();
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new InvalidDataException($"{source}: {ex.Message}", ex);
+            }
+
             void Once() => session.Run(run, names, values, outputs).Dispose();
 
             // Warm-up, which also sizes a batch to about 40 ms.

@@ -60,7 +60,7 @@ public static class ModelOptimizer
             var heldOutSamples = SampleFolder.Read(heldOut, inputNames);
             var timed = inputNames.Select(name => heldOutSamples[0].Tensors[name]).ToArray();
             report.FloatBytes = new FileInfo(reference).Length;
-            report.FloatLatencyMicroseconds = LatencyMeter.MedianMicroseconds(reference, timed);
+            report.FloatLatencyMicroseconds = LatencyMeter.MedianMicroseconds(reference, timed, heldOutSamples[0].Source);
             report.HeldOutInputs = heldOutSamples.Count;
 
             var written = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -72,7 +72,7 @@ public static class ModelOptimizer
                 written[variant.Name] = quantized.Bytes;
                 report.CalibrationInputs = quantized.Report.CalibrationInputs;
                 var verification = ModelComparer.Compare(reference, path, heldOut, gates);
-                var latency = LatencyMeter.MedianMicroseconds(path, timed);
+                var latency = LatencyMeter.MedianMicroseconds(path, timed, heldOutSamples[0].Source);
                 var result = new VariantReport
                 {
                     Name = variant.Name, Bytes = quantized.Bytes.Length, SizeRatio = quantized.Report.SizeRatio, LatencyMicroseconds = latency,
