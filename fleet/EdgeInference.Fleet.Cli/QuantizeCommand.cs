@@ -13,9 +13,9 @@ internal static class QuantizeCommand
     public static Command Build(CliContext cli)
     {
         var file = new Argument<string>("MODEL") { Description = "The float model (ONNX)" };
-        var calibration = new Option<string>("--calibration") { Description = "A folder of .npy inputs (or of sample folders of <input name>.npy) to measure activations on", Required = true };
+        var calibration = new Option<string?>("--calibration") { Description = "A folder of .npy inputs (or of sample folders of <input name>.npy) to measure activations on (static mode)" };
         var output = new Option<string>("--out") { Description = "The folder to write model.onnx and report.json to", Required = true };
-        var mode = new Option<string>("--mode") { Description = "static (QDQ, ranges from calibration) or dynamic", DefaultValueFactory = _ => "static" };
+        var mode = new Option<string>("--mode") { Description = "static (QDQ, ranges from calibration) or dynamic (Gemm and MatMul, ranges measured on each run)", DefaultValueFactory = _ => "static" };
         var method = new Option<string>("--method") { Description = "How activation ranges are chosen: minmax, entropy or percentile", DefaultValueFactory = _ => "minmax" };
         var perChannel = new Option<bool>("--per-channel") { Description = "One weight scale per output channel of Conv, Gemm and MatMul" };
         var activations = new Option<string>("--activations") { Description = "Activation type: u8 or s8 (weights are always symmetric s8)", DefaultValueFactory = _ => "u8" };
@@ -37,7 +37,7 @@ internal static class QuantizeCommand
                 Activations = Choice<QuantizedType>(parse.GetValue(activations)!, "--activations"),
                 Exclude = parse.GetValue(exclude) ?? [],
             };
-            var quantized = ModelQuantizer.Quantize(ModelsCommands.Existing(parse.GetValue(file)!), parse.GetValue(calibration)!, options);
+            var quantized = ModelQuantizer.Quantize(ModelsCommands.Existing(parse.GetValue(file)!), parse.GetValue(calibration), options);
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(folder);
             var target = Path.Combine(folder, "model.onnx");
@@ -50,7 +50,7 @@ internal static class QuantizeCommand
                 cli.Console.MarkupLine(Markup.Escape(
                     $"Quantized {report.Model} into {target}: {report.QuantizedBytes:N0} bytes, {report.SizeRatio:0.###}× of {report.FloatBytes:N0}; " +
                     $"{report.Quantized.Values.Sum()} nodes in 8 bits ({string.Join(", ", report.Quantized.Select(o => $"{o.Key} ×{o.Value}"))}), " +
-                    $"{report.Tensors.Count} activations calibrated on {report.CalibrationInputs} inputs ({report.Method})"));
+                    (report.Method is null ? "activations quantized on each run" : $"{report.Tensors.Count} activations calibrated on {report.CalibrationInputs} inputs ({report.Method})")));
                 foreach (var skipped in report.Skipped)
                 {
                     cli.Console.MarkupLine(Markup.Escape($"  float: {skipped.Node} ({skipped.OpType}): {skipped.Reason}"));

@@ -66,11 +66,11 @@ public static class ModelOptimizer
             var written = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var variant in options.Variants)
             {
-                var quantized = ModelQuantizer.Quantize(reference, calibration, new QuantizationOptions { Method = variant.Method, PerChannel = variant.PerChannel, Exclude = options.Exclude });
+                var quantized = ModelQuantizer.Quantize(reference, calibration, new QuantizationOptions { Mode = variant.Mode, Method = variant.Method, PerChannel = variant.PerChannel, Exclude = options.Exclude });
                 var path = Path.Combine(work, $"{variant.Name}.onnx");
                 File.WriteAllBytes(path, quantized.Bytes);
                 written[variant.Name] = quantized.Bytes;
-                report.CalibrationInputs = quantized.Report.CalibrationInputs;
+                report.CalibrationInputs = Math.Max(report.CalibrationInputs, quantized.Report.CalibrationInputs);
                 var verification = ModelComparer.Compare(reference, path, heldOut, gates);
                 var latency = LatencyMeter.MedianMicroseconds(path, timed, heldOutSamples[0].Source);
                 var result = new VariantReport
@@ -80,6 +80,11 @@ public static class ModelOptimizer
                 };
                 var failures = verification.Gates.Where(g => !g.Passed)
                     .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Gate} {g.Measured:G4} (limit {g.Limit:G4})")).ToList();
+                if (result.QuantizedNodes == 0)
+                {
+                    failures.Add("it quantizes no node");
+                }
+
                 if (latency > report.FloatLatencyMicroseconds)
                 {
                     failures.Add(string.Create(CultureInfo.InvariantCulture, $"slower than float ({latency:0.#} µs against {report.FloatLatencyMicroseconds:0.#} µs)"));

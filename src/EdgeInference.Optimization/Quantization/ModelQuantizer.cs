@@ -8,11 +8,13 @@ namespace EdgeInference.Optimization.Quantization;
 /// <summary>
 /// Quantizes an ONNX model to 8 bits, following ONNX Runtime's quantization tool: QDQ format, its scale and zero-point
 /// formulas, symmetric int8 weights (per channel on request), asymmetric activations calibrated on sample inputs, int32
-/// biases. Subgraphs (<c>If</c> branches) are quantized too. The same model, inputs and options give the same bytes.
+/// biases; or dynamic mode for Gemm and MatMul, with activations quantized on each run. Subgraphs (<c>If</c> branches)
+/// are quantized too. The same model, inputs and options give the same bytes.
 /// </summary>
 public static class ModelQuantizer
 {
-    public static QuantizedModel Quantize(string modelPath, string calibrationFolder, QuantizationOptions options)
+    /// <param name="calibrationFolder">Inputs to calibrate activations on; static mode needs them, dynamic mode does not read them.</param>
+    public static QuantizedModel Quantize(string modelPath, string? calibrationFolder, QuantizationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(modelPath))
@@ -36,31 +38,32 @@ public static class ModelQuantizer
             throw new InvalidDataException($"{modelPath} is not an ONNX model: it has no graph");
         }
 
-        if (options.Mode != QuantizationMode.Static)
-        {
-            throw new ArgumentException("dynamic quantization is not built yet; use --mode static");
-        }
-
         var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
-        if (opset < 10 || (options.PerChannel && opset < 13))
+        var dynamic = options.Mode == QuantizationMode.Dynamic;
+        if (dynamic ? opset < 11 : opset < 10 || (options.PerChannel && opset < 13))
         {
-            throw new InvalidDataException(
-                $"{modelPath} uses opset {opset}: QuantizeLinear needs 10, and per-channel weights 13; convert the model to a newer opset first");
+            throw new InvalidDataException(dynamic
+                ? $"{modelPath} uses opset {opset}: DynamicQuantizeLinear needs 11; convert the model to a newer opset first"
+                : $"{modelPath} uses opset {opset}: QuantizeLinear needs 10, and per-channel weights 13; convert the model to a newer opset first");
         }
-
-        var rewriter = new QdqRewriter(model, options, new Dictionary<string, TensorRange>());
-        var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-        var inputs = model.Graph.Input.Select(i => i.Name).Where(name => !initializers.Contains(name)).ToArray();
-        var samples = SampleFolder.Read(calibrationFolder, inputs);
-        var ranges = Calibrator.Measure(model, rewriter.Wanted(), samples, options.Method, options.Percentile);
 
         var report = new QuantizationReport
         {
-            Model = Path.GetFileName(modelPath), ModelSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), Mode = "static",
-            Method = options.Method.ToString().ToLowerInvariant(), PerChannel = options.PerChannel, Activations = options.Activations.ToString().ToLowerInvariant(),
-            CalibrationInputs = samples.Count, FloatBytes = bytes.Length,
+            Model = Path.GetFileName(modelPath), ModelSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), Mode = dynamic ? "dynamic" : "static",
+            Method = dynamic ? null : options.Method.ToString().ToLowerInvariant(), PerChannel = options.PerChannel,
+            Activations = (dynamic ? QuantizedType.U8 : options.Activations).ToString().ToLowerInvariant(), FloatBytes = bytes.Length,
         };
-        new QdqRewriter(model, options, ranges).Rewrite(report);
+        var ranges = new Dictionary<string, TensorRange>();
+        if (!dynamic)
+        {
+            var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+            var inputs = model.Graph.Input.Select(i => i.Name).Where(name => !initializers.Contains(name)).ToArray();
+            var samples = SampleFolder.Read(calibrationFolder ?? throw new ArgumentException("static quantization needs calibration inputs (--calibration DIR)"), inputs);
+            ranges = Calibrator.Measure(model, new QuantizationRewriter(model, options, ranges).Wanted(), samples, options.Method, options.Percentile);
+            report.CalibrationInputs = samples.Count;
+        }
+
+        new QuantizationRewriter(model, options, ranges).Rewrite(report);
         var quantized = model.ToByteArray();
         report.QuantizedBytes = quantized.Length;
         report.SizeRatio = Math.Round((double)quantized.Length / bytes.Length, 4);

@@ -48,18 +48,27 @@ public sealed class ModelQuantizationTests(WakeWordSpeechFixture speech) : IClas
     [Fact]
     public void OnnxRuntimeRunsTheQuantizedNodesAsIntegerKernels_NeverDequantizingWeightsForAFloatOne()
     {
-        var quantized = Path.Combine(_work, "embedding.int8.onnx");
-        File.WriteAllBytes(quantized, Quantize("embedding", Entropy).Bytes);
-        var optimized = Path.Combine(_work, "embedding.optimized.onnx");
+        var nodes = OptimizedByOnnxRuntime(Quantize("embedding", Entropy).Bytes);
 
-        using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, OptimizedModelFilePath = optimized })
-        using (new InferenceSession(quantized, options))
-        {
-        }
-
-        var nodes = ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph.Node;
         Assert.Equal(20, nodes.Count(n => n.OpType == "QLinearConv"));
         Assert.DoesNotContain(nodes, n => n.OpType == "Conv");
+    }
+
+    [Fact]
+    public void DynamicMode_NeedsNoCalibration_AndOnnxRuntimeRunsEachGemmAsOneIntegerKernel()
+    {
+        var quantized = ModelQuantizer.Quantize(WakeWordSpeechFixture.Model("hey_jarvis"), null, new QuantizationOptions { Mode = QuantizationMode.Dynamic, PerChannel = true });
+        var candidate = Path.Combine(_work, "hey_jarvis.dynamic.onnx");
+        File.WriteAllBytes(candidate, quantized.Bytes);
+
+        Assert.Equal(6, quantized.Report.Quantized["Gemm"]);
+        Assert.Equal(0, quantized.Report.CalibrationInputs);
+        Assert.True(quantized.Report.SizeRatio <= 0.30, $"{quantized.Report.SizeRatio}×");
+        var nodes = OptimizedByOnnxRuntime(quantized.Bytes);
+        Assert.Equal(6, nodes.Count(n => n.OpType == "DynamicQuantizeMatMul"));
+        Assert.DoesNotContain(nodes, n => n.OpType is "Gemm" or "MatMulInteger");
+        var report = ModelComparer.Compare(WakeWordSpeechFixture.Model("hey_jarvis"), candidate, speech.HeldOutClassifier, new VerificationGates { MaxP99AbsDiff = 0.05, MinAgreement = 0.99 });
+        Assert.True(report.Passed, string.Join("; ", report.Gates.Select(g => $"{g.Gate} {g.Measured}")));
     }
 
     [Fact]
@@ -135,6 +144,20 @@ public sealed class ModelQuantizationTests(WakeWordSpeechFixture speech) : IClas
         Assert.Contains("--exclude names no node of the model: Gemm_99", await Refused(model, "--calibration", speech.CalibrationClassifier, "--exclude", "Gemm_99"), StringComparison.Ordinal);
         Assert.Contains("--method 'kl' is not one of minmax, entropy, percentile", await Refused(model, "--calibration", speech.CalibrationClassifier, "--method", "kl"), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_work, "model.onnx")));
+    }
+
+    /// <summary>The nodes of every graph of the model as ONNX Runtime runs it, all optimizations applied.</summary>
+    private List<NodeProto> OptimizedByOnnxRuntime(byte[] model)
+    {
+        var input = Path.Combine(_work, $"{Guid.NewGuid():N}.onnx");
+        var optimized = Path.Combine(_work, $"{Guid.NewGuid():N}.optimized.onnx");
+        File.WriteAllBytes(input, model);
+        using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, OptimizedModelFilePath = optimized, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR })
+        using (new InferenceSession(input, options))
+        {
+        }
+
+        return [.. AllGraphs(ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph).SelectMany(g => g.Node)];
     }
 
     private QuantizedModel Quantize(string name, QuantizationOptions options) =>

@@ -5,13 +5,16 @@ using Onnx;
 namespace EdgeInference.Optimization.Quantization;
 
 /// <summary>
+/// Rewrites a model's graphs to 8 bits. Dynamic mode replaces each Gemm and MatMul with a weight by
+/// DynamicQuantizeLinear, MatMulInteger, Cast and the scale product, as ONNX Runtime's dynamic quantizer does (ONNX
+/// Runtime fuses them into one kernel); static mode is described next.
 /// Static quantization in ONNX Runtime's QDQ format: each quantized activation is followed by a QuantizeLinear and
 /// DequantizeLinear pair, weights are stored as symmetric int8 behind a DequantizeLinear, and biases as int32 at
 /// input scale × weight scale. ONNX Runtime fuses the pairs around each node into its integer kernels (QLinearConv,
 /// QGemm, QLinearMatMul …). A node is quantized only where that fusion can happen: a Conv, Gemm or MatMul whose
 /// output stays float would dequantize its weights on every run, so its output is quantized too.
 /// </summary>
-internal sealed class QdqRewriter
+internal sealed class QuantizationRewriter
 {
     /// <summary>Operators whose output keeps their input's parameters: they move values, they do not compute new ones.</summary>
     private static readonly HashSet<string> SameAsInput = new(StringComparer.Ordinal) { "MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze" };
@@ -31,7 +34,7 @@ internal sealed class QdqRewriter
     private readonly Dictionary<(string Scope, string Weight, int Axis), (string Value, float[] Scales)> _weights = [];
     private readonly HashSet<string> _replaced = new(StringComparer.Ordinal);
 
-    public QdqRewriter(ModelProto model, QuantizationOptions options, IReadOnlyDictionary<string, TensorRange> ranges)
+    public QuantizationRewriter(ModelProto model, QuantizationOptions options, IReadOnlyDictionary<string, TensorRange> ranges)
     {
         _model = model;
         _options = options;
@@ -64,7 +67,9 @@ internal sealed class QdqRewriter
 
     /// <summary>Every node the rewrite considers, with its scope, in graph order (a graph's nodes before those of its subgraphs).</summary>
     public IEnumerable<(ModelScope Scope, NodeProto Node)> Candidates() =>
-        _scopes.SelectMany(scope => scope.Graph.Node.Where(n => Quantizable(n.OpType)).Select(node => (scope, node)));
+        _scopes.SelectMany(scope => scope.Graph.Node
+            .Where(n => _options.Mode == QuantizationMode.Dynamic ? n.OpType is "Gemm" or "MatMul" : Quantizable(n.OpType))
+            .Select(node => (scope, node)));
 
     public static bool Quantizable(string opType) => opType is "Conv" or "Gemm" or "MatMul" or "Add" or "Mul" or "LeakyRelu" || SameAsInput.Contains(opType);
 
@@ -96,14 +101,15 @@ internal sealed class QdqRewriter
 
         foreach (var (scope, node) in Candidates().ToList())
         {
-            var reason = excluded.Contains(node.Name) ? "excluded" : Plan(scope, node);
+            var opType = node.OpType;
+            var reason = excluded.Contains(node.Name) ? "excluded" : _options.Mode == QuantizationMode.Dynamic ? PlanDynamic(scope, node) : Plan(scope, node);
             if (reason is null)
             {
-                report.Quantized[node.OpType] = report.Quantized.GetValueOrDefault(node.OpType) + 1;
+                report.Quantized[opType] = report.Quantized.GetValueOrDefault(opType) + 1;
             }
             else
             {
-                report.Skipped.Add(new SkippedNode { Node = node.Name, OpType = node.OpType, Reason = reason });
+                report.Skipped.Add(new SkippedNode { Node = node.Name, OpType = opType, Reason = reason });
             }
         }
 
@@ -286,6 +292,98 @@ internal sealed class QdqRewriter
         return null;
     }
 
+    /// <summary>
+    /// A Gemm or MatMul as DynamicQuantizeLinear (the input to uint8 with a range measured on each run), MatMulInteger
+    /// against the int8 weight (as [K, N], one scale per column or one), Cast, and a Mul by input scale × weight scale;
+    /// the node itself becomes that Mul, or the Add of a Gemm's bias, so its output keeps its name.
+    /// </summary>
+    private string? PlanDynamic(ModelScope scope, NodeProto node)
+    {
+        var activations = ActivationInputs(scope, node).ToList();
+        if (activations.Count != 1 || node.Input[0] != activations[0] || node.Output.Count != 1)
+        {
+            return "its first input is not an activation";
+        }
+
+        if (scope.Initializer(node.Input[1]) is not { } weight || weight.Tensor.DataType != (int)TensorProto.Types.DataType.Float || weight.Tensor.Dims.Count != 2)
+        {
+            return "its weight is not a float matrix initializer";
+        }
+
+        var transposed = node.OpType == "Gemm" && Attribute(node, "transB") != 0;
+        if (node.OpType == "Gemm" && (Attribute(node, "transA") != 0 || FloatAttribute(node, "alpha") != 1f))
+        {
+            return "it transposes or scales its first input";
+        }
+
+        var dims = weight.Tensor.Dims.ToArray();
+        long k = transposed ? dims[1] : dims[0], n = transposed ? dims[0] : dims[1];
+        string? bias = null;
+        if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            if (FloatAttribute(node, "beta") != 1f)
+            {
+                return "its bias is scaled (beta ≠ 1)";
+            }
+
+            bias = node.Input[2];
+        }
+
+        var data = Floats(weight.Tensor);
+        if (transposed)
+        {
+            var columns = new float[data.Length];
+            for (var row = 0; row < n; row++)
+            {
+                for (var column = 0; column < k; column++)
+                {
+                    columns[(column * n) + row] = data[(row * k) + column];
+                }
+            }
+
+            data = columns;
+        }
+
+        var (values, scales) = WeightQuantizer.Quantize(data, [k, n], _options.PerChannel ? 1 : -1);
+        var graph = scope.Graph;
+        var name = node.Input[1];
+        var scaleDims = scales.Length > 1 ? [scales.Length] : Array.Empty<long>();
+        var quantizedWeight = Initializer(graph, $"{name}_quantized", (int)TensorProto.Types.DataType.Int8, [k, n], values);
+        var weightScale = Initializer(graph, $"{name}_scale", (int)TensorProto.Types.DataType.Float, scaleDims, MemoryMarshal.AsBytes(scales.AsSpan()));
+        var weightZeroPoint = Initializer(graph, $"{name}_zero_point", (int)TensorProto.Types.DataType.Int8, scaleDims, new byte[scales.Length]);
+        var input = node.Input[0];
+        var output = node.Output[0];
+        string[] quantized = [Unique($"{input}_quantized"), Unique($"{input}_scale"), Unique($"{input}_zero_point")];
+        var product = Unique($"{output}_MatMulInteger");
+        var cast = Unique($"{output}_Cast");
+        var scale = Unique($"{output}_scale");
+        var scaled = bias is null ? output : Unique($"{output}_scaled");
+        Append(_before, node,
+        [
+            new NodeProto { OpType = "DynamicQuantizeLinear", Name = Unique($"{node.Name}_DynamicQuantizeLinear"), Input = { input }, Output = { quantized } },
+            new NodeProto { OpType = "MatMulInteger", Name = Unique($"{node.Name}_MatMulInteger"), Input = { quantized[0], quantizedWeight, quantized[2], weightZeroPoint }, Output = { product } },
+            new NodeProto { OpType = "Cast", Name = Unique($"{node.Name}_Cast"), Input = { product }, Output = { cast }, Attribute = { new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (int)TensorProto.Types.DataType.Float } } },
+            new NodeProto { OpType = "Mul", Name = Unique($"{node.Name}_scale_Mul"), Input = { quantized[1], weightScale }, Output = { scale } },
+        ]);
+
+        // The node itself becomes the last step, so that its output keeps its name and place.
+        var last = bias is null
+            ? new NodeProto { OpType = "Mul", Name = node.Name, Input = { cast, scale }, Output = { output } }
+            : new NodeProto { OpType = "Add", Name = node.Name, Input = { scaled, bias } , Output = { output } };
+        if (bias is not null)
+        {
+            Append(_before, node, [new NodeProto { OpType = "Mul", Name = Unique($"{node.Name}_Mul"), Input = { cast, scale }, Output = { scaled } }]);
+        }
+
+        node.OpType = last.OpType;
+        node.Domain = "";
+        node.Attribute.Clear();
+        node.Input.Clear();
+        node.Input.AddRange(last.Input);
+        _replaced.Add(name);
+        return null;
+    }
+
     /// <summary>The inputs of <paramref name="node"/> that are computed values: not initializers, nor Constant nodes' outputs (nor empty).</summary>
     private IEnumerable<string> ActivationInputs(ModelScope scope, NodeProto node) =>
         node.Input.Where(i => i.Length > 0 && scope.Initializer(i) is null && _definitions.GetValueOrDefault(i).Producer?.OpType != "Constant")
@@ -368,32 +466,9 @@ internal sealed class QdqRewriter
             return done;
         }
 
-        var data = Floats(tensor);
         var dims = tensor.Dims.ToArray();
-        var channels = axis < 0 ? 1 : (int)dims[axis];
-        var inner = axis < 0 ? data.Length : (int)dims.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
-        var (qmin, qmax) = QuantizationMath.Range(QuantizedType.S8, symmetric: true);
-        var scales = new float[channels];
-        var quantized = new byte[data.Length];
-        for (var c = 0; c < channels; c++)
-        {
-            // Elements of channel c: every run of `inner` values at stride channels × inner.
-            IEnumerable<int> Indices() => Enumerable.Range(0, data.Length / (channels * inner)).SelectMany(o => Enumerable.Range(((o * channels) + c) * inner, inner));
-            float min = float.PositiveInfinity, max = float.NegativeInfinity;
-            foreach (var i in Indices())
-            {
-                min = Math.Min(min, data[i]);
-                max = Math.Max(max, data[i]);
-            }
-
-            var parameters = QuantizationMath.Parameters(min, max, qmin, qmax, symmetric: true);
-            scales[c] = parameters.Scale;
-            foreach (var i in Indices())
-            {
-                quantized[i] = (byte)(sbyte)QuantizationMath.Quantize(data[i], parameters, QuantizedType.S8);
-            }
-        }
-
+        var (quantized, scales) = WeightQuantizer.Quantize(Floats(tensor), dims, axis);
+        var channels = scales.Length;
         var graph = scope.Graph;
         var scaleDims = axis < 0 ? Array.Empty<long>() : [channels];
         var values = Initializer(graph, $"{name}_quantized", (int)TensorProto.Types.DataType.Int8, dims, quantized);
