@@ -81,9 +81,42 @@ public sealed class ModelVerificationTests : IDisposable
         var (wrongCode, wrongShape) = await CliRunner.RunAsync(new Dictionary<string, string>(), "models", "verify", reference, candidate, "--inputs", wrong);
 
         Assert.Equal(2, noneCode);
-        Assert.Contains("has no .npy files or sample folders", none, StringComparison.Ordinal);
+        Assert.Contains("has no .npy files, .json requests or sample folders", none, StringComparison.Ordinal);
         Assert.Equal(2, wrongCode);
         Assert.Contains("a.npy", wrongShape, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InferRequestsAsJson_AreInputsToo_MeasuredAsTheSameNpyFilesAre()
+    {
+        var (reference, candidate) = Import("hey_mycroft");
+        var npy = Inputs("hey_mycroft", [1, 16, 96], 10);
+        var json = Directory.CreateDirectory(Path.Combine(_work, "json")).FullName;
+        foreach (var file in Directory.GetFiles(npy))
+        {
+            var (_, shape, data) = NpyFile.Read(await File.ReadAllBytesAsync(file));
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data).ToArray();
+            var request = new JsonObject
+            {
+                ["inputs"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = "onnx::Flatten_0", ["datatype"] = "FP32", ["shape"] = new JsonArray([.. shape.Select(d => JsonValue.Create(d))]),
+                    ["data"] = new JsonArray([.. values.Select(v => JsonValue.Create(v))]),
+                }),
+            };
+            await File.WriteAllTextAsync(Path.Combine(json, Path.GetFileNameWithoutExtension(file) + ".json"), request.ToJsonString());
+        }
+
+        var fromNpy = ModelComparer.Compare(reference, candidate, npy, new VerificationGates());
+        var fromJson = ModelComparer.Compare(reference, candidate, json, new VerificationGates());
+
+        Assert.Equal(10, fromJson.Inputs);
+        Assert.Equal(fromNpy.Outputs[0].MaxAbsDiff, fromJson.Outputs[0].MaxAbsDiff);
+        Assert.Equal(fromNpy.Outputs[0].Agreement, fromJson.Outputs[0].Agreement);
+
+        await File.WriteAllTextAsync(Path.Combine(json, "zz.json"), """{"inputs": [{"name": "onnx::Flatten_0", "datatype": "INT64", "shape": [1], "data": [1]}]}""");
+        var refused = Assert.Throws<InvalidDataException>(() => ModelComparer.Compare(reference, candidate, json, new VerificationGates()));
+        Assert.Contains("zz.json: input 'onnx::Flatten_0' is INT64", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The shipped ONNX twin as the reference, the import of the TFLite one as the candidate.</summary>
