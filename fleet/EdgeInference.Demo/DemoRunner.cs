@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using EdgeInference.Contracts;
 using EdgeInference.Fleet.Api;
 using EdgeInference.Fleet.Cli;
+using EdgeInference.Optimization.Optimize;
 using EdgeInference.Packaging;
 
 namespace EdgeInference.Demo;
@@ -14,7 +15,7 @@ namespace EdgeInference.Demo;
 /// The main job, end to end with real processes: the fleet service (embedded broker and store), three enrolled
 /// agents with their own data and tags serving openWakeWord's models (signed 1.0.0 packages), live audio
 /// through the wake-word pipeline on each, and a staged rollout (canary, then the rest) of a signed
-/// hey_jarvis 2.0.0 with golden vectors, shadow mode and health gates.
+/// hey_jarvis 2.0.0, int8 by <c>models optimize</c> on the live inputs, with golden vectors, shadow mode and health gates.
 /// </summary>
 internal sealed class DemoRunner
 {
@@ -22,6 +23,9 @@ internal sealed class DemoRunner
     private const int Agents = 3;
     private readonly DemoOptions _options;
     private readonly List<ChildProcess> _processes = [];
+
+    /// <summary>What hey_jarvis 2.0.0 is: int8 and how it measured, or the float network and why.</summary>
+    private string? _v2;
 
     public DemoRunner(DemoOptions options)
     {
@@ -106,20 +110,21 @@ internal sealed class DemoRunner
             traffic.AddRange(feeds.Select(f => f.RunAsync(pipelines.Token)));
             Say("synthetic audio is flowing through the wake-word pipeline on every agent");
 
-            // 5. hey_jarvis 2.0.0: the same network with its own config (prediction cache, longer warm-up), and
-            //    golden vectors recorded from what 1.0.0 answers.
-            var golden = await GoldenAsync(feeds[0], cancellationToken).ConfigureAwait(false);
+            // 5. hey_jarvis 2.0.0: int8, made by `models optimize` from 1.0.0 with the inputs the live pipeline sends it
+            //    (half to calibrate, half to judge), with golden vectors from the float model and its own config.
             var v2Folder = Path.Combine(root, "packages", "hey_jarvis-2.0.0");
             Directory.CreateDirectory(v2Folder);
+            var (v2Model, golden, how) = await OptimizedJarvisAsync(feeds, Path.Combine(root, "packages", "hey_jarvis-inputs"), cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(Path.Combine(v2Folder, "golden.json"), golden, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(v2Folder, "config.json"), """{"cache": {"enabled": true}, "warmup": {"iterations": 3}}""", cancellationToken).ConfigureAwait(false);
             await PushAsync(fleet, key, "hey_jarvis", "2.0.0", new()
             {
-                [PackageRoles.Model] = Path.Combine(_options.Models, "hey_jarvis", "1", "model.onnx"),
+                [PackageRoles.Model] = v2Model,
                 [PackageRoles.Golden] = Path.Combine(v2Folder, "golden.json"),
                 [PackageRoles.Config] = Path.Combine(v2Folder, "config.json"),
             }, cancellationToken).ConfigureAwait(false);
-            Say("pushed hey_jarvis 2.0.0 (golden vectors, its own config), signed");
+            _v2 = how;
+            Say($"pushed hey_jarvis 2.0.0: {how}; golden vectors, its own config, signed");
 
             // 6. The staged rollout: the canary, then the rest, each stage gated.
             var started = await fleet.StartRolloutAsync(new RolloutRequest
@@ -292,6 +297,56 @@ internal sealed class DemoRunner
         }
     }
 
+    /// <summary>
+    /// hey_jarvis 1.0.0 quantized by <see cref="ModelOptimizer"/> on the windows the live pipelines sent it; the float
+    /// model with golden vectors recorded from 1.0.0 when too few windows came or no variant passed (and why).
+    /// </summary>
+    private async Task<(string Model, byte[] Golden, string How)> OptimizedJarvisAsync(WakeWordPipeline[] feeds, string folder, CancellationToken cancellationToken)
+    {
+        var float32 = Path.Combine(_options.Models, "hey_jarvis", "1", "model.onnx");
+        var waited = DateTime.UtcNow;
+        while (feeds.Sum(f => f.Windows.Count) < 80 && DateTime.UtcNow - waited < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+
+        var windows = feeds.SelectMany(f => f.Windows).ToList();
+        string why;
+        if (windows.Count >= 20)
+        {
+            var calibration = Directory.CreateDirectory(Path.Combine(folder, "calibration")).FullName;
+            var heldOut = Directory.CreateDirectory(Path.Combine(folder, "heldout")).FullName;
+            for (var i = 0; i < windows.Count; i++)
+            {
+                var values = windows[i];
+                await File.WriteAllBytesAsync(Path.Combine(i % 2 == 0 ? calibration : heldOut, $"{i:00000}.npy"),
+                    EdgeInference.Runtime.Tensors.NpyFile.Write(EdgeInference.Runtime.Tensors.TensorDataType.Fp32, [1, 16, 96], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())), cancellationToken).ConfigureAwait(false);
+            }
+
+            var package = ModelOptimizer.Optimize(float32, calibration, heldOut, new OptimizationOptions
+            {
+                Gates = new EdgeInference.Optimization.Verification.VerificationGates { MaxP99AbsDiff = 0.05, MinAgreement = 0.99 },
+            });
+            await File.WriteAllBytesAsync(Path.Combine(folder, "report.json"), JsonSerializer.SerializeToUtf8Bytes(package.Report, EdgeInference.Optimization.Inspection.OptimizationJsonContext.Default.OptimizationReport), cancellationToken).ConfigureAwait(false);
+            if (package is { Model: { } model, Golden: { } golden, Report.Chosen: { } chosen })
+            {
+                var path = Path.Combine(folder, "model.onnx");
+                await File.WriteAllBytesAsync(path, model, cancellationToken).ConfigureAwait(false);
+                var kept = package.Report.Variants.Single(v => v.Name == chosen);
+                return (path, JsonSerializer.SerializeToUtf8Bytes(golden, PackageJsonContext.Default.GoldenSet), string.Create(CultureInfo.InvariantCulture,
+                    $"int8 by models optimize ({chosen}: {kept.SizeRatio:0.00}× the size, {kept.Speedup:0.0}× as fast, p99 |Δ| {kept.Verification.Outputs[0].P99AbsDiff:0.0000} on {package.Report.HeldOutInputs} live windows)"));
+            }
+
+            why = $"no int8 variant passed ({folder}/report.json)";
+        }
+        else
+        {
+            why = $"only {windows.Count} live windows to calibrate on";
+        }
+
+        return (float32, await GoldenAsync(feeds[0], cancellationToken).ConfigureAwait(false), $"the float network ({why})");
+    }
+
     private static async Task<byte[]> GoldenAsync(WakeWordPipeline agent, CancellationToken cancellationToken)
     {
         var random = new Random(42);
@@ -326,6 +381,7 @@ internal sealed class DemoRunner
             ["succeeded"] = success,
             ["rollout"] = rolloutId,
             ["rollout_state"] = state,
+            ["hey_jarvis_2.0.0"] = _v2,
             ["events"] = new JsonArray(view.Events.Select(e => (JsonNode?)JsonValue.Create(e.Kind)).ToArray()),
             ["devices"] = new JsonArray(devices.Select(d => (JsonNode?)new JsonObject
             {

@@ -19,6 +19,7 @@ internal sealed class WakeWordPipeline
     private readonly Random _random;
     private readonly List<float[]> _frames = [];
     private readonly List<float[]> _embeddings = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<float[]> _windows = new();
     private int _framesSinceEmbedding;
     private double _phase;
 
@@ -33,6 +34,9 @@ internal sealed class WakeWordPipeline
     public long Failures { get; private set; }
 
     public double LastScore { get; private set; }
+
+    /// <summary>The latest hey_jarvis inputs this pipeline sent (16 embeddings each, the last 200 at most): real inputs to calibrate and judge a quantized hey_jarvis on.</summary>
+    public IReadOnlyList<float[]> Windows => [.. _windows];
 
     /// <summary>Feeds one second of audio per second until cancelled; a failed request is counted and the audio goes on.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -78,7 +82,13 @@ internal sealed class WakeWordPipeline
 
                 if (_embeddings.Count == Embeddings)
                 {
-                    var (score, _) = await InferAsync("hey_jarvis", "x.1", [1, Embeddings, embedding.Length], [.. _embeddings.SelectMany(e => e)], cancellationToken).ConfigureAwait(false);
+                    float[] window = [.. _embeddings.SelectMany(e => e)];
+                    _windows.Enqueue(window);
+                    while (_windows.Count > 200 && _windows.TryDequeue(out _))
+                    {
+                    }
+
+                    var (score, _) = await InferAsync("hey_jarvis", "x.1", [1, Embeddings, embedding.Length], window, cancellationToken).ConfigureAwait(false);
                     LastScore = score[0];
                 }
             }
