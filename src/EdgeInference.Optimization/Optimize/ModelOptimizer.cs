@@ -13,7 +13,8 @@ namespace EdgeInference.Optimization.Optimize;
 /// <summary>
 /// <c>edgefleet models optimize</c>: imports a TFLite model when given one, quantizes the float model every way in
 /// <see cref="OptimizationOptions.Variants"/>, checks each against the float model on held-out inputs with the gates
-/// given and times it on this CPU, and keeps the smallest that passes every gate without being slower than float. The
+/// given and times it on this CPU, and keeps the smallest that passes every gate without being slower than float (the
+/// more accurate of two the same size). The
 /// golden vectors it writes are the float model's answers on held-out inputs, with the tolerance the kept variant
 /// showed, so that a device checks the same accuracy again before it switches.
 /// </summary>
@@ -95,7 +96,10 @@ public static class ModelOptimizer
                 report.Variants.Add(result);
             }
 
-            var chosen = report.Variants.Where(v => v.Passed).OrderBy(v => v.Bytes).ThenBy(v => v.LatencyMicroseconds).FirstOrDefault();
+            // Variants of one mode often have the same size: the tie goes to the more accurate, never to a timing, so
+            // the same inputs keep the same variant (speed decides only whether a variant is slower than float).
+            var chosen = report.Variants.Where(v => v.Passed).OrderBy(v => v.Bytes).ThenBy(v => v.Verification.Outputs.Max(o => o.P99AbsDiff))
+                .ThenBy(v => v.Verification.Outputs.Max(o => o.MaxAbsDiff)).FirstOrDefault();
             if (chosen is null)
             {
                 return new OptimizedPackage(null, null, report);

@@ -22,7 +22,7 @@ public sealed class OptimizationReport
 
     public List<VariantReport> Variants { get; set; } = [];
 
-    /// <summary>The variant written as model.onnx: the smallest that passed (the faster on a tie); null when none did.</summary>
+    /// <summary>The variant written as model.onnx: the smallest that passed (the lower p99 |Δ| on a tie); null when none did.</summary>
     public string? Chosen { get; set; }
 
     public string? OutputSha256 { get; set; }

@@ -82,7 +82,8 @@ public sealed class ModelOptimizationTests(WakeWordSpeechFixture speech) : IClas
         Assert.Null(package.Model);
         Assert.Null(package.Report.Chosen);
         Assert.All(package.Report.Variants, v => Assert.StartsWith("min_cosine 0.9", v.Failure, StringComparison.Ordinal));
-        Assert.All(package.Report.Variants, v => Assert.True(v.SizeRatio <= 0.35 && v.Speedup >= 1.4, $"{v.Name}: {v.SizeRatio}×, {v.Speedup}× faster"));
+        // Small enough, and (docs/benchmarks.md: timings belong to the benchmark, not to a test run beside others) faster.
+        Assert.All(package.Report.Variants, v => Assert.True(v.SizeRatio <= 0.35, $"{v.Name}: {v.SizeRatio}×"));
     }
 
     [Fact]
