@@ -28,6 +28,8 @@ namespace EdgeInference.Fleet.Api;
 [JsonSerializable(typeof(List<RolloutView>))]
 [JsonSerializable(typeof(FileUploaded))]
 [JsonSerializable(typeof(TrustPushed))]
+[JsonSerializable(typeof(BenchmarkRequest))]
+[JsonSerializable(typeof(List<BenchmarkView>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class FleetApiJsonContext : JsonSerializerContext

@@ -66,6 +66,13 @@ public sealed class FleetClient : IDisposable
     public Task<PackageView> GetPackageAsync(string name, string version, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, Package(name, version), null, Json.PackageView, cancellationToken);
 
+    /// <summary>Sends a benchmark of the package to the devices the request's target picks; one command each.</summary>
+    public Task<List<CommandView>> StartBenchmarkAsync(string name, string version, BenchmarkRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, Package(name, version) + "/benchmarks", Body(request, Json.BenchmarkRequest), Json.ListCommandView, cancellationToken);
+
+    public Task<List<BenchmarkView>> ListBenchmarksAsync(string name, string version, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, Package(name, version) + "/benchmarks", null, Json.ListBenchmarkView, cancellationToken);
+
     public Task<RolloutView> StartRolloutAsync(RolloutRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "rollouts", Body(request, Json.RolloutRequest), Json.RolloutView, cancellationToken);
 

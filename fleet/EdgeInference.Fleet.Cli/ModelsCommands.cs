@@ -30,6 +30,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Verify(cli));
         models.Subcommands.Add(QuantizeCommand.Build(cli));
         models.Subcommands.Add(OptimizeCommand.Build(cli));
+        models.Subcommands.Add(ModelBenchmarkCommand.Build(cli));
         return models;
     }
 

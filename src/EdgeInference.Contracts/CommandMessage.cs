@@ -20,7 +20,11 @@ public sealed class CommandMessage
     /// <summary>The model a <c>deploy</c>, <c>rollback</c> or <c>reload</c> is about.</summary>
     public string? Model { get; set; }
 
+    /// <summary>For <c>deploy</c>, and for <c>benchmark</c>: the package.</summary>
     public DeployCommand? Deploy { get; set; }
+
+    /// <summary>For <c>benchmark</c>: how many runs to time.</summary>
+    public BenchmarkCommand? Benchmark { get; set; }
 
     /// <summary>For <c>rollback</c>: the version to return to; the device's previous version when absent.</summary>
     public string? ToVersion { get; set; }

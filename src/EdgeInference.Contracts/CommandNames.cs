@@ -24,5 +24,11 @@ public static class CommandNames
     /// <summary>Take a newer signed trust document: signing keys, revocations, version floors, root keys.</summary>
     public const string Trust = "trust";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Deploy, Rollback, Reload, Restart, Configure, CollectLogs, Trust };
+    /// <summary>
+    /// Time a signed package on the device without installing it: verified and downloaded as a deploy is (the package is
+    /// in <see cref="CommandMessage.Deploy"/>), loaded in a repository of its own, then run.
+    /// </summary>
+    public const string Benchmark = "benchmark";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Deploy, Rollback, Reload, Restart, Configure, CollectLogs, Trust, Benchmark };
 }

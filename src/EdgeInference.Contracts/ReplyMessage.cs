@@ -46,6 +46,9 @@ public sealed class ReplyMessage
     /// <summary>For <c>collect_logs</c>: the recent log lines.</summary>
     public List<string>? Lines { get; set; }
 
+    /// <summary>For <c>benchmark</c>: what the device measured.</summary>
+    public BenchmarkResult? Benchmark { get; set; }
+
     /// <summary>For <c>configure</c>: the settings the device now runs with (all the fleet has set).</summary>
     public DesiredConfiguration? Configuration { get; set; }
 }

@@ -85,6 +85,8 @@ public sealed class FleetApi
             _store.GetPackage(name, version) is { } package ? TypedResults.Ok(package.ToView()) : NotFound($"there is no package {name} {version}"));
         write.MapPut("/packages/{name}/{version}/files/{file}", UploadAsync);
         write.MapPost("/packages/{name}/{version}", SealAsync);
+        write.MapPost("/packages/{name}/{version}/benchmarks", StartBenchmark);
+        read.MapGet("/packages/{name}/{version}/benchmarks", (string name, string version) => TypedResults.Ok(Benchmarks(name, version)));
         api.MapGet("/packages/{name}/{version}/files/{file}", Download).RequireAuthorization(FleetAuthentication.DownloadPolicy);
 
         read.MapGet("/rollouts", () => TypedResults.Ok(_store.ListRollouts().OrderByDescending(r => r.CreatedAt).Select(View).ToList()));
@@ -229,6 +231,68 @@ public sealed class FleetApi
         var command = _commands.Create(id, message, null, TimeSpan.FromSeconds(request.TimeoutSeconds ?? 3600));
         return Results.Json(command.ToView(), FleetApiJsonContext.Default.CommandView, statusCode: 202);
     }
+
+    /// <summary>
+    /// Sends a <c>benchmark</c> command for a sealed package to every enrolled device the selector picks: each device
+    /// downloads and verifies it as for a deploy, times it beside what it serves, and replies with its figures.
+    /// </summary>
+    private IResult StartBenchmark(string name, string version, BenchmarkRequest request, HttpContext context)
+    {
+        if (_store.GetPackage(name, version) is not { } package)
+        {
+            return NotFound($"there is no package {name} {version}");
+        }
+
+        var settings = new BenchmarkCommand { Iterations = request.Iterations ?? 100, Warmup = request.Warmup ?? 10 };
+        Dictionary<string, string> selector;
+        try
+        {
+            selector = RolloutParser.ParseSelector(request.Target);
+        }
+        catch (FormatException ex)
+        {
+            return Error(400, ex.Message);
+        }
+
+        if (settings.Problem() is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        var devices = _store.ListDevices().Where(d => d.Enrolled && d.RevokedAt is null && RolloutParser.Matches(selector, d)).OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+        if (devices.Count == 0)
+        {
+            return Error(400, $"no enrolled device matches the target '{request.Target}'");
+        }
+
+        var url = $"{_options.PublicUrl!.TrimEnd('/')}/api/v1/packages/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}";
+        var commands = devices.Select(device => _commands.Create(
+            device.Id,
+            new CommandMessage
+            {
+                Command = CommandNames.Benchmark, Model = name, Deploy = new DeployCommand { PackageUrl = url, Package = package.Signed, Trust = _store.GetTrust() },
+                Benchmark = settings, Reason = $"sent by {context.Subject()}",
+            },
+            null,
+            TimeSpan.FromMinutes(30)).ToView()).ToList();
+        return Results.Json(commands, FleetApiJsonContext.Default.ListCommandView, statusCode: 202);
+    }
+
+    /// <summary>Every device's benchmarks of a package, newest first: kept in the devices' command rows.</summary>
+    private List<BenchmarkView> Benchmarks(string name, string version) =>
+    [
+        .. from device in _store.ListDevices()
+           from command in _store.ListCommands(device.Id)
+           where command.Message.Command == CommandNames.Benchmark && command.Message.Model == name && command.Message.Deploy is { } deploy
+                 && ManifestCodec.Parse(Convert.FromBase64String(deploy.Package.Manifest)).Version == version
+           let view = command.ToView()
+           orderby view.CreatedAt descending
+           select new BenchmarkView
+           {
+               DeviceId = view.DeviceId, CommandId = view.Id, State = view.State, Final = view.Final, CreatedAt = view.CreatedAt,
+               Message = view.Replies.LastOrDefault()?.Message, Result = view.Replies.LastOrDefault(r => r.Benchmark is not null)?.Benchmark,
+           },
+    ];
 
     /// <summary>
     /// Sets the device's desired configuration (the fields given change, the others stay) and sends it as a

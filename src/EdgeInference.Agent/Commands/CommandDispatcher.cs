@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeInference.Agent.Benchmarks;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.Settings;
@@ -21,6 +22,7 @@ internal sealed class CommandDispatcher : IHostedService
 
     private readonly MqttLink _link;
     private readonly UpdateService _updates;
+    private readonly BenchmarkService _benchmarks;
     private readonly CommandReporter _reporter;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly RecentLogs _logs;
@@ -28,12 +30,13 @@ internal sealed class CommandDispatcher : IHostedService
     private readonly TimeProvider _time;
     private readonly ILogger<CommandDispatcher> _logger;
 
-    public CommandDispatcher(MqttLink link, UpdateService updates, CommandReporter reporter, IHostApplicationLifetime lifetime, RecentLogs logs, DeviceSettings settings, TimeProvider time, ILogger<CommandDispatcher> logger)
+    public CommandDispatcher(MqttLink link, UpdateService updates, BenchmarkService benchmarks, CommandReporter reporter, IHostApplicationLifetime lifetime, RecentLogs logs, DeviceSettings settings, TimeProvider time, ILogger<CommandDispatcher> logger)
     {
         _settings = settings;
         _logs = logs;
         _link = link;
         _updates = updates;
+        _benchmarks = benchmarks;
         _reporter = reporter;
         _lifetime = lifetime;
         _time = time;
@@ -88,6 +91,13 @@ internal sealed class CommandDispatcher : IHostedService
                 if (!_updates.Enqueue(command))
                 {
                     await RejectAsync(command, "busy", "the agent's command queue is full", cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case CommandNames.Benchmark:
+                if (!_benchmarks.Enqueue(command))
+                {
+                    await RejectAsync(command, "busy", "the agent's benchmark queue is full", cancellationToken).ConfigureAwait(false);
                 }
 
                 break;

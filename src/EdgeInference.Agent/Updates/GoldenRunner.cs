@@ -115,7 +115,8 @@ public static class GoldenRunner
     }
 
     /// <summary>The case's inputs as an Open Inference Protocol v2 request body.</summary>
-    private static byte[] RequestJson(GoldenCase test)
+    /// <summary>A golden case's inputs as an Open Inference Protocol v2 JSON request.</summary>
+    internal static byte[] RequestJson(GoldenCase test)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))

@@ -1,3 +1,4 @@
+using EdgeInference.Agent.Benchmarks;
 using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.Updates;
 
-/// <summary>Adds the update client: commands from the fleet, signed packages, staged installs, probation and rollback (only with <c>--mqtt</c>).</summary>
+/// <summary>Adds the update client: commands from the fleet, signed packages, staged installs, probation and rollback, benchmarks of packages (only with <c>--mqtt</c>).</summary>
 public static class UpdateHostingExtensions
 {
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
@@ -52,6 +53,13 @@ public static class UpdateHostingExtensions
             sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ShadowTap>(),
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<DeviceTrust>(), sp.GetRequiredService<AgentInfo>().Version,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UpdateService>>()));
+        services.AddSingleton(sp => new BenchmarkService(
+            sp.GetRequiredService<DeviceTrust>(),
+            new PackageDownloader(
+                new HttpClient(FleetTrust.DownloadHandler(sp.GetRequiredService<MqttOptions>())) { Timeout = Timeout.InfiniteTimeSpan },
+                sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<TimeProvider>()),
+            sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRuntimeContext>(), sp.GetRequiredService<PinnedBufferPool>(),
+            Path.Combine(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data, "benchmarks"), sp.GetRequiredService<ILogger<BenchmarkService>>()));
         services.AddHostedService<UpdateRecoveryService>();
         return builder;
     }
@@ -66,6 +74,7 @@ public static class UpdateHostingExtensions
         }
 
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpdateService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkService>());
         builder.Services.AddHostedService<CommandDispatcher>();
         return builder;
     }

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
+using EdgeInference.Fleet.Cli;
+using EdgeInference.Testing;
+using EdgeInference.Testing.Onnx;
+
+namespace EdgeInference.Tests.Fleet;
+
+/// <summary>
+/// <c>edgefleet models benchmark</c>: real agents download and verify a signed package as for a deploy, time it beside
+/// what they serve, and reply with their figures; nothing is installed, and what was downloaded is gone afterwards.
+/// </summary>
+public sealed class BenchmarkTests : IDisposable
+{
+    private readonly string _root = TestPaths.NewTempDirectory("benchmark");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task ModelsBenchmark_IsAnsweredByEveryTargetedDevice_WithItsFigures_AndInstallsNothing()
+    {
+        await using var fleet = await FleetHost.StartAsync(Path.Combine(_root, "fleet"));
+        var env = new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken };
+        var (code, output) = await CliRunner.RunAsync(env, "keys", "generate", "--out", Path.Combine(_root, "keys"), "--name", "ops");
+        Assert.True(code == ExitCodes.Ok, output);
+        var trusted = Directory.CreateDirectory(Path.Combine(_root, "trusted")).FullName;
+        File.Copy(Path.Combine(_root, "keys", "ops.pub.pem"), Path.Combine(trusted, "ops.pub.pem"));
+        var model = Path.Combine(_root, "scorer.onnx");
+        await File.WriteAllBytesAsync(model, OnnxModelBuilder.Mlp(8, [16], seed: 3));
+        var golden = Path.Combine(_root, "golden.json");
+        await File.WriteAllBytesAsync(golden, FleetTestbed.GoldenVectors(await File.ReadAllBytesAsync(model), 2));
+        var key = Path.Combine(_root, "keys", "ops.key.pem");
+        (code, output) = await CliRunner.RunAsync(env, "models", "push", model, "--name", "scorer", "--version", "1.0.0", "--golden", golden, "--sign-key", key);
+        Assert.True(code == ExitCodes.Ok, output);
+        (code, output) = await CliRunner.RunAsync(env, "models", "push", model, "--name", "scorer", "--version", "1.1.0", "--sign-key", key);
+        Assert.True(code == ExitCodes.Ok, output);
+
+        await fleet.EnrollAsync("elsewhere", "ring=other");
+        var agents = new List<(string Id, string Models, string Data, AgentHost Host)>();
+        try
+        {
+            foreach (var id in new[] { "bench-0", "bench-1" })
+            {
+                var secret = await fleet.EnrollAsync(id, "ring=lab");
+                var models = Directory.CreateDirectory(Path.Combine(_root, id, "models")).FullName;
+                var data = Path.Combine(_root, id, "data");
+                agents.Add((id, models, data, await AgentHost.StartAsync(models, data, fleet.AgentArguments(id, secret, trusted))));
+            }
+
+            await AgentHost.WaitUntilAsync(() => agents.All(a => fleet.Store.GetDevice(a.Id)?.Online == true), TimeSpan.FromSeconds(30), "both agents online");
+
+            (code, output) = await CliRunner.RunAsync(env, "models", "benchmark", "scorer@1.0.0", "--target", "ring=lab", "--iterations", "30", "--json");
+
+            Assert.True(code == ExitCodes.Ok, output);
+            var results = JsonNode.Parse(output)!.AsArray();
+            Assert.Equal(["bench-0", "bench-1"], results.Select(r => r!["device_id"]!.GetValue<string>()));
+            Assert.All(results, r =>
+            {
+                Assert.Equal("succeeded", r!["state"]!.GetValue<string>());
+                var figures = r["result"]!;
+                Assert.Equal(30, figures["iterations"]!.GetValue<int>());
+                Assert.Equal("CPU", figures["provider"]!.GetValue<string>());
+                Assert.Equal("golden", figures["inputs"]!.GetValue<string>());
+                var (p50, p99) = (figures["p50_ms"]!.GetValue<double>(), figures["p99_ms"]!.GetValue<double>());
+                Assert.True(p50 > 0 && p99 >= p50 && figures["load_ms"]!.GetValue<double>() > 0, figures.ToJsonString());
+            });
+
+            // Without golden vectors the device times zeros of the model's input shape.
+            (code, output) = await CliRunner.RunAsync(env, "models", "benchmark", "scorer@1.1.0", "--target", "ring=lab", "--iterations", "5", "--json");
+            Assert.True(code == ExitCodes.Ok, output);
+            Assert.All(JsonNode.Parse(output)!.AsArray(), r => Assert.Equal("zeros", r!["result"]!["inputs"]!.GetValue<string>()));
+
+            // The fleet keeps every device's figures; the devices installed nothing and kept nothing.
+            using var client = new FleetClient(fleet.Url, FleetHost.OperatorToken);
+            Assert.Equal(2, (await client.ListBenchmarksAsync("scorer", "1.0.0", CancellationToken.None)).Count(b => b.Result is not null));
+            Assert.All(agents, a =>
+            {
+                Assert.Null(fleet.Store.GetDevice(a.Id)!.ServingVersion("scorer"));
+                Assert.False(Directory.Exists(Path.Combine(a.Models, "scorer")));
+                Assert.Empty(Directory.Exists(Path.Combine(a.Data, "benchmarks")) ? Directory.GetFileSystemEntries(Path.Combine(a.Data, "benchmarks")) : []);
+            });
+
+            // On the wire, the command and its reply are what docs/mqtt/schemas say.
+            var commands = fleet.Store.ListCommands("bench-0").Where(c => c.Message.Command == CommandNames.Benchmark).ToList();
+            await SchemaCheck.AssertValidAsync(
+                "command", [.. commands.Select(c => JsonSerializer.SerializeToUtf8Bytes(c.Message, ContractJsonContext.Default.CommandMessage))],
+                broken => broken["benchmark"]!["iterations"] = 0, "iterations");
+            await SchemaCheck.AssertValidAsync(
+                "reply", [.. commands.SelectMany(c => c.Replies).Where(r => r.Benchmark is not null).Select(r => JsonSerializer.SerializeToUtf8Bytes(r, ContractJsonContext.Default.ReplyMessage))],
+                broken => broken["benchmark"]!["inputs"] = "random", "inputs");
+
+            (code, output) = await CliRunner.RunAsync(env, "models", "benchmark", "scorer@9.0.0", "--target", "ring=lab");
+            Assert.Equal(ExitCodes.NotFound, code);
+            Assert.Contains("there is no package scorer 9.0.0", output, StringComparison.Ordinal);
+            (code, output) = await CliRunner.RunAsync(env, "models", "benchmark", "scorer@1.0.0", "--target", "ring=nowhere");
+            Assert.NotEqual(ExitCodes.Ok, code);
+            Assert.Contains("no enrolled device matches the target 'ring=nowhere'", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                await agent.Host.DisposeAsync();
+            }
+        }
+    }
+}
