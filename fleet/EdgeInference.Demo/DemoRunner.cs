@@ -15,7 +15,8 @@ namespace EdgeInference.Demo;
 /// The main job, end to end with real processes: the fleet service (embedded broker and store), three enrolled
 /// agents with their own data and tags serving openWakeWord's models (signed 1.0.0 packages), live audio
 /// through the wake-word pipeline on each, and a staged rollout (canary, then the rest) of a signed
-/// hey_jarvis 2.0.0, int8 by <c>models optimize</c> on the live inputs, with golden vectors, shadow mode and health gates.
+/// hey_jarvis 2.0.0, int8 by <c>models optimize</c> on the live inputs and benchmarked on the devices, with golden
+/// vectors, shadow mode and health gates.
 /// </summary>
 internal sealed class DemoRunner
 {
@@ -126,7 +127,10 @@ internal sealed class DemoRunner
             _v2 = how;
             Say($"pushed hey_jarvis 2.0.0: {how}; golden vectors, its own config, signed");
 
-            // 6. The staged rollout: the canary, then the rest, each stage gated.
+            // 6. Every lab device times 2.0.0 beside what it serves, before anything switches.
+            Say($"benchmark on the devices: {await BenchmarkAsync(fleet, cancellationToken).ConfigureAwait(false)}");
+
+            // 7. The staged rollout: the canary, then the rest, each stage gated.
             var started = await fleet.StartRolloutAsync(new RolloutRequest
             {
                 Model = "hey_jarvis", Version = "2.0.0", Target = "site=lab", Stages = "1,100%", Soak = "8s",
@@ -297,6 +301,25 @@ internal sealed class DemoRunner
         }
     }
 
+    /// <summary>hey_jarvis 2.0.0 benchmarked on every lab device (<c>models benchmark</c>), each device's p50 and p99, or what kept one from answering.</summary>
+    private static async Task<string> BenchmarkAsync(FleetClient fleet, CancellationToken cancellationToken)
+    {
+        var sent = await fleet.StartBenchmarkAsync("hey_jarvis", "2.0.0", new BenchmarkRequest { Target = "site=lab", Iterations = 200 }, cancellationToken).ConfigureAwait(false);
+        var ids = sent.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var waited = DateTime.UtcNow;
+        List<BenchmarkView> results;
+        do
+        {
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            results = [.. (await fleet.ListBenchmarksAsync("hey_jarvis", "2.0.0", cancellationToken).ConfigureAwait(false)).Where(b => ids.Contains(b.CommandId)).OrderBy(b => b.DeviceId, StringComparer.Ordinal)];
+        }
+        while (!results.All(b => b.Final) && DateTime.UtcNow - waited < TimeSpan.FromSeconds(60));
+
+        return string.Join("; ", results.Select(b => b.Result is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $"{b.DeviceId} p50 {r.P50Ms:0.###} ms, p99 {r.P99Ms:0.###} ms on {r.Provider} (+{r.RssIncreaseBytes / 1048576.0:0.0} MiB)")
+            : $"{b.DeviceId} {b.State.WireName()}{(b.Message is { } m ? $": {m}" : "")}"));
+    }
+
     /// <summary>
     /// hey_jarvis 1.0.0 quantized by <see cref="ModelOptimizer"/> on the windows the live pipelines sent it; the float
     /// model with golden vectors recorded from 1.0.0 when too few windows came or no variant passed (and why).
@@ -337,7 +360,7 @@ internal sealed class DemoRunner
                     $"int8 by models optimize ({chosen}: {kept.SizeRatio:0.00}× the size, {kept.Speedup:0.0}× as fast, p99 |Δ| {kept.Verification.Outputs[0].P99AbsDiff:0.0000} on {package.Report.HeldOutInputs} live windows)"));
             }
 
-            why = $"no int8 variant passed ({folder}/report.json)";
+            why = $"no int8 variant passed, e.g. {package.Report.Variants[0].Name}: {package.Report.Variants[0].Failure} (all in {folder}/report.json)";
         }
         else
         {

@@ -52,7 +52,7 @@ internal static class ModelBenchmarkCommand
                 {
                     var r = b.Result;
                     table.AddRow(
-                        Markup.Escape(b.DeviceId), Markup.Escape(b.State.ToString().ToLowerInvariant() + (r is null && b.Message is { } m ? $": {m}" : "")), Markup.Escape(r?.Provider ?? ""),
+                        Markup.Escape(b.DeviceId), Markup.Escape(b.State.WireName() + (r is null && b.Message is { } m ? $": {m}" : "")), Markup.Escape(r?.Provider ?? ""),
                         Number(r?.P50Ms), Number(r?.P95Ms), Number(r?.P99Ms), Number(r?.LoadMs),
                         r is null ? "" : string.Create(CultureInfo.InvariantCulture, $"+{r.RssIncreaseBytes / 1048576.0:0.0} MiB"), Markup.Escape(r?.Inputs ?? ""));
                 }

@@ -18,8 +18,8 @@ namespace EdgeInference.Agent.Benchmarks;
 /// The benchmark loop: one <c>benchmark</c> command at a time. The package is verified (signature, URL) and downloaded
 /// as a deploy's is, into a folder of its own; its model loads in a repository of its own, with the execution provider
 /// its config asks for; after warm-up it runs the timed iterations on the package's first golden vector (or zeros of
-/// the model's input shapes), and the reply carries p50/p95/p99, the load time, the growth of resident memory and
-/// the provider. Nothing the agent serves is touched, and the folder is removed afterwards.
+/// the model's input shapes), with its prediction cache off, and the reply carries p50/p95/p99, the load time, the
+/// growth of resident memory and the provider. Nothing the agent serves is touched, and the folder is removed afterwards.
 /// </summary>
 public sealed class BenchmarkService : BackgroundService
 {
@@ -145,6 +145,9 @@ public sealed class BenchmarkService : BackgroundService
         try
         {
             var loadMs = clock.Elapsed.TotalMilliseconds;
+
+            // The same input every run would be answered by the prediction cache, if the package's config turns it on.
+            model.DisableCache();
             var golden = Path.Combine(folder, PackageRoles.FileNames[PackageRoles.Golden]);
             var (json, source) = File.Exists(golden) && GoldenRunner.Read(golden).Cases is [var first, ..]
                 ? (GoldenRunner.RequestJson(first), "golden")

@@ -97,6 +97,9 @@ public sealed class ModelVersion
 
     public bool IsCaching => _cache is not null;
 
+    /// <summary>Turns this version's prediction cache off, for a benchmark that must time the model and not the cache.</summary>
+    public void DisableCache() => _cache = null;
+
     /// <summary>Bytes of pinned buffers held by idle I/O bindings (see <see cref="BoundRuns"/>).</summary>
     internal long BoundIdleBytes => _bound?.IdleBytes ?? 0;
 
