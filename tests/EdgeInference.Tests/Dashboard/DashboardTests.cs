@@ -37,6 +37,12 @@ public sealed partial class DashboardTests
         Assert.DoesNotContain("token=", page.Url, StringComparison.Ordinal);
         browser.Screenshot("dashboard-overview");
 
+        // Every device benchmarks 2.0.0 first; the rollout's page shows their figures.
+        await bed.Fleet.SendAsync(HttpMethod.Post, "packages/scorer/2.0.0/benchmarks", new JsonObject { ["target"] = "", ["iterations"] = 5 });
+        await AgentHost.WaitUntilAsync(
+            () => Enumerable.Range(0, Devices).All(i => bed.Fleet.Store.ListCommands(FleetTestbed.DeviceId(i)).Any(c => c.Message.Command == "benchmark" && c.Final)),
+            TimeSpan.FromSeconds(30), "every device's benchmark answered");
+
         // A rollout starts; the overview lists it live, and its page follows it from stage to stage.
         page.ExecuteScript("window.__samePage = 'yes';");
         var started = await bed.Fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "2.0.0", ["stages"] = "1,2,100%", ["soak"] = "3s" });
@@ -45,6 +51,8 @@ public sealed partial class DashboardTests
         browser.Click(By.CssSelector($"tr[data-rollout='{id}'] a"), "the new rollout's link", d => d.Url.Contains(id, StringComparison.Ordinal));
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "1", TimeSpan.FromSeconds(10), "the rollout at stage 1");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#stages [data-stage='0'] tr[data-device]")).Count == 1, TimeSpan.FromSeconds(10), "the canary in stage 1");
+        browser.WaitFor(d => d.FindElements(By.CssSelector("#benchmarks tr[data-device]")) is { Count: Devices } rows && rows.All(r => r.Text.Contains("CPU", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "every device's benchmark on the rollout's page");
         browser.WaitFor(d => d.FindElement(By.Id("rollout-stage")).Text == "2", TimeSpan.FromSeconds(30), "the rollout advancing to stage 2");
         browser.Screenshot("dashboard-rollout-advancing");
         browser.WaitFor(d => d.FindElements(By.CssSelector("#events tr[data-kind]")).Any(e => e.GetAttribute("data-kind") == "advanced"), TimeSpan.FromSeconds(10), "the advanced event");

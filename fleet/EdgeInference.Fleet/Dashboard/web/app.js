@@ -139,6 +139,12 @@ function stageText(stage) { return stage.count != null ? `${stage.count} device$
 async function renderRollout(id) {
   const view = await api(`rollouts/${encodeURIComponent(id)}`);
   const r = view.rollout;
+  // The package's on-device benchmarks, the newest per device (edgefleet models benchmark).
+  const benchmarks = [];
+  for (const b of await api(`packages/${encodeURIComponent(r.model)}/${encodeURIComponent(r.version)}/benchmarks`).catch(() => [])) {
+    if (!benchmarks.some((x) => x.device_id === b.device_id)) benchmarks.push(b);
+  }
+  const ms = (v) => (v == null ? "" : v.toFixed(3));
   const canAct = state.role === "operator";
   const results = new Map((r.last_gate_results ?? []).map((g) => [g.gate, g]));
   const gateRows = r.gates.map((g) => {
@@ -162,6 +168,12 @@ async function renderRollout(id) {
         <table>${devices.map((d) => `<tr data-device="${esc(d.device_id)}"><td><a href="#/devices/${encodeURIComponent(d.device_id)}">${esc(d.device_id)}</a></td>
           <td>${pill(d.state, stateKind(d.state))}</td><td class="muted">${esc(d.reason ?? "")}</td></tr>`).join("") || "<tr><td class=muted>no devices yet</td></tr>"}</table></div>`;
     }).join("")}</div></div>
+    <div class="card"><h2>Benchmarks on devices</h2><table id="benchmarks"><tr><th>Device</th><th>State</th><th>Provider</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>Load ms</th><th>Memory</th><th>When</th></tr>
+      ${benchmarks.sort((a, b) => a.device_id.localeCompare(b.device_id)).map((b) => `<tr data-device="${esc(b.device_id)}"><td>${esc(b.device_id)}</td>
+        <td>${pill(b.state, stateKind(b.state))}${b.result ? "" : ` <span class="muted">${esc(b.message ?? "")}</span>`}</td><td>${esc(b.result?.provider ?? "")}</td>
+        <td>${ms(b.result?.p50_ms)}</td><td>${ms(b.result?.p95_ms)}</td><td>${ms(b.result?.p99_ms)}</td><td>${ms(b.result?.load_ms)}</td>
+        <td>${b.result ? `+${(b.result.rss_increase_bytes / 1048576).toFixed(1)} MiB` : ""}</td><td>${ago(b.created_at)}</td></tr>`).join("")
+        || `<tr><td class=muted colspan=9>none yet: edgefleet models benchmark ${esc(r.model)}@${esc(r.version)} --target …</td></tr>`}</table></div>
     <div class="card"><h2>Gates</h2><table id="gates"><tr><th>Gate</th><th>Threshold</th><th>Value</th><th>Samples</th><th></th></tr>${gateRows}</table></div>
     <div class="card"><h2>History</h2><table id="events"><tr><th>When</th><th>What</th><th>Stage</th><th>Why</th><th>By</th></tr>
       ${view.events.slice().reverse().map((e) => `<tr data-kind="${esc(e.kind)}"><td>${new Date(e.at).toLocaleTimeString()}</td><td>${pill(e.kind, stateKind(e.kind))}</td><td>${e.stage + 1}</td><td>${esc(e.message)}</td><td>${esc(e.by ?? "")}</td></tr>`).join("")}</table></div>`;
