@@ -277,6 +277,14 @@ public sealed class SimulatedDevice : IAsyncDisposable
                     await FinishAsync(command, new ReplyMessage { State = ReplyState.Succeeded, Model = _options.Model, Version = _previous, ServingVersion = _serving, Final = true }, cancellationToken).ConfigureAwait(false);
                     await PublishStatusAsync(cancellationToken).ConfigureAwait(false);
                     break;
+                case CommandNames.Benchmark:
+                    // No model runs here: the figures say so (provider "simulated", no times).
+                    await FinishAsync(command, new ReplyMessage
+                    {
+                        State = ReplyState.Succeeded, Model = command.Model, Message = "simulated",
+                        Benchmark = new BenchmarkResult { Iterations = command.Benchmark?.Iterations ?? 100, Provider = "simulated", Inputs = "zeros" }, Final = true,
+                    }, cancellationToken).ConfigureAwait(false);
+                    break;
                 default:
                     await FinishAsync(command, new ReplyMessage { State = ReplyState.Succeeded, Message = "simulated", Final = true }, cancellationToken).ConfigureAwait(false);
                     break;
