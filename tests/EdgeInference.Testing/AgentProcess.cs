@@ -47,6 +47,17 @@ public sealed partial class AgentProcess : IDisposable
     /// Starts <paramref name="fileName"/> with <paramref name="arguments"/>; the HTTP port must be among them. The working
     /// directory is this process's unless given (systemd starts services in <c>/</c>).
     /// </summary>
+    /// <summary>
+    /// The published arm64 agent under qemu-user, serving <paramref name="models"/> on <paramref name="httpPort"/>. ONNX
+    /// Runtime's CPU probe reads the host's cache topology, which qemu-user cannot describe: a mount namespace hides it.
+    /// </summary>
+    public static AgentProcess StartArm64UnderQemu(string models, string data, int httpPort)
+    {
+        var script = "for d in /sys/devices/system/cpu/cpu*/cache; do mount -t tmpfs none \"$d\"; done; "
+            + $"exec qemu-aarch64-static -L /usr/aarch64-linux-gnu '{TestPaths.AotAgent("linux-arm64")}' --models '{models}' --data '{data}' --urls http://127.0.0.1:{httpPort}";
+        return Start("unshare", ["-m", "sh", "-c", script], httpPort);
+    }
+
     public static AgentProcess Start(string fileName, IEnumerable<string> arguments, int httpPort, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };

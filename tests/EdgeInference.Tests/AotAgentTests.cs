@@ -167,12 +167,8 @@ public sealed class AotAgentTests : IDisposable
     [Fact]
     public async Task Arm64Binary_UnderQemuUser_AnswersAnInferRequest()
     {
-        var binary = TestPaths.AotAgent("linux-arm64");
         var port = FreePort.Next();
-        // ONNX Runtime's CPU probe reads the host's cache topology, which qemu-user cannot describe: hide it.
-        var script = "for d in /sys/devices/system/cpu/cpu*/cache; do mount -t tmpfs none \"$d\"; done; "
-            + $"exec qemu-aarch64-static -L /usr/aarch64-linux-gnu '{binary}' --models '{_models}' --data '{_data}' --urls http://127.0.0.1:{port}";
-        using var agent = AgentProcess.Start("unshare", ["-m", "sh", "-c", script], port);
+        using var agent = AgentProcess.StartArm64UnderQemu(_models, _data, port);
         await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(180));
 
         using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));

@@ -27,11 +27,8 @@ public sealed class QuantizedModelsOnArm64Tests(WakeWordSpeechFixture speech, IT
         var jarvis = Write("hey_jarvis", ModelQuantizer.Quantize(WakeWordSpeechFixture.Model("hey_jarvis"), speech.CalibrationClassifier, new QuantizationOptions { PerChannel = true }));
         var embedding = ModelQuantizer.Quantize(WakeWordSpeechFixture.Model("embedding"), speech.CalibrationEmbedding, new QuantizationOptions { PerChannel = true, Method = CalibrationMethod.Entropy });
         Write("embedding", embedding);
-        var binary = TestPaths.AotAgent("linux-arm64");
         var port = FreePort.Next();
-        var script = "for d in /sys/devices/system/cpu/cpu*/cache; do mount -t tmpfs none \"$d\"; done; "
-            + $"exec qemu-aarch64-static -L /usr/aarch64-linux-gnu '{binary}' --models '{_models}' --data '{_data}' --urls http://127.0.0.1:{port}";
-        using var agent = AgentProcess.Start("unshare", ["-m", "sh", "-c", script], port);
+        using var agent = AgentProcess.StartArm64UnderQemu(_models, _data, port);
         await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(180));
 
         // The embedding's output is quantized (ONNX Runtime has no integer Conv with a float output): one step of it.
