@@ -47,22 +47,28 @@ internal static class ModelBenchmarkCommand
 
             cli.Print(parse, mine, Api.FleetApiJsonContext.Default.ListBenchmarkView, () =>
             {
-                var table = new Table().AddColumns("Device", "State", "Provider", "p50 ms", "p95 ms", "p99 ms", "Load ms", "Memory", "Inputs");
-                foreach (var b in mine)
-                {
-                    var r = b.Result;
-                    table.AddRow(
-                        Markup.Escape(b.DeviceId), Markup.Escape(b.State.WireName() + (r is null && b.Message is { } m ? $": {m}" : "")), Markup.Escape(r?.Provider ?? ""),
-                        Number(r?.P50Ms), Number(r?.P95Ms), Number(r?.P99Ms), Number(r?.LoadMs),
-                        r is null ? "" : string.Create(CultureInfo.InvariantCulture, $"+{r.RssIncreaseBytes / 1048576.0:0.0} MiB"), Markup.Escape(r?.Inputs ?? ""));
-                }
-
-                cli.Console.Write(table);
+                Table(cli, mine);
                 cli.Console.MarkupLine(Markup.Escape($"{name} {version}: {mine.Count(b => b.State == CommandState.Succeeded)} of {mine.Count} devices measured it"));
             });
             return mine.All(b => b.State == CommandState.Succeeded) ? ExitCodes.Ok : ExitCodes.Failed;
         }));
         return command;
+    }
+
+    /// <summary>One row per benchmark: the device, its state (and why, when it has no figures), and its figures.</summary>
+    public static void Table(CliContext cli, IEnumerable<BenchmarkView> results)
+    {
+        var table = new Table().AddColumns("Device", "State", "Provider", "p50 ms", "p95 ms", "p99 ms", "Load ms", "Memory", "Inputs");
+        foreach (var b in results)
+        {
+            var r = b.Result;
+            table.AddRow(
+                Markup.Escape(b.DeviceId), Markup.Escape(b.State.WireName() + (r is null && b.Message is { } m ? $": {m}" : "")), Markup.Escape(r?.Provider ?? ""),
+                Number(r?.P50Ms), Number(r?.P95Ms), Number(r?.P99Ms), Number(r?.LoadMs),
+                r is null ? "" : string.Create(CultureInfo.InvariantCulture, $"+{r.RssIncreaseBytes / 1048576.0:0.0} MiB"), Markup.Escape(r?.Inputs ?? ""));
+        }
+
+        cli.Console.Write(table);
     }
 
     private static string Number(double? value) => value?.ToString("0.###", CultureInfo.InvariantCulture) ?? "";

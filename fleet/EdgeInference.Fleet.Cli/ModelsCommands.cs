@@ -193,13 +193,14 @@ internal static class ModelsCommands
     private static Command Show(CliContext cli)
     {
         var which = new Argument<string>("NAME@VERSION");
-        var command = new Command("show", "Show a package's manifest");
+        var command = new Command("show", "Show a package's manifest, and its on-device benchmarks");
         command.Arguments.Add(which);
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             var (name, version) = NameAndVersion(parse.GetValue(which)!);
             using var client = cli.Client(parse);
             var package = await client.GetPackageAsync(name, version, cancellationToken).ConfigureAwait(false);
+            var benchmarks = (await client.ListBenchmarksAsync(name, version, cancellationToken).ConfigureAwait(false)).DistinctBy(b => b.DeviceId).OrderBy(b => b.DeviceId, StringComparer.Ordinal).ToList();
             cli.Print(parse, package, Json.PackageView, () =>
             {
                 var manifest = package.Manifest;
@@ -221,6 +222,11 @@ internal static class ModelsCommands
                 }
 
                 cli.Console.Write(io);
+                if (benchmarks.Count > 0)
+                {
+                    cli.Console.MarkupLine("On-device benchmarks, the newest per device:");
+                    ModelBenchmarkCommand.Table(cli, benchmarks);
+                }
             });
             return ExitCodes.Ok;
         }));

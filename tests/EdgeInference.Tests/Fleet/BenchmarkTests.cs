@@ -71,7 +71,9 @@ public sealed class BenchmarkTests : IDisposable
             Assert.True(code == ExitCodes.Ok, output);
             Assert.All(JsonNode.Parse(output)!.AsArray(), r => Assert.Equal("zeros", r!["result"]!["inputs"]!.GetValue<string>()));
 
-            // The fleet keeps every device's figures; the devices installed nothing and kept nothing.
+            // The fleet keeps every device's figures, and shows them with the package; the devices installed nothing and kept nothing.
+            (code, output) = await CliRunner.RunAsync(env, "models", "show", "scorer@1.0.0");
+            Assert.True(code == ExitCodes.Ok && output.Contains("On-device benchmarks", StringComparison.Ordinal) && output.Contains("bench-1", StringComparison.Ordinal), output);
             using var client = new FleetClient(fleet.Url, FleetHost.OperatorToken);
             Assert.Equal(2, (await client.ListBenchmarksAsync("scorer", "1.0.0", CancellationToken.None)).Count(b => b.Result is not null));
             Assert.All(agents, a =>
