@@ -51,7 +51,7 @@ internal static class QuantizationCost
             var jarvis = Path.Combine(work, "hey_jarvis.int8.onnx");
             File.WriteAllBytes(jarvis, kept["hey_jarvis"].Model ?? throw new InvalidOperationException("no hey_jarvis variant passed"));
             var embeddings = new List<(string Name, string Path)> { ("float", Model("embedding")) };
-            foreach (var variant in QuantizationVariant.All.Where(v => v.PerChannel))
+            foreach (var variant in QuantizationVariant.All.Where(v => v.PerChannel && v.Mode == EdgeInference.Optimization.Quantization.QuantizationMode.Static))
             {
                 var path = Path.Combine(work, $"embedding.{variant.Name}.onnx");
                 File.WriteAllBytes(path, EdgeInference.Optimization.Quantization.ModelQuantizer.Quantize(Model("embedding"), Path.Combine(folder, "calibration", "embedding"),
