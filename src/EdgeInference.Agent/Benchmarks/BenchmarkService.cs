@@ -94,8 +94,10 @@ public sealed class BenchmarkService : BackgroundService
             return Reply(command, ReplyState.Rejected, ex.Reason, ex.Message);
         }
 
-        // <root>/<command>/models/<model>/1 is a repository of its own; the package's config.json sits at the model's level, as installed ones do.
-        var folder = Path.Combine(_root, command.Id);
+        // <root>/current/models/<model>/1 is a repository of its own; the package's config.json sits at the model's level,
+        // as installed ones do. One benchmark runs at a time, and the folder is never named by the command (an id of ".."
+        // would point outside the root).
+        var folder = Path.Combine(_root, "current");
         var repository = Path.Combine(folder, "models");
         var version = Path.Combine(repository, manifest.Name, "1");
         try

@@ -65,9 +65,10 @@ public static class ModelOptimizer
             report.HeldOutInputs = heldOutSamples.Count;
 
             var written = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            var calibrationSet = new CalibrationSet(calibration);
             foreach (var variant in options.Variants)
             {
-                var quantized = ModelQuantizer.Quantize(reference, calibration, new QuantizationOptions { Mode = variant.Mode, Method = variant.Method, PerChannel = variant.PerChannel, Exclude = options.Exclude });
+                var quantized = ModelQuantizer.Quantize(reference, calibrationSet, new QuantizationOptions { Mode = variant.Mode, Method = variant.Method, PerChannel = variant.PerChannel, Exclude = options.Exclude });
                 var path = Path.Combine(work, $"{variant.Name}.onnx");
                 File.WriteAllBytes(path, quantized.Bytes);
                 written[variant.Name] = quantized.Bytes;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using EdgeInference.Optimization.Verification;
 using Google.Protobuf;
 using Onnx;
 
@@ -14,7 +13,11 @@ namespace EdgeInference.Optimization.Quantization;
 public static class ModelQuantizer
 {
     /// <param name="calibrationFolder">Inputs to calibrate activations on; static mode needs them, dynamic mode does not read them.</param>
-    public static QuantizedModel Quantize(string modelPath, string? calibrationFolder, QuantizationOptions options)
+    public static QuantizedModel Quantize(string modelPath, string? calibrationFolder, QuantizationOptions options) =>
+        Quantize(modelPath, calibrationFolder is null ? null : new CalibrationSet(calibrationFolder), options);
+
+    /// <param name="calibration">The model's calibration inputs, and the ranges measured on them so far.</param>
+    internal static QuantizedModel Quantize(string modelPath, CalibrationSet? calibration, QuantizationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(modelPath))
@@ -53,17 +56,22 @@ public static class ModelQuantizer
             Method = dynamic ? null : options.Method.ToString().ToLowerInvariant(), PerChannel = options.PerChannel,
             Activations = (dynamic ? QuantizedType.U8 : options.Activations).ToString().ToLowerInvariant(), FloatBytes = bytes.Length,
         };
+        var rewriter = new QuantizationRewriter(model, options);
         var ranges = new Dictionary<string, TensorRange>();
         if (!dynamic)
         {
             var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
             var inputs = model.Graph.Input.Select(i => i.Name).Where(name => !initializers.Contains(name)).ToArray();
-            var samples = SampleFolder.Read(calibrationFolder ?? throw new ArgumentException("static quantization needs calibration inputs (--calibration DIR)"), inputs);
-            ranges = Calibrator.Measure(model, new QuantizationRewriter(model, options, ranges).Wanted(), samples, options.Method, options.Percentile);
-            report.CalibrationInputs = samples.Count;
+            if (calibration is null)
+            {
+                throw new ArgumentException("static quantization needs calibration inputs (--calibration DIR)");
+            }
+
+            ranges = calibration.Ranges(model, inputs, rewriter.Wanted(), options.Method, options.Percentile);
+            report.CalibrationInputs = calibration.Count;
         }
 
-        new QuantizationRewriter(model, options, ranges).Rewrite(report);
+        rewriter.Rewrite(report, ranges);
         var quantized = model.ToByteArray();
         report.QuantizedBytes = quantized.Length;
         report.SizeRatio = Math.Round((double)quantized.Length / bytes.Length, 4);

@@ -19,10 +19,9 @@ internal sealed class QuantizationRewriter
     /// <summary>Operators whose output keeps their input's parameters: they move values, they do not compute new ones.</summary>
     private static readonly HashSet<string> SameAsInput = new(StringComparer.Ordinal) { "MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze" };
 
-    private readonly ModelProto _model;
     private readonly List<ModelScope> _scopes;
     private readonly QuantizationOptions _options;
-    private readonly IReadOnlyDictionary<string, TensorRange> _ranges;
+    private IReadOnlyDictionary<string, TensorRange> _ranges = new Dictionary<string, TensorRange>();
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ModelScope Scope, NodeProto? Producer)> _definitions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (QuantizationParameters Parameters, string? SameAs)> _activations = new(StringComparer.Ordinal);
@@ -34,11 +33,9 @@ internal sealed class QuantizationRewriter
     private readonly Dictionary<(string Scope, string Weight, int Axis), (string Value, float[] Scales)> _weights = [];
     private readonly HashSet<string> _replaced = new(StringComparer.Ordinal);
 
-    public QuantizationRewriter(ModelProto model, QuantizationOptions options, IReadOnlyDictionary<string, TensorRange> ranges)
+    public QuantizationRewriter(ModelProto model, QuantizationOptions options)
     {
-        _model = model;
         _options = options;
-        _ranges = ranges;
         _scopes = ModelScope.All(model);
         foreach (var scope in _scopes)
         {
@@ -90,8 +87,10 @@ internal sealed class QuantizationRewriter
         return wanted;
     }
 
-    public void Rewrite(QuantizationReport report)
+    /// <summary>Rewrites the model with the calibrated <paramref name="ranges"/> of the activations (none in dynamic mode), saying in <paramref name="report"/> what it did.</summary>
+    public void Rewrite(QuantizationReport report, IReadOnlyDictionary<string, TensorRange> ranges)
     {
+        _ranges = ranges;
         var excluded = new HashSet<string>(_options.Exclude, StringComparer.Ordinal);
         var unknown = excluded.Where(name => !_scopes.Any(s => s.Graph.Node.Any(n => n.Name == name))).ToList();
         if (unknown.Count > 0)
@@ -345,12 +344,8 @@ internal sealed class QuantizationRewriter
         }
 
         var (values, scales) = WeightQuantizer.Quantize(data, [k, n], _options.PerChannel ? 1 : -1);
-        var graph = scope.Graph;
         var name = node.Input[1];
-        var scaleDims = scales.Length > 1 ? [scales.Length] : Array.Empty<long>();
-        var quantizedWeight = Initializer(graph, $"{name}_quantized", (int)TensorProto.Types.DataType.Int8, [k, n], values);
-        var weightScale = Initializer(graph, $"{name}_scale", (int)TensorProto.Types.DataType.Float, scaleDims, MemoryMarshal.AsBytes(scales.AsSpan()));
-        var weightZeroPoint = Initializer(graph, $"{name}_zero_point", (int)TensorProto.Types.DataType.Int8, scaleDims, new byte[scales.Length]);
+        var (quantizedWeight, weightScale, weightZeroPoint) = WeightInitializers(scope.Graph, name, [k, n], values, scales);
         var input = node.Input[0];
         var output = node.Output[0];
         string[] quantized = [Unique($"{input}_quantized"), Unique($"{input}_scale"), Unique($"{input}_zero_point")];
@@ -366,20 +361,17 @@ internal sealed class QuantizationRewriter
             new NodeProto { OpType = "Mul", Name = Unique($"{node.Name}_scale_Mul"), Input = { quantized[1], weightScale }, Output = { scale } },
         ]);
 
-        // The node itself becomes the last step, so that its output keeps its name and place.
-        var last = bias is null
-            ? new NodeProto { OpType = "Mul", Name = node.Name, Input = { cast, scale }, Output = { output } }
-            : new NodeProto { OpType = "Add", Name = node.Name, Input = { scaled, bias } , Output = { output } };
         if (bias is not null)
         {
             Append(_before, node, [new NodeProto { OpType = "Mul", Name = Unique($"{node.Name}_Mul"), Input = { cast, scale }, Output = { scaled } }]);
         }
 
-        node.OpType = last.OpType;
+        // The node itself becomes the last step, so that its output keeps its name and place.
+        node.OpType = bias is null ? "Mul" : "Add";
         node.Domain = "";
         node.Attribute.Clear();
         node.Input.Clear();
-        node.Input.AddRange(last.Input);
+        node.Input.AddRange(bias is null ? [cast, scale] : [scaled, bias]);
         _replaced.Add(name);
         return null;
     }
@@ -448,7 +440,7 @@ internal sealed class QuantizationRewriter
         }
         else
         {
-            (_heads.TryGetValue(scope.Graph, out var head) ? head : _heads[scope.Graph] = []).AddRange(pair);
+            Append(_heads, scope.Graph, pair);
         }
     }
 
@@ -468,20 +460,9 @@ internal sealed class QuantizationRewriter
 
         var dims = tensor.Dims.ToArray();
         var (quantized, scales) = WeightQuantizer.Quantize(Floats(tensor), dims, axis);
-        var channels = scales.Length;
-        var graph = scope.Graph;
-        var scaleDims = axis < 0 ? Array.Empty<long>() : [channels];
-        var values = Initializer(graph, $"{name}_quantized", (int)TensorProto.Types.DataType.Int8, dims, quantized);
-        var scale = Initializer(graph, $"{name}_scale", (int)TensorProto.Types.DataType.Float, scaleDims, MemoryMarshal.AsBytes(scales.AsSpan()));
-        var zeroPoint = Initializer(graph, $"{name}_zero_point", (int)TensorProto.Types.DataType.Int8, scaleDims, new byte[channels]);
+        var (values, scale, zeroPoint) = WeightInitializers(scope.Graph, name, dims, quantized, scales);
         var output = Unique($"{name}_DequantizeLinear_Output");
-        var dequantize = new NodeProto { OpType = "DequantizeLinear", Name = Unique($"{name}_DequantizeLinear"), Input = { values, scale, zeroPoint }, Output = { output } };
-        if (axis >= 0)
-        {
-            dequantize.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = axis });
-        }
-
-        (_heads.TryGetValue(graph, out var head) ? head : _heads[graph] = []).Add(dequantize);
+        Append(_heads, scope.Graph, [Dequantize(name, values, scale, zeroPoint, output, scales.Length > 1 ? axis : null)]);
         _replaced.Add(name);
         return _weights[key] = (output, scales);
     }
@@ -499,19 +480,36 @@ internal sealed class QuantizationRewriter
         var scale = Initializer(graph, $"{tensor.Name}_quantized_scale", (int)TensorProto.Types.DataType.Float, scaleDims, MemoryMarshal.AsBytes(scales.AsSpan()));
         var zeroPoint = Initializer(graph, $"{tensor.Name}_quantized_zero_point", (int)TensorProto.Types.DataType.Int32, scaleDims, new byte[scales.Length * 4]);
         var output = Unique($"{tensor.Name}_DequantizeLinear_Output");
-        var dequantize = new NodeProto { OpType = "DequantizeLinear", Name = Unique($"{tensor.Name}_DequantizeLinear"), Input = { values, scale, zeroPoint }, Output = { output } };
-        if (perChannel)
-        {
-            dequantize.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
-        }
-
+        var dequantize = Dequantize(tensor.Name, values, scale, zeroPoint, output, perChannel ? 0 : null);
         Append(_before, node, [dequantize]);
         _replaced.Add(tensor.Name);
         return output;
     }
 
-    private static void Append(Dictionary<NodeProto, List<NodeProto>> map, NodeProto node, IEnumerable<NodeProto> nodes) =>
-        (map.TryGetValue(node, out var list) ? list : map[node] = []).AddRange(nodes);
+    private static void Append<TKey>(Dictionary<TKey, List<NodeProto>> map, TKey key, IEnumerable<NodeProto> nodes)
+        where TKey : notnull =>
+        (map.TryGetValue(key, out var list) ? list : map[key] = []).AddRange(nodes);
+
+    /// <summary>A weight's int8 values, its scales (one, or one per channel) and its zero points (0), as initializers of <paramref name="graph"/>.</summary>
+    private (string Values, string Scale, string ZeroPoint) WeightInitializers(GraphProto graph, string name, long[] dims, byte[] values, float[] scales)
+    {
+        var scaleDims = scales.Length > 1 ? [scales.Length] : Array.Empty<long>();
+        return (
+            Initializer(graph, $"{name}_quantized", (int)TensorProto.Types.DataType.Int8, dims, values),
+            Initializer(graph, $"{name}_scale", (int)TensorProto.Types.DataType.Float, scaleDims, MemoryMarshal.AsBytes(scales.AsSpan())),
+            Initializer(graph, $"{name}_zero_point", (int)TensorProto.Types.DataType.Int8, scaleDims, new byte[scales.Length]));
+    }
+
+    private NodeProto Dequantize(string hint, string values, string scale, string zeroPoint, string output, int? axis)
+    {
+        var node = new NodeProto { OpType = "DequantizeLinear", Name = Unique($"{hint}_DequantizeLinear"), Input = { values, scale, zeroPoint }, Output = { output } };
+        if (axis is { } channels)
+        {
+            node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = channels });
+        }
+
+        return node;
+    }
 
     private string Initializer(GraphProto graph, string name, int elementType, long[] dims, ReadOnlySpan<byte> data)
     {

@@ -57,7 +57,7 @@ public sealed class ModelQuantizationTests(WakeWordSpeechFixture speech) : IClas
     [Fact]
     public void DynamicMode_NeedsNoCalibration_AndOnnxRuntimeRunsEachGemmAsOneIntegerKernel()
     {
-        var quantized = ModelQuantizer.Quantize(WakeWordSpeechFixture.Model("hey_jarvis"), null, new QuantizationOptions { Mode = QuantizationMode.Dynamic, PerChannel = true });
+        var quantized = ModelQuantizer.Quantize(WakeWordSpeechFixture.Model("hey_jarvis"), (string?)null, new QuantizationOptions { Mode = QuantizationMode.Dynamic, PerChannel = true });
         var candidate = Path.Combine(_work, "hey_jarvis.dynamic.onnx");
         File.WriteAllBytes(candidate, quantized.Bytes);
 
