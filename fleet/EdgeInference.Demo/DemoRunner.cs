@@ -346,10 +346,10 @@ internal sealed class DemoRunner
                     EdgeInference.Runtime.Tensors.NpyFile.Write(EdgeInference.Runtime.Tensors.TensorDataType.Fp32, [1, 16, 96], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())), cancellationToken).ConfigureAwait(false);
             }
 
-            var package = ModelOptimizer.Optimize(float32, calibration, heldOut, new OptimizationOptions
+            var package = await ModelOptimizer.OptimizeAsync(float32, calibration, heldOut, new OptimizationOptions
             {
                 Gates = new EdgeInference.Optimization.Verification.VerificationGates { MaxP99AbsDiff = 0.05, MinAgreement = 0.99 },
-            });
+            }, cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(Path.Combine(folder, "report.json"), JsonSerializer.SerializeToUtf8Bytes(package.Report, EdgeInference.Optimization.Inspection.OptimizationJsonContext.Default.OptimizationReport), cancellationToken).ConfigureAwait(false);
             if (package is { Model: { } model, Golden: { } golden, Report.Chosen: { } chosen })
             {

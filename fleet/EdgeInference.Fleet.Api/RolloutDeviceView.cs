@@ -29,4 +29,7 @@ public sealed class RolloutDeviceView
 
     /// <summary>Live requests the device's new version replayed in shadow mode.</summary>
     public int? ShadowRequests { get; set; }
+
+    /// <summary>The p95 of the on-device benchmark the rollout ran before the deploy, in milliseconds (<c>bench_p95_ms</c> gates).</summary>
+    public double? BenchmarkP95Ms { get; set; }
 }

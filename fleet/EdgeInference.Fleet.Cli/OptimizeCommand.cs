@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using EdgeInference.Contracts;
 using EdgeInference.Optimization.Inspection;
 using EdgeInference.Optimization.Optimize;
 using EdgeInference.Packaging;
@@ -20,7 +21,7 @@ internal static class OptimizeCommand
         var file = new Argument<string>("MODEL") { Description = "The float model: ONNX, or TFLite (imported first)" };
         var calibration = new Option<string>("--calibration") { Description = "A folder of .npy inputs to calibrate activations on", Required = true };
         var heldOut = new Option<string>("--heldout") { Description = "A folder of other .npy inputs, to judge each variant on", Required = true };
-        var output = new Option<string>("--out") { Description = "The package folder to write: model.onnx, golden.json, report.json", Required = true };
+        var output = new Option<string>("--out") { Description = "The package folder to write: model.onnx, golden.json, profile.json, report.json", Required = true };
         var exclude = new Option<string[]>("--exclude") { Description = "Nodes, by name, every variant leaves in float", AllowMultipleArgumentsPerToken = true };
         var gateOptions = new GateOptions();
         var command = new Command("optimize", "Quantize every way, keep the smallest variant that passes the accuracy gates on held-out inputs and is not slower than float, and write a package folder (or refuse with the numbers, exit 7)");
@@ -31,22 +32,23 @@ internal static class OptimizeCommand
         }
 
         gateOptions.AddTo(command);
-        command.SetAction((parse, cancellationToken) => cli.RunAsync(() =>
+        command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             var options = new OptimizationOptions { Gates = gateOptions.Read(parse), Exclude = parse.GetValue(exclude) ?? [] };
-            var package = ModelOptimizer.Optimize(ModelsCommands.Existing(parse.GetValue(file)!), parse.GetValue(calibration)!, parse.GetValue(heldOut)!, options);
+            var package = await ModelOptimizer.OptimizeAsync(ModelsCommands.Existing(parse.GetValue(file)!), parse.GetValue(calibration)!, parse.GetValue(heldOut)!, options, cancellationToken).ConfigureAwait(false);
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(folder);
-            if (package.Model is not null && package.Golden is not null)
+            if (package is { Model: { } model, Golden: { } golden, Profile: { } profile })
             {
-                DurableFiles.WriteAtomically(Path.Combine(folder, "model.onnx"), package.Model);
-                DurableFiles.WriteAtomically(Path.Combine(folder, PackageRoles.FileNames[PackageRoles.Golden]), JsonSerializer.SerializeToUtf8Bytes(package.Golden, PackageJsonContext.Default.GoldenSet));
+                DurableFiles.WriteAtomically(Path.Combine(folder, PackageRoles.FileNames[PackageRoles.Model]), model);
+                DurableFiles.WriteAtomically(Path.Combine(folder, PackageRoles.FileNames[PackageRoles.Golden]), JsonSerializer.SerializeToUtf8Bytes(golden, PackageJsonContext.Default.GoldenSet));
+                DurableFiles.WriteAtomically(Path.Combine(folder, PackageRoles.FileNames[PackageRoles.Profile]), JsonSerializer.SerializeToUtf8Bytes(profile, ContractJsonContext.Default.DriftProfile));
             }
 
             var report = package.Report;
             DurableFiles.WriteAtomically(Path.Combine(folder, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, OptimizationJsonContext.Default.OptimizationReport));
             cli.Print(parse, JsonSerializer.SerializeToNode(report, OptimizationJsonContext.Default.OptimizationReport), () => Describe(cli, report, folder));
-            return Task.FromResult(report.Chosen is null ? ExitCodes.GateFailed : ExitCodes.Ok);
+            return report.Chosen is null ? ExitCodes.GateFailed : ExitCodes.Ok;
         }));
         return command;
     }
@@ -65,7 +67,7 @@ internal static class OptimizeCommand
         cli.Console.Write(table);
         cli.Console.MarkupLine(Markup.Escape(report.Chosen is null
             ? $"No variant passes; nothing written but {Path.Combine(folder, "report.json")}"
-            : $"Kept {report.Chosen}: {folder} holds model.onnx, golden.json (tolerance {report.GoldenTolerance?.ToString("G4", CultureInfo.InvariantCulture)}) and report.json, ready for models push"));
+            : $"Kept {report.Chosen}: {folder} holds model.onnx, golden.json (tolerance {report.GoldenTolerance?.ToString("G4", CultureInfo.InvariantCulture)}), profile.json (drift reference from the calibration inputs) and report.json, ready for models push"));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

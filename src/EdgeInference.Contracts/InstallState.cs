@@ -33,4 +33,11 @@ public enum InstallState
     /// <summary>The rollout rolled the device back.</summary>
     [JsonStringEnumMemberName("rolled_back")]
     RolledBack,
+
+    /// <summary>
+    /// The rollout gates on an on-device benchmark (<c>bench_p95_ms</c>): the device is timing the package beside what
+    /// it serves, and gets the deploy only when its figures pass.
+    /// </summary>
+    [JsonStringEnumMemberName("benchmarking")]
+    Benchmarking,
 }

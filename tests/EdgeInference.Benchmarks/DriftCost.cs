@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeInference.Agent.Drift;
+using EdgeInference.Runtime.Drift;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;

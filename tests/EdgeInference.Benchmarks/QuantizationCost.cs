@@ -32,7 +32,7 @@ internal static class QuantizationCost
             {
                 var inputs = name == "embedding" ? "embedding" : "classifier";
                 var gates = name == "embedding" ? new VerificationGates { MinCosine = 0.99 } : classifierGates;
-                var package = ModelOptimizer.Optimize(Model(name), Path.Combine(folder, "calibration", inputs), Path.Combine(folder, "heldout", inputs), new OptimizationOptions { Gates = gates });
+                var package = ModelOptimizer.OptimizeAsync(Model(name), Path.Combine(folder, "calibration", inputs), Path.Combine(folder, "heldout", inputs), new OptimizationOptions { Gates = gates }, CancellationToken.None).GetAwaiter().GetResult();
                 kept[name] = package;
                 Console.WriteLine(Invariant($"| {name} | float | 1 | 1 ({package.Report.FloatLatencyMicroseconds:0.#}) | | | | | | |"));
                 foreach (var v in package.Report.Variants)

@@ -29,6 +29,12 @@ public static class TestPaths
         }
     }
 
+    /// <summary>
+    /// TensorFlow Lite Micro's test models (int8, int16, float; README there), beside the repository in
+    /// <c>../shared/models/tflite-micro</c> on the machines that have them; never copied into the project.
+    /// </summary>
+    public static string TfliteMicro { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "models", "tflite-micro"));
+
     /// <summary>The Native AOT agent published by <c>./build.sh --target=Publish</c> for a runtime identifier.</summary>
     public static string AotAgent(string rid)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using EdgeInference.Agent.Drift;
+using EdgeInference.Runtime.Drift;
 using EdgeInference.Runtime.Tensors;
 using EdgeInference.Testing;
 using EdgeInference.Testing.Onnx;

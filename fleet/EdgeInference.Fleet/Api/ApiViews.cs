@@ -63,7 +63,7 @@ internal static class ApiViews
             Devices = snapshot.Devices.Select(d => new RolloutDeviceView
             {
                 DeviceId = d.DeviceId, Stage = d.Stage, State = d.State, Reason = d.Reason, Message = d.Message, Online = d.Online, ServingVersion = d.ServingVersion,
-                PreviousVersion = d.PreviousVersion, GoldenPassed = d.GoldenPassed, GoldenTotal = d.GoldenTotal, ShadowAgreement = d.ShadowAgreement, ShadowRequests = d.ShadowRequests,
+                PreviousVersion = d.PreviousVersion, GoldenPassed = d.GoldenPassed, GoldenTotal = d.GoldenTotal, ShadowAgreement = d.ShadowAgreement, ShadowRequests = d.ShadowRequests, BenchmarkP95Ms = d.BenchmarkP95Ms,
             }).ToList(),
             Events = events.Select(e => new RolloutEventView { RolloutId = e.RolloutId, At = e.At, Kind = e.Kind, Stage = e.Stage, Message = e.Message, By = e.By }).ToList(),
         };

@@ -6,7 +6,8 @@ namespace EdgeInference.Fleet.Rollouts;
 /// <summary>
 /// Measures a rollout's gates on the devices it updated. Each gate's value comes from the devices' own
 /// reports: install replies, golden-vector counts, telemetry of the new version (errors, p95) against the
-/// same device's previous version or else the rest of the targeted fleet, and drift windows. A gate without
+/// same device's previous version or else the rest of the targeted fleet, drift windows, and the on-device benchmarks
+/// the rollout ran before its devices switched. A gate without
 /// data has no value and has not passed; the engine waits for data and then applies the rollout's <c>on_no_data</c>.
 /// </summary>
 public static class GateEvaluator
@@ -88,6 +89,12 @@ public static class GateEvaluator
             {
                 var reports = installed.Select(d => d.Device!.Drift.GetValueOrDefault(newKey)).OfType<DriftSummary>().ToArray();
                 return reports.Length == 0 ? (null, 0) : ((double)reports.Count(r => r.Drifted) / reports.Length, reports.Length);
+            }
+
+            case GateMetrics.BenchP95Ms:
+            {
+                var p95s = devices.Select(d => d.BenchmarkP95Ms).OfType<double>().ToArray();
+                return p95s.Length == 0 ? (null, 0) : (p95s.Max(), p95s.Length);
             }
 
             case GateMetrics.Agreement:

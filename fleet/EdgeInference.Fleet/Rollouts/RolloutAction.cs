@@ -16,6 +16,15 @@ internal abstract record RolloutAction
     /// <summary>Give the version to a device at the current stage; with <paramref name="Deploy"/>, send it a deploy command.</summary>
     public sealed record Assign(string DeviceId, string? PreviousVersion, bool Deploy) : RolloutAction;
 
+    /// <summary>
+    /// Give the version to a device at the current stage and send it a benchmark command first: the rollout gates on
+    /// <c>bench_p95_ms</c>, and the deploy waits for the device's figures.
+    /// </summary>
+    public sealed record AssignBenchmark(string DeviceId, string? PreviousVersion) : RolloutAction;
+
+    /// <summary>Send the deploy to a device whose benchmark passed.</summary>
+    public sealed record SendDeploy(string DeviceId) : RolloutAction;
+
     /// <summary>Send the device a rollback to the version it had.</summary>
     public sealed record RollBackDevice(string DeviceId) : RolloutAction;
 

@@ -32,7 +32,13 @@ public sealed class RolloutDevice
     /// <summary>Live requests the device's new version replayed in shadow mode.</summary>
     public int? ShadowRequests { get; set; }
 
+    /// <summary>The p95 of the on-device benchmark the rollout ran before the deploy (<c>bench_p95_ms</c> gates).</summary>
+    public double? BenchmarkP95Ms { get; set; }
+
     internal RolloutAssignment? Assignment { get; set; }
+
+    /// <summary>Whether the benchmark the rollout sent first succeeded within its gates (the deploy may go).</summary>
+    internal bool BenchmarkPassed { get; set; }
 
     /// <summary>Whether the rollback the rollout sent this device has had its final reply.</summary>
     internal bool RollbackFinal { get; set; }

@@ -232,6 +232,12 @@ public sealed class RolloutEngine : BackgroundService
                 case RolloutAction.Assign assign:
                     Assign(rollout, assign);
                     break;
+                case RolloutAction.AssignBenchmark benchmark:
+                    AssignBenchmark(rollout, benchmark);
+                    break;
+                case RolloutAction.SendDeploy deploy:
+                    Deploy(rollout, snapshot.Assigned[deploy.DeviceId].Assignment!);
+                    break;
                 case RolloutAction.RollBackDevice device:
                     RollBack(rollout, snapshot.Assigned[device.DeviceId].Assignment!);
                     break;
@@ -271,12 +277,36 @@ public sealed class RolloutEngine : BackgroundService
             return;
         }
 
-        var package = _store.GetPackage(rollout.Model, rollout.Version)!;
-        var deploy = new DeployCommand { PackageUrl = PackageUrl(rollout), Package = package.Signed, Trust = _store.GetTrust() };
+        Deploy(rollout, assignment);
+    }
+
+    private void Deploy(RolloutRecord rollout, RolloutAssignment assignment)
+    {
+        var deploy = PackageDeploy(rollout);
         var message = new CommandMessage { Id = $"deploy-{Guid.NewGuid():N}", Command = CommandNames.Deploy, Model = rollout.Model, Deploy = rollout.Shadow?.ApplyTo(deploy) ?? deploy };
-        var command = _commands.New(assign.DeviceId, message, rollout.Id, null);
+        var command = _commands.New(assignment.DeviceId, message, rollout.Id, null);
         assignment.CommandId = command.Id;
+        assignment.State = InstallState.Pending;
         // The row and its command in one commit, then the dispatcher is woken: a crash between finds both or neither.
+        _store.SaveAssignment(assignment, command);
+        _commands.Wake();
+    }
+
+    /// <summary>The device times the package beside what it serves; the deploy follows when its figures pass the gate.</summary>
+    private void AssignBenchmark(RolloutRecord rollout, RolloutAction.AssignBenchmark assign)
+    {
+        var assignment = new RolloutAssignment
+        {
+            RolloutId = rollout.Id, DeviceId = assign.DeviceId, Stage = rollout.Stage, PreviousVersion = assign.PreviousVersion, AssignedAt = _time.GetUtcNow(),
+            State = InstallState.Benchmarking,
+        };
+        var message = new CommandMessage
+        {
+            Id = $"benchmark-{Guid.NewGuid():N}", Command = CommandNames.Benchmark, Model = rollout.Model, Deploy = PackageDeploy(rollout), Benchmark = new BenchmarkCommand(),
+            Reason = $"rollout {rollout.Id}: {string.Join(", ", rollout.Gates.Where(g => g.Metric == GateMetrics.BenchP95Ms))} before the deploy",
+        };
+        var command = _commands.New(assign.DeviceId, message, rollout.Id, null);
+        assignment.BenchmarkCommandId = command.Id;
         _store.SaveAssignment(assignment, command);
         _commands.Wake();
     }
@@ -311,12 +341,14 @@ public sealed class RolloutEngine : BackgroundService
         Transition(rollout, RolloutState.Running, kind, $"{message}; now stage {rollout.Stage + 1} of {rollout.Stages.Count} ({rollout.Stages[rollout.Stage]})", by);
     }
 
-    /// <summary>Cancels deploy commands no device has answered yet, so nothing more installs the version.</summary>
+    /// <summary>Cancels deploy (and benchmark) commands no device has answered yet, so nothing more installs the version.</summary>
     private void CancelUnsent(RolloutSnapshot snapshot)
     {
-        foreach (var device in snapshot.Devices.Where(d => d.Assignment is { CommandId.Length: > 0 } && d.State is InstallState.Pending or InstallState.Offline))
+        var unsent = snapshot.Devices.Where(d => d.Assignment is { CommandId.Length: > 0 } && d.State is InstallState.Pending or InstallState.Offline).Select(d => d.Assignment!.CommandId)
+            .Concat(snapshot.Devices.Where(d => d.Assignment is { CommandId.Length: 0, BenchmarkCommandId: not null }).Select(d => d.Assignment!.BenchmarkCommandId!));
+        foreach (var id in unsent)
         {
-            _store.UpdateCommand(device.Assignment!.CommandId, c =>
+            _store.UpdateCommand(id, c =>
             {
                 if (c.Final || c.Replies.Count > 0)
                 {
@@ -351,6 +383,10 @@ public sealed class RolloutEngine : BackgroundService
         _changes?.Publish("rollout", rollout.Id);
     }
 
-    private string PackageUrl(RolloutRecord rollout) =>
-        $"{_options.PublicUrl!.TrimEnd('/')}/api/v1/packages/{Uri.EscapeDataString(rollout.Model)}/{Uri.EscapeDataString(rollout.Version)}";
+    private DeployCommand PackageDeploy(RolloutRecord rollout) => new()
+    {
+        PackageUrl = $"{_options.PublicUrl!.TrimEnd('/')}/api/v1/packages/{Uri.EscapeDataString(rollout.Model)}/{Uri.EscapeDataString(rollout.Version)}",
+        Package = _store.GetPackage(rollout.Model, rollout.Version)!.Signed,
+        Trust = _store.GetTrust(),
+    };
 }

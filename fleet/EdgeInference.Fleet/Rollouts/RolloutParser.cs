@@ -72,6 +72,11 @@ public static class RolloutParser
                 throw new FormatException($"gate '{text}': the threshold is not a number");
             }
 
+            if (metric == GateMetrics.BenchP95Ms && (op != "<=" || threshold <= 0))
+            {
+                throw new FormatException($"gate '{text}': {GateMetrics.BenchP95Ms} takes the most milliseconds a device's p95 may reach (e.g. {GateMetrics.BenchP95Ms}<=20)");
+            }
+
             return new RolloutGate { Metric = metric, Operator = op, Threshold = threshold };
         }
 

@@ -39,14 +39,29 @@ internal static class RolloutPlanner
             .ToArray();
     }
 
-    /// <summary>Where an assigned device stands, from its deploy command, its rollback command and its registry entry.</summary>
-    public static InstallState StateOf(RolloutRecord rollout, RolloutAssignment assignment, DeviceRecord? device, CommandRecord? deploy, CommandRecord? rollback, DateTimeOffset now)
+    /// <summary>
+    /// Where an assigned device stands, from its deploy command, its rollback command, its registry entry and, where the
+    /// rollout gates on <c>bench_p95_ms</c>, the benchmark it ran first: benchmarking until the deploy is sent (failed
+    /// when the benchmark failed or was too slow, offline when it went unanswered past the offline timeout).
+    /// </summary>
+    public static InstallState StateOf(
+        RolloutRecord rollout, RolloutAssignment assignment, DeviceRecord? device, CommandRecord? deploy, CommandRecord? rollback, DateTimeOffset now, CommandRecord? benchmark = null)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         ArgumentNullException.ThrowIfNull(assignment);
         if (rollback is { Final: true, State: CommandState.Succeeded })
         {
             return InstallState.RolledBack;
+        }
+
+        if (assignment.CommandId.Length == 0 && assignment.BenchmarkCommandId is not null)
+        {
+            return benchmark switch
+            {
+                { Final: true } => BenchmarkPasses(rollout, benchmark) ? InstallState.Benchmarking : InstallState.Failed,
+                { Replies.Count: > 0 } => InstallState.Benchmarking,
+                _ => device?.Online != true && now - assignment.AssignedAt >= rollout.OfflineTimeout ? InstallState.Offline : InstallState.Benchmarking,
+            };
         }
 
         return (assignment.CommandId.Length == 0, deploy) switch
@@ -61,6 +76,15 @@ internal static class RolloutPlanner
         };
     }
 
+    /// <summary>Whether a device's benchmark succeeded with a p95 within every <c>bench_p95_ms</c> gate of the rollout.</summary>
+    public static bool BenchmarkPasses(RolloutRecord rollout, CommandRecord? benchmark)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        return benchmark is { Final: true, State: CommandState.Succeeded }
+            && benchmark.Replies.LastOrDefault(r => r.Benchmark is not null)?.Benchmark is { } figures
+            && rollout.Gates.Where(g => g.Metric == GateMetrics.BenchP95Ms).All(g => g.Passes(figures.P95Ms));
+    }
+
     /// <summary>How many more deploys <see cref="RolloutRecord.MaxPerMinute"/> allows now: within the last minute, and within the last second.</summary>
     public static int DeployBudget(RolloutSnapshot snapshot, DateTimeOffset now)
     {
@@ -70,7 +94,9 @@ internal static class RolloutPlanner
             return int.MaxValue;
         }
 
-        var deploys = snapshot.Devices.Select(d => d.Assignment).OfType<RolloutAssignment>().Where(a => a.CommandId.Length > 0).Select(a => now - a.AssignedAt).ToArray();
+        // A benchmark downloads the package as a deploy does: it counts, and the deploy that follows it does not.
+        var deploys = snapshot.Devices.Select(d => d.Assignment).OfType<RolloutAssignment>()
+            .Where(a => a.CommandId.Length > 0 || a.BenchmarkCommandId is not null).Select(a => now - a.AssignedAt).ToArray();
         var perSecond = (perMinute + 59) / 60;
         return Math.Min(perMinute - deploys.Count(age => age < TimeSpan.FromMinutes(1)), perSecond - deploys.Count(age => age < TimeSpan.FromSeconds(1)));
     }
@@ -83,6 +109,7 @@ internal static class RolloutPlanner
         var wanted = rollout.State == RolloutState.Completed ? snapshot.Targeted.Count : rollout.Stages[rollout.Stage].DevicesOf(snapshot.Targeted.Count);
         var assigned = snapshot.Targeted.Count(d => snapshot.Assigned.ContainsKey(d.Id));
         var budget = DeployBudget(snapshot, now);
+        var benchmarkFirst = rollout.Gates.Any(g => g.Metric == GateMetrics.BenchP95Ms);
         foreach (var device in snapshot.Targeted.Where(d => !snapshot.Assigned.ContainsKey(d.Id)))
         {
             var serving = device.ServingVersion(rollout.Model);
@@ -93,10 +120,17 @@ internal static class RolloutPlanner
             }
 
             budget -= deploy ? 1 : 0;
-            plan.Add(new RolloutAction.Assign(device.Id, serving, deploy));
-            devices.Add(new RolloutDevice { DeviceId = device.Id, Stage = rollout.Stage, State = deploy ? InstallState.Pending : InstallState.Installed, Online = device.Online, PreviousVersion = serving, Device = device });
+            plan.Add(deploy && benchmarkFirst ? new RolloutAction.AssignBenchmark(device.Id, serving) : new RolloutAction.Assign(device.Id, serving, deploy));
+            devices.Add(new RolloutDevice
+            {
+                DeviceId = device.Id, Stage = rollout.Stage, Online = device.Online, PreviousVersion = serving, Device = device,
+                State = !deploy ? InstallState.Installed : benchmarkFirst ? InstallState.Benchmarking : InstallState.Pending,
+            });
             assigned++;
         }
+
+        // A device whose benchmark passed gets the deploy (late devices of a completed rollout too); it stays unsettled.
+        plan.AddRange(devices.Where(d => d is { State: InstallState.Benchmarking, BenchmarkPassed: true }).Select(d => new RolloutAction.SendDeploy(d.DeviceId)));
 
         if (rollout.State == RolloutState.Completed)
         {

@@ -21,5 +21,11 @@ public static class GateMetrics
     /// <summary>Mean shadow-mode agreement with the previous version.</summary>
     public const string Agreement = "agreement";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { InstallRate, GoldenRate, ErrorRate, P95Ratio, DriftRate, Agreement };
+    /// <summary>
+    /// The slowest p95, in milliseconds, of the on-device benchmarks the rollout ran: with this gate each device a stage
+    /// takes first times the package beside what it serves, and switches only when its own p95 is within the threshold.
+    /// </summary>
+    public const string BenchP95Ms = "bench_p95_ms";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { InstallRate, GoldenRate, ErrorRate, P95Ratio, DriftRate, Agreement, BenchP95Ms };
 }

@@ -23,6 +23,12 @@ public sealed class RolloutAssignment
     /// <summary>The version the device served before, which a rollback returns it to.</summary>
     public string? PreviousVersion { get; set; }
 
+    /// <summary>
+    /// The benchmark command a rollout gated on <c>bench_p95_ms</c> sends before the deploy (null otherwise); the deploy
+    /// (<see cref="CommandId"/>) follows only when its figures pass.
+    /// </summary>
+    public string? BenchmarkCommandId { get; set; }
+
     /// <summary>The rollback command, once the rollout rolled back.</summary>
     public string? RollbackCommandId { get; set; }
 

@@ -2,6 +2,7 @@ using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
+using EdgeInference.Runtime.Drift;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Contracts;
+using EdgeInference.Runtime.Drift;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using Microsoft.Extensions.Logging;

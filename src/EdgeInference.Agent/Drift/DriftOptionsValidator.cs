@@ -1,3 +1,4 @@
+using EdgeInference.Runtime.Drift;
 using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.Drift;

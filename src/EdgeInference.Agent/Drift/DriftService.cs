@@ -3,6 +3,7 @@ using EdgeInference.Agent.Cloud;
 using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
+using EdgeInference.Runtime.Drift;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

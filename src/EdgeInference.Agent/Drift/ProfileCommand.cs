@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeInference.Agent.Protocols;
 using EdgeInference.Contracts;
+using EdgeInference.Runtime.Drift;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;

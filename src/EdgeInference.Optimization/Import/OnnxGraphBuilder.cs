@@ -73,6 +73,15 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
+    /// <summary>A float64 scalar initializer.</summary>
+    public string Double(string name, double value)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = 11 /* DOUBLE */ };
+        tensor.DoubleData.Add(value);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };

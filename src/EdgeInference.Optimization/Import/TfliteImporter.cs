@@ -5,7 +5,8 @@ using Onnx;
 namespace EdgeInference.Optimization.Import;
 
 /// <summary>
-/// TFLite → ONNX (opset 13), operator by operator, for float models. Every operator, option and type it does not
+/// TFLite → ONNX (opset 13, or 21 when the model holds int16 tensors: QuantizeLinear and DequantizeLinear take int16
+/// from opset 21), operator by operator. Every operator, option and type it does not
 /// handle is refused with its name and where it is (an <see cref="InvalidDataException"/>), never converted wrongly.
 /// Graph inputs and outputs keep their TFLite names and shapes (dynamic dimensions symbolic); constant tensors become
 /// initializers; fused activations become their own nodes.
@@ -14,11 +15,15 @@ public static class TfliteImporter
 {
     public const long Opset = 13;
 
+    /// <summary>The opset of models with int16 tensors (16-bit activations with 8-bit weights).</summary>
+    public const long Int16Opset = 21;
+
     /// <summary>The TFLite operators the importer converts.</summary>
     public static IReadOnlySet<string> Supported { get; } = new HashSet<string>(
         [
             "ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT", "CONV_2D", "MAX_POOL_2D", "PAD", "LEAKY_RELU",
             "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF", "QUANTIZE", "DEQUANTIZE", "DEPTHWISE_CONV_2D",
+            "STRIDED_SLICE", "TRANSPOSE_CONV",
         ], StringComparer.Ordinal);
 
     /// <summary>NHWC (TFLite's layout) to NCHW (ONNX's), and back.</summary>
@@ -29,18 +34,20 @@ public static class TfliteImporter
     public static (ModelProto Model, ImportReport Report) Import(TfliteModel model, string graphName)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var report = new ImportReport { Opset = Opset };
-        var context = new Context(model, model.Subgraphs[0], new OnnxGraphBuilder(graphName), report, [], 0);
+        var opset = model.Subgraphs.Any(s => s.Tensors.Any(t => t.Type == TfliteTensorType.Int16)) ? Int16Opset : Opset;
+        var report = new ImportReport { Opset = opset };
+        var context = new Context(model, model.Subgraphs[0], new OnnxGraphBuilder(graphName), report, [], 0, opset);
         var graph = context.Builder.Graph;
         foreach (var input in context.Subgraph.Inputs)
         {
             var tensor = context.Subgraph.Tensors[input];
-            if (Quantized(tensor))
+            if (Quantized(tensor) || tensor is { Type: TfliteTensorType.Int32, Quantization: not null })
             {
                 // A quantized input stays integer at the graph's edge; inside, the graph works on its dequantized value.
                 var raw = context.Builder.Name(tensor.Name);
                 graph.Input.Add(OnnxGraphBuilder.Value(raw, IntegerType(tensor, "input"), Shape(tensor)));
                 context.Bind(input, context.Dequantize(raw, tensor, "the graph's input"));
+                context.Integers[input] = raw;
             }
             else
             {
@@ -52,7 +59,14 @@ public static class TfliteImporter
         foreach (var output in context.Subgraph.Outputs)
         {
             var tensor = context.Subgraph.Tensors[output];
-            if (Quantized(tensor))
+            if (context.Integers.TryGetValue(output, out var integer))
+            {
+                // An integer result made exactly (a QUANTIZE to int32): written as it is.
+                var raw = context.Builder.Name(tensor.Name);
+                context.Builder.Node("Identity", "the graph's output", [integer], [raw]);
+                graph.Output.Add(OnnxGraphBuilder.Value(raw, IntegerType(tensor, "output"), Shape(tensor)));
+            }
+            else if (Quantized(tensor))
             {
                 var raw = context.Builder.Name(tensor.Name);
                 context.Builder.Node("QuantizeLinear", "the graph's output", [context.Name(output), .. context.Parameters(tensor, "the graph's output")], [raw]);
@@ -78,8 +92,8 @@ public static class TfliteImporter
         }
 
         Count(graph);
-        var onnx = new ModelProto { IrVersion = 8, ProducerName = "edgefleet models import", ProducerVersion = "1", Graph = graph };
-        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        var onnx = new ModelProto { IrVersion = opset >= Int16Opset ? 10 : 8, ProducerName = "edgefleet models import", ProducerVersion = "1", Graph = graph };
+        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         return (onnx, report);
     }
 
@@ -98,6 +112,13 @@ public static class TfliteImporter
             // output's integer grid (QuantizeLinear, then DequantizeLinear with its scale and zero point), as TFLite
             // requantizes it; ONNX Runtime fuses such QDQ groups into integer kernels where it has them.
             var requantized = op.Outputs.Where(o => o >= 0 && Quantized(context.Subgraph.Tensors[o])).ToArray();
+            if (op.Name == "QUANTIZE" && op.Outputs.Length == 1 && context.Subgraph.Tensors[op.Outputs[0]] is { Type: TfliteTensorType.Int32, Quantization: not null })
+            {
+                QuantizeToInt32(context, op, $"{place} ({op.Name})");
+                context.Report.Converted[op.Name] = context.Report.Converted.GetValueOrDefault(op.Name) + 1;
+                continue;
+            }
+
             foreach (var output in requantized)
             {
                 context.Bind(output, context.Builder.Temporary("float"));
@@ -148,7 +169,7 @@ public static class TfliteImporter
                 outer[subgraph.Inputs[i]] = c.Input(op, i + 1, where);
             }
 
-            var inner = new Context(c.Model, subgraph, c.Builder.Branch(subgraph.Name.Length > 0 ? subgraph.Name : $"subgraph_{index}"), c.Report, outer, c.Depth + 1);
+            var inner = new Context(c.Model, subgraph, c.Builder.Branch(subgraph.Name.Length > 0 ? subgraph.Name : $"subgraph_{index}"), c.Report, outer, c.Depth + 1, c.Opset);
             ConvertAll(inner);
             foreach (var output in subgraph.Outputs)
             {
@@ -222,13 +243,15 @@ public static class TfliteImporter
                 break;
             }
 
-            case "MEAN":
-            {
-                var axes = c.ConstantInts(op.Inputs[1], where);
-                c.Builder.Node("ReduceMean", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])],
-                    OnnxGraphBuilder.Ints("axes", [.. axes.Select(a => (long)a)]), OnnxGraphBuilder.Int("keepdims", options.Bool(0) ? 1 : 0));
+            case "MEAN" or "REDUCE_MAX":
+                Reduce(c, op.Name == "MEAN" ? "ReduceMean" : "ReduceMax", op, options.Bool(0), where);
                 break;
-            }
+            case "STRIDED_SLICE":
+                StridedSlice(c, op, options, where);
+                break;
+            case "TRANSPOSE_CONV":
+                TransposeConv(c, op, options, where);
+                break;
 
             case "FULLY_CONNECTED":
                 FullyConnected(c, op, options, where);
@@ -293,10 +316,6 @@ public static class TfliteImporter
 
             case "TRANSPOSE":
                 c.Builder.Node("Transpose", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])], OnnxGraphBuilder.Ints("perm", [.. c.ConstantInts(op.Inputs[1], where).Select(p => (long)p)]));
-                break;
-            case "REDUCE_MAX":
-                c.Builder.Node("ReduceMax", where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])],
-                    OnnxGraphBuilder.Ints("axes", [.. c.ConstantInts(op.Inputs[1], where).Select(a => (long)a)]), OnnxGraphBuilder.Int("keepdims", options.Bool(0) ? 1 : 0));
                 break;
             case "BATCH_MATMUL":
             {
@@ -365,6 +384,166 @@ public static class TfliteImporter
             OnnxGraphBuilder.Ints("kernel_shape", filter.Shape[1], filter.Shape[2]), OnnxGraphBuilder.Ints("strides", options.Int(2, 1), options.Int(1, 1)),
             OnnxGraphBuilder.Ints("dilations", options.Int(6, 1), options.Int(5, 1)));
         Finish(c, convolved, op.Outputs[0], options.Byte(4), where);
+    }
+
+    /// <summary>MEAN and REDUCE_MAX: the axes an attribute up to opset 17, an input from opset 18.</summary>
+    private static void Reduce(Context c, string opType, TfliteOperator op, bool keepDims, string where)
+    {
+        var axes = c.ConstantInts(op.Inputs[1], where).Select(a => (long)a).ToArray();
+        var keep = OnnxGraphBuilder.Int("keepdims", keepDims ? 1 : 0);
+        if (c.Opset >= 18)
+        {
+            c.Builder.Node(opType, where, [c.Input(op, 0, where), c.Builder.Int64s("axes", axes)], [c.Name(op.Outputs[0])], keep);
+        }
+        else
+        {
+            c.Builder.Node(opType, where, [c.Input(op, 0, where)], [c.Name(op.Outputs[0])], OnnxGraphBuilder.Ints("axes", axes), keep);
+        }
+    }
+
+    /// <summary>
+    /// STRIDED_SLICE: ONNX's Slice over every dimension, a begin or end masked meaning the whole extent that way, then
+    /// Squeeze of the shrunk dimensions. The ellipsis and new-axis masks and <c>offset</c> are refused.
+    /// </summary>
+    private static void StridedSlice(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // StridedSliceOptions: begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset.
+        var (beginMask, endMask, shrinkMask) = (options.Int(0), options.Int(1), options.Int(4));
+        if (options.Int(2) != 0 || options.Int(3) != 0 || options.Bool(5))
+        {
+            throw new InvalidDataException($"{where}: the ellipsis mask, the new-axis mask and offset are not supported (they are {options.Int(2)}, {options.Int(3)} and {options.Bool(5)})");
+        }
+
+        var begin = c.ConstantInts(op.Inputs[1], where);
+        var end = c.ConstantInts(op.Inputs[2], where);
+        var strides = c.ConstantInts(op.Inputs[3], where);
+        if (begin.Length != end.Length || begin.Length != strides.Length || strides.Contains(0))
+        {
+            throw new InvalidDataException($"{where}: begin, end and strides must be as long as each other ({begin.Length}, {end.Length}, {strides.Length}) with no zero stride");
+        }
+
+        var starts = new long[begin.Length];
+        var ends = new long[begin.Length];
+        var steps = new long[begin.Length];
+        var shrunk = new List<long>();
+        for (var i = 0; i < begin.Length; i++)
+        {
+            var forward = strides[i] > 0;
+            starts[i] = (beginMask & (1 << i)) != 0 ? (forward ? 0 : long.MaxValue) : begin[i];
+            ends[i] = (endMask & (1 << i)) != 0 ? (forward ? long.MaxValue : long.MinValue) : end[i];
+            steps[i] = strides[i];
+            if ((shrinkMask & (1 << i)) != 0)
+            {
+                // One element at begin (TFLite ignores end and the stride there).
+                starts[i] = begin[i];
+                ends[i] = begin[i] == -1 ? long.MaxValue : begin[i] + 1;
+                steps[i] = 1;
+                shrunk.Add(i);
+            }
+        }
+
+        var axes = c.Builder.Int64s("axes", [.. Enumerable.Range(0, begin.Length).Select(i => (long)i)]);
+        string[] inputs = [c.Input(op, 0, where), c.Builder.Int64s("starts", starts), c.Builder.Int64s("ends", ends), axes, c.Builder.Int64s("steps", steps)];
+        if (shrunk.Count == 0)
+        {
+            c.Builder.Node("Slice", where, inputs, [c.Name(op.Outputs[0])]);
+            return;
+        }
+
+        var sliced = c.Builder.Temporary("sliced");
+        c.Builder.Node("Slice", where, inputs, [sliced]);
+        c.Builder.Node("Squeeze", where, [sliced, c.Builder.Int64s("shrunk", [.. shrunk])], [c.Name(op.Outputs[0])]);
+    }
+
+    /// <summary>
+    /// TRANSPOSE_CONV: ONNX's ConvTranspose on NCHW, the OHWI filter rearranged to [in, out, H, W]. The output's size
+    /// is its tensor's static shape (the output_shape input, a constant or not, must agree with it); TFLite's padding
+    /// puts the output at <c>input × stride − before</c>, so the full result is cropped by explicit pads (before as
+    /// TFLite computes it, the rest after) or, where it is too short, extended by output_padding.
+    /// </summary>
+    private static void TransposeConv(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // TransposeConvOptions: padding, stride_w, stride_h, fused activation.
+        var filter = c.Subgraph.Tensors[op.Inputs[1]];
+        var input = c.Subgraph.Tensors[op.Inputs[2]];
+        var output = c.Subgraph.Tensors[op.Outputs[0]];
+        if (filter.Shape.Length != 4 || input.Shape.Length != 4 || output.Shape.Length != 4 || output.Shape.Skip(1).Any(d => d <= 0) || input.Shape.Skip(1).Any(d => d <= 0))
+        {
+            throw new InvalidDataException($"{where}: needs a 4-D filter (OHWI) and 4-D input and output of known sizes");
+        }
+
+        if (c.IsConstant(op.Inputs[0]) && !c.ConstantInts(op.Inputs[0], where).SequenceEqual(output.Shape.Select(d => d)))
+        {
+            throw new InvalidDataException($"{where}: output_shape [{string.Join(",", c.ConstantInts(op.Inputs[0], where))}] is not the output tensor's [{string.Join(",", output.Shape)}]");
+        }
+
+        var padding = options.Byte(0);
+        if (padding > 1)
+        {
+            throw new InvalidDataException($"{where}: padding {padding} is neither SAME nor VALID");
+        }
+
+        var strides = new long[] { options.Int(2, 1), options.Int(1, 1) };
+        var kernel = new long[] { filter.Shape[1], filter.Shape[2] };
+        var sizesIn = new long[] { input.Shape[1], input.Shape[2] };
+        var sizesOut = new long[] { output.Shape[1], output.Shape[2] };
+        var before = new long[2];
+        var after = new long[2];
+        var extra = new long[2];
+        for (var i = 0; i < 2; i++)
+        {
+            if (padding == 0)
+            {
+                var forward = (sizesOut[i] + strides[i] - 1) / strides[i];
+                before[i] = Math.Max(((forward - 1) * strides[i]) + kernel[i] - sizesOut[i], 0) / 2;
+            }
+
+            var full = ((sizesIn[i] - 1) * strides[i]) + kernel[i];
+            after[i] = full - sizesOut[i] - before[i];
+            if (after[i] < 0)
+            {
+                extra[i] = -after[i];
+                after[i] = 0;
+            }
+        }
+
+        var weights = c.Filter(op.Inputs[1], [3, 0, 1, 2], where);
+        var nchw = Transposed(c, c.Input(op, 2, where), ToNchw, where);
+        string[] inputs = op.Inputs.Length > 3 && op.Inputs[3] >= 0 ? [nchw, weights, c.Input(op, 3, where)] : [nchw, weights];
+        var convolved = c.Builder.Temporary("transpose_conv");
+        c.Builder.Node("ConvTranspose", where, inputs, [convolved], OnnxGraphBuilder.Ints("kernel_shape", kernel), OnnxGraphBuilder.Ints("strides", strides),
+            OnnxGraphBuilder.Ints("pads", before[0], before[1], after[0], after[1]), OnnxGraphBuilder.Ints("output_padding", extra));
+        Finish(c, convolved, op.Outputs[0], options.Byte(3), where);
+    }
+
+    /// <summary>
+    /// QUANTIZE to int32: no QuantizeLinear writes int32, and float32 cannot hold 31 bits, so the input's integers are
+    /// rescaled in float64 (round half to even) straight from its integer value where the graph has it.
+    /// </summary>
+    private static void QuantizeToInt32(Context c, TfliteOperator op, string where)
+    {
+        var source = c.Subgraph.Tensors[op.Inputs[0]];
+        var target = c.Subgraph.Tensors[op.Outputs[0]];
+        if (target.Quantization!.PerChannel || source.Quantization is not { PerChannel: false } || !c.Integers.TryGetValue(op.Inputs[0], out var integer))
+        {
+            throw new InvalidDataException($"{where}: a QUANTIZE to int32 is converted from a per-tensor quantized graph input only");
+        }
+
+        double Zero(TfliteTensor t) => t.Quantization!.ZeroPoint.Length == 0 ? 0 : t.Quantization.ZeroPoint[0];
+        var wide = c.Builder.Temporary("wide");
+        c.Builder.Node("Cast", where, [integer], [wide], OnnxGraphBuilder.Int("to", 11));
+        var centred = c.Builder.Temporary("centred");
+        c.Builder.Node("Sub", where, [wide, c.Builder.Double("zero_in", Zero(source))], [centred]);
+        var scaled = c.Builder.Temporary("scaled");
+        c.Builder.Node("Mul", where, [centred, c.Builder.Double("rescale", (double)source.Quantization.Scale[0] / target.Quantization.Scale[0])], [scaled]);
+        var rounded = c.Builder.Temporary("rounded");
+        c.Builder.Node("Round", where, [scaled], [rounded]);
+        var shifted = c.Builder.Temporary("shifted");
+        c.Builder.Node("Add", where, [rounded, c.Builder.Double("zero_out", Zero(target))], [shifted]);
+        var result = c.Builder.Temporary("int32");
+        c.Builder.Node("Cast", where, [shifted], [result], OnnxGraphBuilder.Int("to", 6));
+        c.Integers[op.Outputs[0]] = result;
+        c.Bind(op.Outputs[0], c.Dequantize(result, target, where));
     }
 
     /// <summary>TFLite's padding (SAME pads the extra row or column at the end, as ONNX's SAME_UPPER does).</summary>
@@ -476,14 +655,16 @@ public static class TfliteImporter
         }
     }
 
-    /// <summary>An integer tensor with scales: int8 and uint8 (ONNX opset 13's QuantizeLinear and DequantizeLinear types), and int32 biases.</summary>
+    /// <summary>An integer tensor with scales that QuantizeLinear and DequantizeLinear carry: int8, uint8 and (opset 21) int16.</summary>
     private static bool Quantized(TfliteTensor tensor) => tensor.Quantization is not null && tensor.Type is TfliteTensorType.Int8 or TfliteTensorType.UInt8 or TfliteTensorType.Int16;
 
     private static int IntegerType(TfliteTensor tensor, string role) => tensor.Type switch
     {
         TfliteTensorType.Int8 => 3,
         TfliteTensorType.UInt8 => 2,
-        _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}: int16 quantization needs ONNX opset 21, which the importer does not write yet"),
+        TfliteTensorType.Int16 => 5,
+        TfliteTensorType.Int32 => 6,
+        _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}, which the importer does not quantize"),
     };
 
     private static long[] Shape(TfliteTensor tensor) => [.. (tensor.ShapeSignature ?? tensor.Shape).Select(d => (long)d)];
@@ -491,14 +672,15 @@ public static class TfliteImporter
     private static int ElementType(TfliteTensor tensor, string role) => tensor.Type switch
     {
         TfliteTensorType.Float32 => 1,
-        _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}: the importer takes float32 graphs so far"),
+        TfliteTensorType.Int32 => 6, // shapes, as TRANSPOSE_CONV's output_shape
+        _ => throw new InvalidDataException($"the {role} '{tensor.Name}' is {tensor.Type}: the importer takes float32 graphs, int32 shapes and quantized integers"),
     };
 
     /// <summary>
     /// The subgraph being converted, its tensors' ONNX names (an IF branch's inputs named as the enclosing graph's values),
     /// and the initializers made from its constants.
     /// </summary>
-    private sealed class Context(TfliteModel model, TfliteSubgraph subgraph, OnnxGraphBuilder builder, ImportReport report, Dictionary<int, string> outer, int depth)
+    private sealed class Context(TfliteModel model, TfliteSubgraph subgraph, OnnxGraphBuilder builder, ImportReport report, Dictionary<int, string> outer, int depth, long opset)
     {
         private readonly Dictionary<int, string> _names = new(outer);
         private readonly Dictionary<TfliteTensor, string[]> _parameters = new(ReferenceEqualityComparer.Instance);
@@ -506,6 +688,11 @@ public static class TfliteImporter
         public ImportReport Report { get; } = report;
 
         public int Depth { get; } = depth;
+
+        public long Opset { get; } = opset;
+
+        /// <summary>Tensors whose integer value the graph holds as well (quantized graph inputs, QUANTIZE to int32), by index.</summary>
+        public Dictionary<int, string> Integers { get; } = [];
 
         public TfliteModel Model { get; } = model;
 
@@ -554,8 +741,9 @@ public static class TfliteImporter
             {
                 TfliteTensorType.Int8 => Builder.Initializer(tensor.Name + "_zero_point", 3, dims, [.. zeros.Select(z => (byte)(sbyte)z)]),
                 TfliteTensorType.UInt8 => Builder.Initializer(tensor.Name + "_zero_point", 2, dims, [.. zeros.Select(z => (byte)z)]),
+                TfliteTensorType.Int16 => Builder.Initializer(tensor.Name + "_zero_point", 5, dims, [.. zeros.SelectMany(z => BitConverter.GetBytes((short)z))]),
                 TfliteTensorType.Int32 => Builder.Initializer(tensor.Name + "_zero_point", 6, dims, [.. zeros.SelectMany(z => BitConverter.GetBytes((int)z))]),
-                _ => throw new InvalidDataException($"{where}: '{tensor.Name}' is {tensor.Type}: int16 quantization needs ONNX opset 21, which the importer does not write yet"),
+                _ => throw new InvalidDataException($"{where}: '{tensor.Name}' is {tensor.Type}, which the importer does not quantize"),
             };
             return _parameters[tensor] = [scale, zeroPoint];
         }
@@ -599,11 +787,34 @@ public static class TfliteImporter
                 return flags;
             }
 
-            if (tensor.Quantization is not null && tensor.Type is TfliteTensorType.Int8 or TfliteTensorType.UInt8 or TfliteTensorType.Int32)
+            if (tensor is { Type: TfliteTensorType.Int64, Quantization: { } wide })
+            {
+                // An int64 bias (16-bit activations with 8-bit weights): DequantizeLinear takes no int64, so it is
+                // dequantized here, once, along its one dimension when per channel.
+                var count64 = tensor.Shape.Aggregate(1L, (a, d) => a * d);
+                if (data.Length != count64 * 8 || (wide.PerChannel && wide.Scale.Length != count64))
+                {
+                    throw new InvalidDataException($"{where}: constant '{tensor.Name}' has {data.Length} bytes and {wide.Scale.Length} scales for shape [{string.Join(",", tensor.Shape)}] of int64");
+                }
+
+                var values = new float[count64];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    var channel = wide.PerChannel ? i : 0;
+                    var zero = wide.ZeroPoint.Length == 0 ? 0 : wide.ZeroPoint[Math.Min(channel, wide.ZeroPoint.Length - 1)];
+                    values[i] = (float)((BinaryPrimitives.ReadInt64LittleEndian(data[(8 * i)..]) - zero) * (double)wide.Scale[channel]);
+                }
+
+                var dequantized = Builder.Float(tensor.Name, [.. tensor.Shape.Select(d => (long)d)], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+                _names[index] = dequantized;
+                return dequantized;
+            }
+
+            if (tensor.Quantization is not null && tensor.Type is TfliteTensorType.Int8 or TfliteTensorType.UInt8 or TfliteTensorType.Int16 or TfliteTensorType.Int32)
             {
                 // A quantized constant (weights, biases) stays integer, dequantized where it is used.
-                var type = tensor.Type switch { TfliteTensorType.Int8 => 3, TfliteTensorType.UInt8 => 2, _ => 6 };
-                var size = tensor.Type == TfliteTensorType.Int32 ? 4 : 1;
+                var type = tensor.Type switch { TfliteTensorType.Int8 => 3, TfliteTensorType.UInt8 => 2, TfliteTensorType.Int16 => 5, _ => 6 };
+                var size = tensor.Type switch { TfliteTensorType.Int32 => 4, TfliteTensorType.Int16 => 2, _ => 1 };
                 if (data.Length != tensor.Shape.Aggregate(1L, (a, d) => a * d) * size)
                 {
                     throw new InvalidDataException($"{where}: constant '{tensor.Name}' has {data.Length} bytes for shape [{string.Join(",", tensor.Shape)}] of {tensor.Type}");
@@ -617,7 +828,7 @@ public static class TfliteImporter
 
             if (tensor.Type != TfliteTensorType.Float32)
             {
-                throw new InvalidDataException($"{where}: constant '{tensor.Name}' is {tensor.Type}: the importer takes float32 and int8/uint8/int32 quantized constants");
+                throw new InvalidDataException($"{where}: constant '{tensor.Name}' is {tensor.Type}: the importer takes float32 and int8/uint8/int16/int32/int64 quantized constants");
             }
 
             var count = tensor.Shape.Aggregate(1L, (a, d) => a * d);

@@ -16,11 +16,12 @@ namespace EdgeInference.Optimization.Optimize;
 /// given and times it on this CPU, and keeps the smallest that passes every gate without being slower than float (the
 /// more accurate of two the same size). The
 /// golden vectors it writes are the float model's answers on held-out inputs, with the tolerance the kept variant
-/// showed, so that a device checks the same accuracy again before it switches.
+/// showed, so that a device checks the same accuracy again before it switches; its drift profile is the kept model's
+/// features on the calibration inputs.
 /// </summary>
 public static class ModelOptimizer
 {
-    public static OptimizedPackage Optimize(string source, string calibration, string heldOut, OptimizationOptions options)
+    public static async Task<OptimizedPackage> OptimizeAsync(string source, string calibration, string heldOut, OptimizationOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var gates = options.Gates;
@@ -68,6 +69,7 @@ public static class ModelOptimizer
             var calibrationSet = new CalibrationSet(calibration);
             foreach (var variant in options.Variants)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var quantized = ModelQuantizer.Quantize(reference, calibrationSet, new QuantizationOptions { Mode = variant.Mode, Method = variant.Method, PerChannel = variant.PerChannel, Exclude = options.Exclude });
                 var path = Path.Combine(work, $"{variant.Name}.onnx");
                 File.WriteAllBytes(path, quantized.Bytes);
@@ -103,14 +105,15 @@ public static class ModelOptimizer
                 .ThenBy(v => v.Verification.Outputs.Max(o => o.MaxAbsDiff)).FirstOrDefault();
             if (chosen is null)
             {
-                return new OptimizedPackage(null, null, report);
+                return new OptimizedPackage(null, null, null, report);
             }
 
             report.Chosen = chosen.Name;
             report.OutputSha256 = Convert.ToHexStringLower(SHA256.HashData(written[chosen.Name]));
             report.GoldenTolerance = chosen.Verification.Outputs.Max(o => o.MaxAbsDiff);
             var golden = Golden(reference, heldOutSamples, options.GoldenCases, report.GoldenTolerance.Value);
-            return new OptimizedPackage(written[chosen.Name], golden, report);
+            var profile = await ReferenceProfile.BuildAsync(written[chosen.Name], Path.GetFileNameWithoutExtension(source), calibrationSet.Samples(inputNames), options.Time, cancellationToken).ConfigureAwait(false);
+            return new OptimizedPackage(written[chosen.Name], golden, profile, report);
         }
         finally
         {

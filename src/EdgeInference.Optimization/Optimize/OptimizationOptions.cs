@@ -15,4 +15,7 @@ public sealed class OptimizationOptions
 
     /// <summary>How many held-out inputs become golden vectors.</summary>
     public int GoldenCases { get; init; } = 8;
+
+    /// <summary>The clock that dates the drift profile.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -15,12 +15,15 @@ internal sealed class CalibrationSet(string folder)
 
     public int Count => _samples?.Count ?? 0;
 
+    /// <summary>The inputs of the folder (read on first use).</summary>
+    public List<(string Source, Dictionary<string, (long[] Shape, float[] Data)> Tensors)> Samples(string[] inputNames) =>
+        _samples ??= SampleFolder.Read(folder, inputNames);
+
     public Dictionary<string, TensorRange> Ranges(ModelProto model, string[] inputNames, IReadOnlySet<string> wanted, CalibrationMethod method, double percentile)
     {
         if (!_ranges.TryGetValue((method, percentile), out var ranges))
         {
-            _samples ??= SampleFolder.Read(folder, inputNames);
-            ranges = _ranges[(method, percentile)] = Calibrator.Measure(model, wanted, _samples, method, percentile);
+            ranges = _ranges[(method, percentile)] = Calibrator.Measure(model, wanted, Samples(inputNames), method, percentile);
         }
 
         return ranges;

@@ -107,4 +107,73 @@ public sealed class BenchmarkTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public async Task ARolloutGatedOnBenchP95_BenchmarksEachDeviceBeforeItsDeploy_SwitchesThemWithinTheGate_AndPausesWhenTooSlow()
+    {
+        await using var fleet = await FleetHost.StartAsync(Path.Combine(_root, "fleet"));
+        var env = new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken };
+        var (code, output) = await CliRunner.RunAsync(env, "keys", "generate", "--out", Path.Combine(_root, "keys"), "--name", "ops");
+        Assert.True(code == ExitCodes.Ok, output);
+        var trusted = Directory.CreateDirectory(Path.Combine(_root, "trusted")).FullName;
+        File.Copy(Path.Combine(_root, "keys", "ops.pub.pem"), Path.Combine(trusted, "ops.pub.pem"));
+        foreach (var (version, seed) in new[] { ("1.0.0", 3), ("1.1.0", 4) })
+        {
+            var model = Path.Combine(_root, $"scorer-{version}.onnx");
+            await File.WriteAllBytesAsync(model, OnnxModelBuilder.Mlp(8, [16], seed));
+            (code, output) = await CliRunner.RunAsync(env, "models", "push", model, "--name", "scorer", "--version", version, "--sign-key", Path.Combine(_root, "keys", "ops.key.pem"));
+            Assert.True(code == ExitCodes.Ok, output);
+        }
+
+        var agents = new List<AgentHost>();
+        try
+        {
+            foreach (var id in new[] { "gated-0", "gated-1" })
+            {
+                var secret = await fleet.EnrollAsync(id, "ring=lab");
+                agents.Add(await AgentHost.StartAsync(Directory.CreateDirectory(Path.Combine(_root, id, "models")).FullName, Path.Combine(_root, id, "data"), fleet.AgentArguments(id, secret, trusted)));
+            }
+
+            string[] devices = ["gated-0", "gated-1"];
+            await AgentHost.WaitUntilAsync(() => devices.All(id => fleet.Store.GetDevice(id)?.Online == true), TimeSpan.FromSeconds(30), "both agents online");
+
+            // Within the gate: each device times the package first, then installs it, and the rollout completes.
+            (code, output) = await CliRunner.RunAsync(env, "rollouts", "start", "--model", "scorer@1.0.0", "--target", "ring=lab", "--stages", "1,100%", "--soak", "0s",
+                "--gate", "install_rate>=1", "--gate", "bench_p95_ms<=10000", "--json");
+            Assert.True(code == ExitCodes.Ok, output);
+            var passing = JsonNode.Parse(output)!["rollout"]!["id"]!.GetValue<string>();
+            await AgentHost.WaitUntilAsync(() => fleet.Store.GetRollout(passing)?.State == RolloutState.Completed, TimeSpan.FromSeconds(60), "the gated rollout completed");
+            var rows = fleet.Store.ListAssignments(passing);
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, row =>
+            {
+                var benchmark = fleet.Store.GetCommand(row.BenchmarkCommandId!)!;
+                var deploy = fleet.Store.GetCommand(row.CommandId)!;
+                Assert.Equal(CommandState.Succeeded, benchmark.State);
+                Assert.True(deploy.CreatedAt >= benchmark.Replies[^1].Timestamp, "the deploy was sent after the benchmark's answer");
+                Assert.Equal("1.0.0", fleet.Store.GetDevice(row.DeviceId)!.ServingVersion("scorer"));
+            });
+            Assert.Contains(fleet.Store.GetRollout(passing)!.LastGateResults, g => g.Gate == "bench_p95_ms<=10000" && g.Passed && g.Samples == 2);
+
+            // Too slow for the gate: no device gets the deploy, and the rollout pauses with the measured figure.
+            (code, output) = await CliRunner.RunAsync(env, "rollouts", "start", "--model", "scorer@1.1.0", "--target", "ring=lab", "--stages", "100%", "--soak", "0s",
+                "--gate", "bench_p95_ms<=0.0001", "--json");
+            Assert.True(code == ExitCodes.Ok, output);
+            var failing = JsonNode.Parse(output)!["rollout"]!["id"]!.GetValue<string>();
+            await AgentHost.WaitUntilAsync(() => fleet.Store.GetRollout(failing)?.State == RolloutState.Paused, TimeSpan.FromSeconds(60), "the too-slow rollout paused");
+            Assert.Contains("bench_p95_ms<=0.0001 measured", fleet.Store.GetRollout(failing)!.Reason, StringComparison.Ordinal);
+            Assert.All(fleet.Store.ListAssignments(failing), row => Assert.Equal(("", InstallState.Failed), (row.CommandId, row.State)));
+            Assert.All(devices, id => Assert.Equal("1.0.0", fleet.Store.GetDevice(id)!.ServingVersion("scorer")));
+            (code, output) = await CliRunner.RunAsync(env, "rollouts", "status", failing, "--json");
+            Assert.True(code == ExitCodes.Ok, output);
+            Assert.All(JsonNode.Parse(output)!["devices"]!.AsArray(), d => Assert.EndsWith("ms is over bench_p95_ms<=0.0001", d!["reason"]!.GetValue<string>(), StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                await agent.DisposeAsync();
+            }
+        }
+    }
 }

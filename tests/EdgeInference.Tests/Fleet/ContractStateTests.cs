@@ -31,7 +31,7 @@ public sealed class ContractStateTests
     public void FleetStates_KeepTheirWireNames()
     {
         Assert.Equal(["running", "waiting_approval", "paused", "rolling_back", "rolled_back", "completed", "aborted"], Enum.GetValues<RolloutState>().Select(s => s.WireName()));
-        Assert.Equal(["pending", "installing", "probation", "installed", "failed", "offline", "rolled_back"], Enum.GetValues<InstallState>().Select(s => s.WireName()));
+        Assert.Equal(["pending", "installing", "probation", "installed", "failed", "offline", "rolled_back", "benchmarking"], Enum.GetValues<InstallState>().Select(s => s.WireName()));
         Assert.Equal(CommandState.RolledBack, ReplyState.RolledBack.ToCommandState());
     }
 

@@ -130,6 +130,55 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void WithABenchmarkGate_AStagesDevices_BenchmarkFirst_AndOnlyThoseWithinTheGateGetTheDeploy()
+    {
+        var rollout = Rollout("100%", soak: TimeSpan.Zero, gate: "bench_p95_ms<=5");
+        var targeted = new[] { Device("fast", "1.0.0"), Device("slow", "1.0.0"), Device("current", "2.0.0") };
+
+        var first = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, []), Now);
+        Assert.Equal(["fast", "slow"], first.OfType<RolloutAction.AssignBenchmark>().Select(a => a.DeviceId).Order(StringComparer.Ordinal));
+        Assert.Equal(new RolloutAction.Assign("current", "2.0.0", false), Assert.Single(first.OfType<RolloutAction.Assign>()));
+        Assert.Null(first.OfType<RolloutAction.Measure>().Single().SettledAt);
+
+        // Their figures come back: the fast one passes and gets the deploy; the slow one fails the stage with its number.
+        var fast = Benchmarked(rollout, "fast", Benchmark(3.2));
+        var slow = Benchmarked(rollout, "slow", Benchmark(7.5));
+        Assert.Equal(InstallState.Benchmarking, fast.State);
+        Assert.Equal(InstallState.Failed, slow.State);
+        var installed = new RolloutDevice { DeviceId = "current", State = InstallState.Installed, Assignment = new RolloutAssignment { DeviceId = "current" } };
+        var second = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, [fast, slow, installed]), Now);
+        Assert.Equal(new RolloutAction.SendDeploy("fast"), Assert.Single(second.OfType<RolloutAction.SendDeploy>()));
+        var measured = Assert.Single(second.OfType<RolloutAction.Measure>().Single().Gates);
+        Assert.Equal(7.5, measured.Value);
+        Assert.Equal(2, measured.Samples);
+        Assert.False(measured.Passed);
+        Assert.DoesNotContain(second, a => a is RolloutAction.Transition); // the fast device is still to install: not settled
+
+        fast.State = InstallState.Installed;
+        var third = RolloutPlanner.Plan(new RolloutSnapshot(rollout, targeted, [fast, slow, installed]), Now);
+        var pause = Assert.IsType<RolloutAction.Transition>(third[^1]);
+        Assert.Equal(RolloutState.Paused, pause.State);
+        Assert.Contains("bench_p95_ms<=5 measured 7.5 over 2", pause.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABenchmarkThatFailsOrGoesUnanswered_NeverLeadsToADeploy()
+    {
+        var rollout = Rollout("100%", gate: "bench_p95_ms<=5");
+        var assignment = new RolloutAssignment { BenchmarkCommandId = "b1", AssignedAt = Now };
+        var offline = Device("d1", "1.0.0", online: false);
+        Assert.Equal(InstallState.Benchmarking, RolloutPlanner.StateOf(rollout, assignment, offline, null, null, Now, Command()));
+        Assert.Equal(InstallState.Offline, RolloutPlanner.StateOf(rollout, assignment, offline, null, null, Now + TimeSpan.FromMinutes(10), Command()));
+        Assert.Equal(InstallState.Failed, RolloutPlanner.StateOf(rollout, assignment, offline, null, null, Now, Command((ReplyState.Failed, null, true))));
+        Assert.False(RolloutPlanner.BenchmarkPasses(rollout, Command((ReplyState.Failed, null, true))));
+        Assert.False(RolloutPlanner.BenchmarkPasses(rollout, Command((ReplyState.Succeeded, null, true)))); // succeeded without figures
+        Assert.True(RolloutPlanner.BenchmarkPasses(rollout, Benchmark(5)));
+        // Once the deploy is out, the deploy command says where the device stands.
+        assignment.CommandId = "c1";
+        Assert.Equal(InstallState.Installing, RolloutPlanner.StateOf(rollout, assignment, offline, Command((ReplyState.Progress, UpdateStep.Download, false)), null, Now, Benchmark(3)));
+    }
+
+    [Fact]
     public void MaxPerMinute_SendsExactlyThatManyDeploysEachMinute_SpreadOverItsSeconds_AndDevicesAlreadyOnTheVersionCostNothing()
     {
         var rollout = Rollout("100%");
@@ -196,6 +245,25 @@ public sealed class RolloutPlannerTests
     {
         Id = id, Online = online, Models = [new ModelStatus { Model = "scorer", Version = 1, PackageVersion = serving, State = "READY" }],
     };
+
+    /// <summary>A device of the rollout whose benchmark (sent first, no deploy yet) came back as <paramref name="benchmark"/> says.</summary>
+    private static RolloutDevice Benchmarked(RolloutRecord rollout, string id, CommandRecord benchmark)
+    {
+        var assignment = new RolloutAssignment { RolloutId = rollout.Id, DeviceId = id, BenchmarkCommandId = benchmark.Id, PreviousVersion = "1.0.0", AssignedAt = Now };
+        return new RolloutDevice
+        {
+            DeviceId = id, Online = true, PreviousVersion = "1.0.0", Assignment = assignment,
+            State = RolloutPlanner.StateOf(rollout, assignment, Device(id, "1.0.0"), null, null, Now, benchmark),
+            BenchmarkP95Ms = benchmark.Replies[^1].Benchmark!.P95Ms, BenchmarkPassed = RolloutPlanner.BenchmarkPasses(rollout, benchmark),
+        };
+    }
+
+    private static CommandRecord Benchmark(double p95Ms)
+    {
+        var command = Command((ReplyState.Succeeded, null, true));
+        command.Replies[^1].Benchmark = new BenchmarkResult { Iterations = 100, P50Ms = p95Ms / 2, P95Ms = p95Ms, P99Ms = p95Ms, Provider = "CPUExecutionProvider" };
+        return command;
+    }
 
     private static CommandRecord Command(params (ReplyState State, UpdateStep? Step, bool Final)[] replies)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeInference.Contracts;
 using EdgeInference.Fleet.Cli;
 using EdgeInference.Optimization.Optimize;
 using EdgeInference.Optimization.Quantization;
@@ -42,6 +43,12 @@ public sealed class ModelOptimizationTests(WakeWordSpeechFixture speech) : IClas
         Assert.Equal(8, golden.Cases.Count);
         Assert.Equal(report.GoldenTolerance, golden.AbsoluteTolerance);
         Assert.Contains(golden.Cases, c => c.Expected[0].Data[0] >= 0.5);
+        // The drift reference: the kept model's features over every calibration input (the input's summaries, the score).
+        var profile = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(Path.Combine(package, "profile.json")), ContractJsonContext.Default.DriftProfile)!;
+        Assert.Equal(Directory.EnumerateFiles(speech.CalibrationClassifier, "*.npy").Count(), profile.Requests);
+        Assert.Equal(["x.1:mean", "x.1:std", "53"], profile.Features.Select(f => f.Name));
+        Assert.InRange(profile.Features[2].Min, 0, profile.Features[2].Max);
+        Assert.InRange(profile.Features[2].Max, 0.5, 1);
 
         // The package folder goes to the fleet as it is; a device checks the golden vectors, switches, and serves it.
         var root = Path.Combine(_work, "fleet");
@@ -69,17 +76,19 @@ public sealed class ModelOptimizationTests(WakeWordSpeechFixture speech) : IClas
         using var bare = new InferenceSession(Path.Combine(package, "model.onnx"));
         var expected = Testing.Speech.WakeWordFeatures.Run(bare, values, [.. input.Shape]);
         Assert.Equal(expected, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(served.Single().Data).ToArray());
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(package, "profile.json")), await File.ReadAllBytesAsync(Directory.GetFiles(models, "profile.json", SearchOption.AllDirectories).Single()));
     }
 
     [Fact]
-    public void WhenNoVariantPasses_OptimizeRefuses_WithEachVariantsNumbers()
+    public async Task WhenNoVariantPasses_OptimizeRefuses_WithEachVariantsNumbers()
     {
         var variants = new[] { new QuantizationVariant(CalibrationMethod.MinMax, true), new QuantizationVariant(CalibrationMethod.Entropy, true) };
 
-        var package = ModelOptimizer.Optimize(WakeWordSpeechFixture.Model("embedding"), speech.CalibrationEmbedding, speech.HeldOutEmbedding,
-            new OptimizationOptions { Gates = new VerificationGates { MinCosine = 0.995 }, Variants = variants });
+        var package = await ModelOptimizer.OptimizeAsync(WakeWordSpeechFixture.Model("embedding"), speech.CalibrationEmbedding, speech.HeldOutEmbedding,
+            new OptimizationOptions { Gates = new VerificationGates { MinCosine = 0.995 }, Variants = variants }, CancellationToken.None);
 
         Assert.Null(package.Model);
+        Assert.Null(package.Profile);
         Assert.Null(package.Report.Chosen);
         Assert.All(package.Report.Variants, v => Assert.StartsWith("min_cosine 0.9", v.Failure, StringComparison.Ordinal));
         // Small enough, and (docs/benchmarks.md: timings belong to the benchmark, not to a test run beside others) faster.

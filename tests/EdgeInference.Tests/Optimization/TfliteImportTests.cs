@@ -153,6 +153,36 @@ public sealed class TfliteImportTests
     }
 
     [Fact]
+    public void AnInt16Model_ImportsAtOpset21_WithInt16AtItsEdges_AndAnswersWhatItsIntegersSay()
+    {
+        var (onnx, report) = TfliteImporter.Import(TfliteModel.Parse(TfliteTestModels.Quantized(int16: true)), "int16");
+        Assert.Equal(21, report.Opset);
+        Assert.Equal(21, onnx.OpsetImport.Single().Version);
+        using var session = new InferenceSession(onnx.ToByteArray());
+        Assert.Equal(typeof(short), session.InputMetadata.Single().Value.ElementType);
+        Assert.Equal(typeof(short), session.OutputMetadata.Single().Value.ElementType);
+
+        // x = 0.5 q; weights as in the int8 model; y written as int16 with scale 0.25: values far past int8's range.
+        sbyte[][] weights = [[1, 2, 3, 4], [5, 6, 7, 8]];
+        float[] scales = [0.1f, 0.2f, 0.3f, 0.4f];
+        var random = new Random(5);
+        for (var run = 0; run < 100; run++)
+        {
+            var input = Enumerable.Range(0, 4).Select(_ => (short)random.Next(-2000, 2000)).ToArray();
+            using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 4]);
+            using var options = new RunOptions();
+            using var outputs = session.Run(options, [session.InputMetadata.Keys.Single()], [value], [session.OutputMetadata.Keys.Single()]);
+            var actual = outputs[0].GetTensorDataAsSpan<short>().ToArray();
+            for (var o = 0; o < 2; o++)
+            {
+                var y = Enumerable.Range(0, 4).Sum(j => 0.5 * input[j] * scales[j] * weights[o][j]);
+                var expected = Math.Clamp(Math.Round(y / 0.25, MidpointRounding.ToEven), short.MinValue, short.MaxValue);
+                Assert.True(Math.Abs(actual[o] - expected) <= 1, $"input [{string.Join(",", input)}] output {o}: {actual[o]}, expected {expected}");
+            }
+        }
+    }
+
+    [Fact]
     public void ADepthwiseConvolution_ComputesEachChannelWithItsOwnFilter_AsTfliteDefinesIt()
     {
         // Filter [1, 2, 2, 2] in TFLite's order: f[0, dy, dx, channel].

@@ -8,8 +8,9 @@ internal static class TfliteTestModels
     /// <summary>
     /// A one-operator TFLite model written with the FlatBuffers builder, field by field after the schema: an int8 input
     /// [1, 4] (dynamic batch) with scale 0.5 and zero point -3, per-channel weights in buffer 1, one FULLY_CONNECTED (or the operator <paramref name="builtinCode"/> names).
+    /// With <paramref name="int16"/>, the input and output are int16 (zero point 0, as TFLite's 16x8 scheme has it); the weights stay int8.
     /// </summary>
-    public static byte[] Quantized(int builtinCode = 9)
+    public static byte[] Quantized(int builtinCode = 9, bool int16 = false)
     {
         var b = new FlatBufferBuilder(512);
         int Quantization(float[] scale, long[] zeroPoint, int dimension)
@@ -42,9 +43,10 @@ internal static class TfliteTestModels
             return b.EndTable();
         }
 
-        var input = Tensor("input", 9, [1, 4], [-1, 4], 0, Quantization([0.5f], [-3], 0));
+        sbyte activations = int16 ? (sbyte)7 : (sbyte)9;
+        var input = Tensor("input", activations, [1, 4], [-1, 4], 0, Quantization([0.5f], [int16 ? 0 : -3], 0));
         var weights = Tensor("weights", 9, [2, 4], null, 1, Quantization([0.1f, 0.2f, 0.3f, 0.4f], [0, 0, 0, 0], 1));
-        var output = Tensor("output", 9, [1, 2], null, 0, Quantization([0.25f], [0], 0));
+        var output = Tensor("output", activations, [1, 2], null, 0, Quantization([0.25f], [0], 0));
         var opInputs = Ints(b, 0, 1);
         var opOutputs = Ints(b, 2);
         b.StartTable(13);

@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>What one sample of a tensor contributes to a feature.</summary>
 public enum DriftStatistic

@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>
 /// One feature's running sketch for the current window: counts, shifted sums for the moments, range, and the

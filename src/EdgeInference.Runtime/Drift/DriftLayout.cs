@@ -1,7 +1,7 @@
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>
 /// The features of one tensor. A sample is one row of the first dimension when it is dynamic (a batch), else the

@@ -4,7 +4,7 @@ using EdgeInference.Contracts;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>
 /// The drift sketches of one model version: every request's inputs and outputs update the current window

@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>One feature a drift window tracks: which tensor, input or output, and what of each sample.</summary>
 /// <param name="Name">Unique within the model version, e.g. <c>features[3]</c> or <c>audio:std</c>.</param>

@@ -1,6 +1,6 @@
 using EdgeInference.Contracts;
 
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>A feature's reference distribution: from the version's profile.json, or learned from its first window.</summary>
 public sealed class FeatureReference

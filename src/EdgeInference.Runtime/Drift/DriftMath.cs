@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>Distances between a reference histogram and a window's bin counts over the same edges.</summary>
 public static class DriftMath

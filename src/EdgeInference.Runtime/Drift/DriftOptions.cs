@@ -1,4 +1,4 @@
-namespace EdgeInference.Agent.Drift;
+namespace EdgeInference.Runtime.Drift;
 
 /// <summary>Drift statistics (section <c>Drift</c>): windows, thresholds and how features are made.</summary>
 public sealed class DriftOptions
