@@ -304,16 +304,7 @@ internal sealed class DemoRunner
     /// <summary>hey_jarvis 2.0.0 benchmarked on every lab device (<c>models benchmark</c>), each device's p50 and p99, or what kept one from answering.</summary>
     private static async Task<string> BenchmarkAsync(FleetClient fleet, CancellationToken cancellationToken)
     {
-        var sent = await fleet.StartBenchmarkAsync("hey_jarvis", "2.0.0", new BenchmarkRequest { Target = "site=lab", Iterations = 200 }, cancellationToken).ConfigureAwait(false);
-        var ids = sent.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        var waited = DateTime.UtcNow;
-        List<BenchmarkView> results;
-        do
-        {
-            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-            results = [.. (await fleet.ListBenchmarksAsync("hey_jarvis", "2.0.0", cancellationToken).ConfigureAwait(false)).Where(b => ids.Contains(b.CommandId)).OrderBy(b => b.DeviceId, StringComparer.Ordinal)];
-        }
-        while (!results.All(b => b.Final) && DateTime.UtcNow - waited < TimeSpan.FromSeconds(60));
+        var results = await fleet.BenchmarkAsync("hey_jarvis", "2.0.0", new BenchmarkRequest { Target = "site=lab", Iterations = 200 }, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
 
         return string.Join("; ", results.Select(b => b.Result is { } r
             ? string.Create(CultureInfo.InvariantCulture, $"{b.DeviceId} p50 {r.P50Ms:0.###} ms, p99 {r.P99Ms:0.###} ms on {r.Provider} (+{r.RssIncreaseBytes / 1048576.0:0.0} MiB)")

@@ -73,6 +73,35 @@ public sealed class FleetClient : IDisposable
     public Task<List<BenchmarkView>> ListBenchmarksAsync(string name, string version, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, Package(name, version) + "/benchmarks", null, Json.ListBenchmarkView, cancellationToken);
 
+    /// <summary>
+    /// Sends the benchmark and waits, up to <paramref name="wait"/>, for every device's final answer; returns the
+    /// commands it sent as they then stand, by device.
+    /// </summary>
+    public async Task<List<BenchmarkView>> BenchmarkAsync(string name, string version, BenchmarkRequest request, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var sent = await StartBenchmarkAsync(name, version, request, cancellationToken).ConfigureAwait(false);
+        var ids = sent.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        waiting.CancelAfter(wait);
+        while (true)
+        {
+            List<BenchmarkView> mine = [.. (await ListBenchmarksAsync(name, version, cancellationToken).ConfigureAwait(false)).Where(b => ids.Contains(b.CommandId)).OrderBy(b => b.DeviceId, StringComparer.Ordinal)];
+            if (mine.All(b => b.Final) || waiting.IsCancellationRequested)
+            {
+                return mine;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(300), waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // waited long enough: one last look
+            }
+        }
+    }
+
     public Task<RolloutView> StartRolloutAsync(RolloutRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "rollouts", Body(request, Json.RolloutRequest), Json.RolloutView, cancellationToken);
 

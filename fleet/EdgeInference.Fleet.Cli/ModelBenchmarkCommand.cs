@@ -29,21 +29,9 @@ internal static class ModelBenchmarkCommand
         command.SetAction((parse, cancellationToken) => cli.RunAsync(async () =>
         {
             var (name, version) = ModelsCommands.NameAndVersion(parse.GetValue(package)!);
-            var deadline = DateTime.UtcNow + ModelsCommands.Duration(parse.GetValue(wait)!);
             using var client = cli.Client(parse);
-            var sent = await client.StartBenchmarkAsync(name, version, new BenchmarkRequest { Target = parse.GetValue(target)!, Iterations = parse.GetValue(iterations), Warmup = parse.GetValue(warmup) }, cancellationToken).ConfigureAwait(false);
-            var ids = sent.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-            List<BenchmarkView> mine;
-            while (true)
-            {
-                mine = [.. (await client.ListBenchmarksAsync(name, version, cancellationToken).ConfigureAwait(false)).Where(b => ids.Contains(b.CommandId)).OrderBy(b => b.DeviceId, StringComparer.Ordinal)];
-                if (mine.All(b => b.Final) || DateTime.UtcNow >= deadline)
-                {
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(300), cancellationToken).ConfigureAwait(false);
-            }
+            var request = new BenchmarkRequest { Target = parse.GetValue(target)!, Iterations = parse.GetValue(iterations), Warmup = parse.GetValue(warmup) };
+            var mine = await client.BenchmarkAsync(name, version, request, ModelsCommands.Duration(parse.GetValue(wait)!), cancellationToken).ConfigureAwait(false);
 
             cli.Print(parse, mine, Api.FleetApiJsonContext.Default.ListBenchmarkView, () =>
             {

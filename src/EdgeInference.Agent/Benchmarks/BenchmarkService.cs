@@ -84,10 +84,7 @@ public sealed class BenchmarkService : BackgroundService
             }
 
             manifest = _trust.VerifyPackage(package.Package);
-            if (!Uri.TryCreate(package.PackageUrl, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
-            {
-                throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{package.PackageUrl}' is neither https nor http on this machine's loopback");
-            }
+            PackageDownloader.CheckUrl(package.PackageUrl);
         }
         catch (PackageRejectedException ex)
         {

@@ -32,6 +32,18 @@ public sealed class PackageDownloader
     /// server sends more than the signed size or other bytes than signed, and <see cref="UpdateFailedException"/>
     /// (<c>download_failed</c>) when every attempt failed.
     /// </summary>
+    /// <summary>
+    /// Refuses a package URL that is neither https nor http on this machine's loopback: over plain HTTP anyone on the
+    /// path reads the download token and can stall or cut the download.
+    /// </summary>
+    public static void CheckUrl(string? packageUrl)
+    {
+        if (!Uri.TryCreate(packageUrl, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+        {
+            throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{packageUrl}' is neither https nor http on this machine's loopback");
+        }
+    }
+
     public async Task<string> DownloadAsync(string packageUrl, PackageFile file, string directory, string? token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);

@@ -218,11 +218,7 @@ public sealed class UpdateService : BackgroundService
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"the command is for model '{model}' but the package is '{manifest.Name}'");
             }
 
-            if (!Uri.TryCreate(deploy.PackageUrl, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
-            {
-                // Over plain HTTP anyone on the path reads the token and can stall or cut the download.
-                throw new PackageRejectedException(RejectionReasons.Malformed, $"package_url '{deploy.PackageUrl}' is neither https nor http on this machine's loopback");
-            }
+            PackageDownloader.CheckUrl(deploy.PackageUrl);
 
             if (deploy.ShadowProblem() is { } shadowProblem)
             {

@@ -58,8 +58,9 @@ public static class ModelOptimizer
                 report.Import = import;
             }
 
-            var inputNames = InputNames(reference);
-            var heldOutSamples = SampleFolder.Read(heldOut, inputNames);
+            var answers = new ReferenceAnswers(reference, heldOut);
+            var inputNames = answers.InputNames;
+            var heldOutSamples = answers.Samples;
             var timed = inputNames.Select(name => heldOutSamples[0].Tensors[name]).ToArray();
             report.FloatBytes = new FileInfo(reference).Length;
             report.FloatLatencyMicroseconds = LatencyMeter.MedianMicroseconds(reference, timed, heldOutSamples[0].Source);
@@ -75,7 +76,7 @@ public static class ModelOptimizer
                 File.WriteAllBytes(path, quantized.Bytes);
                 written[variant.Name] = quantized.Bytes;
                 report.CalibrationInputs = Math.Max(report.CalibrationInputs, quantized.Report.CalibrationInputs);
-                var verification = ModelComparer.Compare(reference, path, heldOut, gates);
+                var verification = ModelComparer.Compare(answers, path, gates);
                 var latency = LatencyMeter.MedianMicroseconds(path, timed, heldOutSamples[0].Source);
                 var result = new VariantReport
                 {
@@ -111,7 +112,7 @@ public static class ModelOptimizer
             report.Chosen = chosen.Name;
             report.OutputSha256 = Convert.ToHexStringLower(SHA256.HashData(written[chosen.Name]));
             report.GoldenTolerance = chosen.Verification.Outputs.Max(o => o.MaxAbsDiff);
-            var golden = Golden(reference, heldOutSamples, options.GoldenCases, report.GoldenTolerance.Value);
+            var golden = Golden(answers, options.GoldenCases, report.GoldenTolerance.Value);
             var profile = await ReferenceProfile.BuildAsync(written[chosen.Name], Path.GetFileNameWithoutExtension(source), calibrationSet.Samples(inputNames), options.Time, cancellationToken).ConfigureAwait(false);
             return new OptimizedPackage(written[chosen.Name], golden, profile, report);
         }
@@ -121,26 +122,16 @@ public static class ModelOptimizer
         }
     }
 
-    private static string[] InputNames(string model)
-    {
-        using var session = new InferenceSession(model);
-        return [.. session.InputMetadata.Keys];
-    }
-
     /// <summary>
     /// Golden vectors from the float model: the held-out inputs with the highest first score (a detector's positives,
     /// where quantization is most at stake) and others spread evenly over the set.
     /// </summary>
-    private static GoldenSet Golden(string reference, List<(string Source, Dictionary<string, (long[] Shape, float[] Data)> Tensors)> samples, int count, double tolerance)
+    private static GoldenSet Golden(ReferenceAnswers answers, int count, double tolerance)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-        using var session = new InferenceSession(reference, options);
-        var names = session.InputMetadata.Keys.ToArray();
-        var outputs = samples.Select(s => ModelComparer.Run(session, [.. names.Select(n => s.Tensors[n])], s.Source)).ToList();
+        var (samples, outputs, names) = (answers.Samples, answers.Outputs, answers.InputNames);
         var strongest = Enumerable.Range(0, samples.Count).OrderByDescending(i => outputs[i][0].DefaultIfEmpty(0).Max()).ThenBy(i => i).Take(count / 4);
         var spread = Enumerable.Range(0, count).Select(i => (int)((long)i * samples.Count / count));
         var chosen = strongest.Concat(spread).Distinct().Take(count).Order().ToList();
-        var shapes = session.OutputMetadata.Values.Select(m => m.Dimensions.Select(d => (long)d).ToList()).ToList();
         var golden = new GoldenSet { AbsoluteTolerance = Math.Max(tolerance, 1e-6), RelativeTolerance = 0 };
         foreach (var i in chosen)
         {
@@ -148,7 +139,7 @@ public static class ModelOptimizer
             {
                 Name = Path.GetFileName(samples[i].Source),
                 Inputs = [.. names.Select(n => Tensor(n, samples[i].Tensors[n].Shape, samples[i].Tensors[n].Data))],
-                Expected = [.. session.OutputMetadata.Keys.Select((n, o) => Tensor(n, Shape(shapes[o], outputs[i][o].Length), outputs[i][o]))],
+                Expected = [.. answers.OutputNames.Select((n, o) => Tensor(n, Shape(answers.OutputShapes[o], outputs[i][o].Length), outputs[i][o]))],
             });
         }
 
@@ -156,7 +147,7 @@ public static class ModelOptimizer
     }
 
     /// <summary>An output's shape, its free dimensions filled so that it holds <paramref name="count"/> values (a batch of one).</summary>
-    private static long[] Shape(List<long> declared, int count)
+    private static long[] Shape(long[] declared, int count)
     {
         var known = declared.Where(d => d > 0).Aggregate(1L, (a, b) => a * b);
         var free = declared.Count(d => d <= 0);

@@ -10,27 +10,29 @@ namespace EdgeInference.Optimization.Verification;
 /// </summary>
 public static class ModelComparer
 {
-    public static VerificationReport Compare(string reference, string candidate, string inputs, VerificationGates gates)
+    public static VerificationReport Compare(string reference, string candidate, string inputs, VerificationGates gates) =>
+        Compare(new ReferenceAnswers(reference, inputs), candidate, gates);
+
+    /// <summary>Compares <paramref name="candidate"/> with answers of the reference computed once.</summary>
+    internal static VerificationReport Compare(ReferenceAnswers reference, string candidate, VerificationGates gates)
     {
+        ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(gates);
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-        using var referenceSession = Open(reference, options);
-        using var candidateSession = Open(candidate, options);
-        if (referenceSession.InputMetadata.Count != candidateSession.InputMetadata.Count || referenceSession.OutputMetadata.Count != candidateSession.OutputMetadata.Count)
+        using var candidateSession = Open(candidate);
+        if (reference.InputNames.Length != candidateSession.InputMetadata.Count || reference.OutputNames.Length != candidateSession.OutputMetadata.Count)
         {
             throw new InvalidDataException(
-                $"the candidate has {candidateSession.InputMetadata.Count} inputs and {candidateSession.OutputMetadata.Count} outputs, the reference {referenceSession.InputMetadata.Count} and {referenceSession.OutputMetadata.Count}");
+                $"the candidate has {candidateSession.InputMetadata.Count} inputs and {candidateSession.OutputMetadata.Count} outputs, the reference {reference.InputNames.Length} and {reference.OutputNames.Length}");
         }
 
-        var inputNames = referenceSession.InputMetadata.Keys.ToArray();
-        var samples = SampleFolder.Read(inputs, inputNames);
-        var outputs = referenceSession.OutputMetadata.Keys.Zip(candidateSession.OutputMetadata.Keys).Select(p => new Accumulator(p.First, p.Second)).ToArray();
-        foreach (var (source, tensors) in samples)
+        var samples = reference.Samples;
+        var outputs = reference.OutputNames.Zip(candidateSession.OutputMetadata.Keys).Select(p => new Accumulator(p.First, p.Second)).ToArray();
+        for (var s = 0; s < samples.Count; s++)
         {
             // In the reference's input order: the candidate's inputs are matched by position, as its outputs are.
-            var ordered = inputNames.Select(name => tensors[name]).ToArray();
-            var ours = Run(referenceSession, ordered, source);
-            var theirs = Run(candidateSession, ordered, source);
+            var (source, tensors) = samples[s];
+            var ours = reference.Outputs[s];
+            var theirs = Run(candidateSession, [.. reference.InputNames.Select(name => tensors[name])], source);
             for (var i = 0; i < outputs.Length; i++)
             {
                 if (ours[i].Length != theirs[i].Length)
@@ -44,7 +46,7 @@ public static class ModelComparer
 
         var report = new VerificationReport
         {
-            Reference = Path.GetFileName(reference), ReferenceSha256 = Sha256(reference), Candidate = Path.GetFileName(candidate), CandidateSha256 = Sha256(candidate),
+            Reference = Path.GetFileName(reference.Model), ReferenceSha256 = reference.Sha256, Candidate = Path.GetFileName(candidate), CandidateSha256 = Sha256(candidate),
             Inputs = samples.Count, Threshold = gates.Threshold, Outputs = [.. outputs.Select(o => o.Result())],
         };
         void Gate(string name, double? limit, Func<OutputComparison, double?> measure, bool atMost)
@@ -68,8 +70,10 @@ public static class ModelComparer
         return report;
     }
 
-    private static InferenceSession Open(string path, SessionOptions options)
+    /// <summary>A session with every graph optimization, as the agent runs models; a file ONNX Runtime refuses is named.</summary>
+    internal static InferenceSession Open(string path)
     {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         try
         {
             return new InferenceSession(path, options);

@@ -17,15 +17,24 @@ public sealed class BenchmarkTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public async Task ModelsBenchmark_IsAnsweredByEveryTargetedDevice_WithItsFigures_AndInstallsNothing()
+    /// <summary>The CLI's environment for <paramref name="fleet"/>, and a signing key made with it whose public half devices trust.</summary>
+    private async Task<(Dictionary<string, string> Env, string Trusted)> SigningKeyAsync(FleetHost fleet)
     {
-        await using var fleet = await FleetHost.StartAsync(Path.Combine(_root, "fleet"));
         var env = new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken };
         var (code, output) = await CliRunner.RunAsync(env, "keys", "generate", "--out", Path.Combine(_root, "keys"), "--name", "ops");
         Assert.True(code == ExitCodes.Ok, output);
         var trusted = Directory.CreateDirectory(Path.Combine(_root, "trusted")).FullName;
         File.Copy(Path.Combine(_root, "keys", "ops.pub.pem"), Path.Combine(trusted, "ops.pub.pem"));
+        return (env, trusted);
+    }
+
+    [Fact]
+    public async Task ModelsBenchmark_IsAnsweredByEveryTargetedDevice_WithItsFigures_AndInstallsNothing()
+    {
+        await using var fleet = await FleetHost.StartAsync(Path.Combine(_root, "fleet"));
+        var (env, trusted) = await SigningKeyAsync(fleet);
+        int code;
+        string output;
         var model = Path.Combine(_root, "scorer.onnx");
         await File.WriteAllBytesAsync(model, OnnxModelBuilder.Mlp(8, [16], seed: 3));
         var golden = Path.Combine(_root, "golden.json");
@@ -112,11 +121,9 @@ public sealed class BenchmarkTests : IDisposable
     public async Task ARolloutGatedOnBenchP95_BenchmarksEachDeviceBeforeItsDeploy_SwitchesThemWithinTheGate_AndPausesWhenTooSlow()
     {
         await using var fleet = await FleetHost.StartAsync(Path.Combine(_root, "fleet"));
-        var env = new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken };
-        var (code, output) = await CliRunner.RunAsync(env, "keys", "generate", "--out", Path.Combine(_root, "keys"), "--name", "ops");
-        Assert.True(code == ExitCodes.Ok, output);
-        var trusted = Directory.CreateDirectory(Path.Combine(_root, "trusted")).FullName;
-        File.Copy(Path.Combine(_root, "keys", "ops.pub.pem"), Path.Combine(trusted, "ops.pub.pem"));
+        var (env, trusted) = await SigningKeyAsync(fleet);
+        int code;
+        string output;
         foreach (var (version, seed) in new[] { ("1.0.0", 3), ("1.1.0", 4) })
         {
             var model = Path.Combine(_root, $"scorer-{version}.onnx");

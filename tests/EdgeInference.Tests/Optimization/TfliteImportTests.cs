@@ -122,61 +122,39 @@ public sealed class TfliteImportTests
         Assert.Equal(TfliteImporter.Import(model, "m").Model.ToByteArray(), TfliteImporter.Import(model, "m").Model.ToByteArray());
     }
 
-    [Fact]
-    public void AnInt8Model_ImportsAsQuantizeDequantizePairs_AndAnswersWhatItsIntegersSay()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AQuantizedModel_ImportsAsQuantizeDequantizePairs_AtItsOpset_AndAnswersWhatItsIntegersSay(bool int16)
     {
-        var (onnx, report) = TfliteImporter.Import(TfliteModel.Parse(TfliteTestModels.Quantized()), "int8");
+        var (onnx, report) = TfliteImporter.Import(TfliteModel.Parse(TfliteTestModels.Quantized(int16: int16)), "quantized");
+        Assert.Equal(int16 ? 21 : 13, onnx.OpsetImport.Single().Version);
         using var session = new InferenceSession(onnx.ToByteArray());
-        Assert.Equal(typeof(sbyte), session.InputMetadata.Single().Value.ElementType);
-        Assert.Equal(typeof(sbyte), session.OutputMetadata.Single().Value.ElementType);
+        var type = int16 ? typeof(short) : typeof(sbyte);
+        Assert.Equal(type, session.InputMetadata.Single().Value.ElementType);
+        Assert.Equal(type, session.OutputMetadata.Single().Value.ElementType);
         Assert.True(report.Nodes["DequantizeLinear"] >= 2 && report.Nodes["QuantizeLinear"] >= 2, string.Join(", ", report.Nodes));
 
-        // The model as its integers define it: x = 0.5 (q + 3); weights w[o, j] scaled by 0.1, 0.2, 0.3, 0.4 per column
-        // (quantized dimension 1); y = x · wᵀ, written as int8 with scale 0.25 and zero point 0.
+        // The model as its integers define it: x = 0.5 (q − zero point), the zero point −3 in int8 and 0 in int16;
+        // weights w[o, j] scaled by 0.1, 0.2, 0.3, 0.4 per column (quantized dimension 1); y = x · wᵀ, written with
+        // scale 0.25 and zero point 0 (int16 values go far past int8's range).
         sbyte[][] weights = [[1, 2, 3, 4], [5, 6, 7, 8]];
         float[] scales = [0.1f, 0.2f, 0.3f, 0.4f];
+        var (zero, span, low, high) = int16 ? (0, 2000, (int)short.MinValue, (int)short.MaxValue) : (-3, 40, sbyte.MinValue, sbyte.MaxValue);
         var random = new Random(3);
         for (var run = 0; run < 100; run++)
         {
-            var input = Enumerable.Range(0, 4).Select(_ => (sbyte)random.Next(-40, 40)).ToArray();
-            using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 4]);
+            var input = Enumerable.Range(0, 4).Select(_ => random.Next(-span, span)).ToArray();
+            using var value = int16
+                ? OrtValue.CreateTensorValueFromMemory(input.Select(v => (short)v).ToArray(), [1, 4])
+                : OrtValue.CreateTensorValueFromMemory(input.Select(v => (sbyte)v).ToArray(), [1, 4]);
             using var options = new RunOptions();
             using var outputs = session.Run(options, [session.InputMetadata.Keys.Single()], [value], [session.OutputMetadata.Keys.Single()]);
-            var actual = outputs[0].GetTensorDataAsSpan<sbyte>().ToArray();
+            int[] actual = int16 ? [.. outputs[0].GetTensorDataAsSpan<short>().ToArray().Select(v => (int)v)] : [.. outputs[0].GetTensorDataAsSpan<sbyte>().ToArray().Select(v => (int)v)];
             for (var o = 0; o < 2; o++)
             {
-                var y = Enumerable.Range(0, 4).Sum(j => 0.5 * (input[j] + 3) * scales[j] * weights[o][j]);
-                var expected = Math.Clamp(Math.Round(y / 0.25, MidpointRounding.ToEven), -128, 127);
-                Assert.True(Math.Abs(actual[o] - expected) <= 1, $"input [{string.Join(",", input)}] output {o}: {actual[o]}, expected {expected}");
-            }
-        }
-    }
-
-    [Fact]
-    public void AnInt16Model_ImportsAtOpset21_WithInt16AtItsEdges_AndAnswersWhatItsIntegersSay()
-    {
-        var (onnx, report) = TfliteImporter.Import(TfliteModel.Parse(TfliteTestModels.Quantized(int16: true)), "int16");
-        Assert.Equal(21, report.Opset);
-        Assert.Equal(21, onnx.OpsetImport.Single().Version);
-        using var session = new InferenceSession(onnx.ToByteArray());
-        Assert.Equal(typeof(short), session.InputMetadata.Single().Value.ElementType);
-        Assert.Equal(typeof(short), session.OutputMetadata.Single().Value.ElementType);
-
-        // x = 0.5 q; weights as in the int8 model; y written as int16 with scale 0.25: values far past int8's range.
-        sbyte[][] weights = [[1, 2, 3, 4], [5, 6, 7, 8]];
-        float[] scales = [0.1f, 0.2f, 0.3f, 0.4f];
-        var random = new Random(5);
-        for (var run = 0; run < 100; run++)
-        {
-            var input = Enumerable.Range(0, 4).Select(_ => (short)random.Next(-2000, 2000)).ToArray();
-            using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 4]);
-            using var options = new RunOptions();
-            using var outputs = session.Run(options, [session.InputMetadata.Keys.Single()], [value], [session.OutputMetadata.Keys.Single()]);
-            var actual = outputs[0].GetTensorDataAsSpan<short>().ToArray();
-            for (var o = 0; o < 2; o++)
-            {
-                var y = Enumerable.Range(0, 4).Sum(j => 0.5 * input[j] * scales[j] * weights[o][j]);
-                var expected = Math.Clamp(Math.Round(y / 0.25, MidpointRounding.ToEven), short.MinValue, short.MaxValue);
+                var y = Enumerable.Range(0, 4).Sum(j => 0.5 * (input[j] - zero) * scales[j] * weights[o][j]);
+                var expected = Math.Clamp(Math.Round(y / 0.25, MidpointRounding.ToEven), low, high);
                 Assert.True(Math.Abs(actual[o] - expected) <= 1, $"input [{string.Join(",", input)}] output {o}: {actual[o]}, expected {expected}");
             }
         }
