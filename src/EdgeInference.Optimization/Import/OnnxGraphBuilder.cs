@@ -64,6 +64,19 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
+    /// <summary>
+    /// A graph input with a default: an initializer of the same name, which a caller may override (ONNX Runtime lists it
+    /// among the overridable initializers) and otherwise reads as given.
+    /// </summary>
+    public string Overridable(string name, int elementType, long[] dims, ReadOnlySpan<byte> data)
+    {
+        var tensor = new TensorProto { Name = Name(name), DataType = elementType, RawData = ByteString.CopyFrom(data) };
+        tensor.Dims.AddRange(dims);
+        Graph.Initializer.Add(tensor);
+        Graph.Input.Add(Value(tensor.Name, elementType, dims));
+        return tensor.Name;
+    }
+
     public string Int64s(string name, params long[] values)
     {
         var tensor = new TensorProto { Name = Name(name), DataType = 7 /* INT64 */ };
@@ -89,6 +102,13 @@ internal sealed class OnnxGraphBuilder
     public static AttributeProto Subgraph(string name, GraphProto graph) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph };
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    public static AttributeProto Strings(string name, params string[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
+        return attribute;
+    }
 
     public static AttributeProto Ints(string name, params long[] values)
     {

@@ -23,7 +23,7 @@ public static class TfliteImporter
         [
             "ADD", "SUB", "MUL", "FULLY_CONNECTED", "RESHAPE", "LOGISTIC", "SOFTMAX", "MEAN", "RSQRT", "CONV_2D", "MAX_POOL_2D", "PAD", "LEAKY_RELU",
             "MAXIMUM", "MINIMUM", "LOG", "EXPAND_DIMS", "SQUEEZE", "TRANSPOSE", "REDUCE_MAX", "BATCH_MATMUL", "GREATER_EQUAL", "IF", "QUANTIZE", "DEQUANTIZE", "DEPTHWISE_CONV_2D",
-            "STRIDED_SLICE", "TRANSPOSE_CONV",
+            "STRIDED_SLICE", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF",
         ], StringComparer.Ordinal);
 
     /// <summary>NHWC (TFLite's layout) to NCHW (ONNX's), and back.</summary>
@@ -78,6 +78,9 @@ public static class TfliteImporter
             }
         }
 
+        // The variables an SVDF updates come after the model's own outputs (see Svdf).
+        graph.Output.Add(context.StateOutputs);
+
         void Count(GraphProto g)
         {
             report.Initializers += g.Initializer.Count;
@@ -124,13 +127,22 @@ public static class TfliteImporter
                 context.Bind(output, context.Builder.Temporary("float"));
             }
 
-            Convert(context, op, $"{place} ({op.Name})");
+            try
+            {
+                Convert(context, op, $"{place} ({op.Name})");
+            }
+            catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                // A tensor index past the operator's inputs, or past the subgraph's tensors: a malformed model.
+                throw new InvalidDataException($"{place} ({op.Name}): its inputs or outputs are not as the operator needs them ({ex.Message})", ex);
+            }
             foreach (var output in requantized)
             {
                 var tensor = context.Subgraph.Tensors[output];
                 var quantized = context.Builder.Temporary("q");
                 context.Builder.Node("QuantizeLinear", $"{place} ({op.Name})", [context.Name(output), .. context.Parameters(tensor, $"{place} ({op.Name})")], [quantized]);
                 context.Bind(output, context.Dequantize(quantized, tensor, $"{place} ({op.Name})"));
+                context.Integers[output] = quantized;
             }
 
             context.Report.Converted[op.Name] = context.Report.Converted.GetValueOrDefault(op.Name) + 1;
@@ -251,6 +263,12 @@ public static class TfliteImporter
                 break;
             case "TRANSPOSE_CONV":
                 TransposeConv(c, op, options, where);
+                break;
+            case "UNIDIRECTIONAL_SEQUENCE_LSTM":
+                Lstm(c, op, options, where);
+                break;
+            case "SVDF":
+                Svdf(c, op, options, where);
                 break;
 
             case "FULLY_CONNECTED":
@@ -517,8 +535,214 @@ public static class TfliteImporter
     }
 
     /// <summary>
-    /// QUANTIZE to int32: no QuantizeLinear writes int32, and float32 cannot hold 31 bits, so the input's integers are
-    /// rescaled in float64 (round half to even) straight from its integer value where the graph has it.
+    /// UNIDIRECTIONAL_SEQUENCE_LSTM → ONNX's <c>Scan</c> over the time axis with one LSTM step as its body: the four
+    /// gates' weights (of dequantized values in an int8 model) stacked once, two <c>Gemm</c>s, the gate activations, the
+    /// cell update clipped to <c>cell_clip</c> as TFLite clips it (ONNX's own LSTM clips pre-activations instead, so
+    /// it cannot stand in). The states are TFLite variables, which TFLite carries from one invocation to the next until
+    /// reset; the ONNX graph has no state between runs and starts every sequence from zeros, as a freshly reset TFLite
+    /// model does. CIFG, peepholes, projection, layer norm and diagonal recurrent weights are refused.
+    /// </summary>
+    private static void Lstm(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // UnidirectionalSequenceLSTMOptions: fused activation, cell_clip, proj_clip, time_major, asymmetric_quantize_inputs, diagonal_recurrent_tensors.
+        bool Has(int i) => op.Inputs.Length > i && op.Inputs[i] >= 0;
+        var missing = new[] { 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15 }.Where(i => !Has(i)).ToArray();
+        var extra = new[] { 9, 10, 11, 16, 17, 20, 21, 22, 23 }.Where(Has).ToArray();
+        var cellClip = options.Float(1);
+        if (missing.Length > 0 || extra.Length > 0 || options.Bool(5) || cellClip < 0)
+        {
+            throw new InvalidDataException(
+                $"{where}: only the plain LSTM converts (all four gates' weights and biases; no CIFG, peepholes, projection, layer norm or diagonal recurrent weights): inputs missing [{string.Join(",", missing)}], present [{string.Join(",", extra)}]");
+        }
+
+        var activation = options.Byte(0) switch
+        {
+            1 => "Relu",
+            4 => "Tanh",
+            var other => throw new InvalidDataException($"{where}: fused activation {other} is not supported in an LSTM (RELU or TANH)"),
+        };
+        var input = c.Subgraph.Tensors[op.Inputs[0]];
+        var weights = c.Subgraph.Tensors[op.Inputs[2]];
+        if (input.Shape.Length != 3 || weights.Shape.Length != 2)
+        {
+            throw new InvalidDataException($"{where}: the input must be 3-D and the weights [cells, inputs]");
+        }
+
+        var (hidden, features) = ((long)weights.Shape[0], (long)weights.Shape[1]);
+        string Stack(string hint, int first)
+        {
+            // TFLite's inputs 1–4: the input, forget, cell and output gates' weights; 5–8 the recurrent ones; 12–15 the biases.
+            var stacked = c.Builder.Temporary(hint);
+            c.Builder.Node("Concat", where, [.. Enumerable.Range(first, 4).Select(g => c.Input(op, g, where))], [stacked], OnnxGraphBuilder.Int("axis", 0));
+            return stacked;
+        }
+
+        var (w, r, b) = (Stack("lstm_w", 1), Stack("lstm_r", 5), Stack("lstm_b", 12));
+        var axis = options.Bool(3) ? 0L : 1L;
+        var x = c.Input(op, 0, where);
+
+        // Zero states [batch, cells], the batch read from the input at run time.
+        var (shape, batch, dims, zeros) = (c.Builder.Temporary("shape"), c.Builder.Temporary("batch"), c.Builder.Temporary("state_shape"), c.Builder.Temporary("zero_state"));
+        c.Builder.Node("Shape", where, [x], [shape]);
+        c.Builder.Node("Gather", where, [shape, c.Builder.Int64s("batch_axis", 1 - axis)], [batch]);
+        c.Builder.Node("Concat", where, [batch, c.Builder.Int64s("cells", hidden)], [dims], OnnxGraphBuilder.Int("axis", 0));
+        c.Builder.Node("ConstantOfShape", where, [dims], [zeros]);
+
+        var step = c.Builder.Branch("lstm_step");
+        string Temp(string hint) => step.Temporary(hint);
+        var (hPrev, cPrev, xt) = (Temp("h_prev"), Temp("c_prev"), Temp("x_t"));
+        step.Graph.Input.Add(OnnxGraphBuilder.Value(hPrev, 1, [-1, hidden]));
+        step.Graph.Input.Add(OnnxGraphBuilder.Value(cPrev, 1, [-1, hidden]));
+        step.Graph.Input.Add(OnnxGraphBuilder.Value(xt, 1, [-1, features]));
+        var (fromInput, fromState, gates) = (Temp("from_input"), Temp("from_state"), Temp("gates"));
+        step.Node("Gemm", where, [xt, w, b], [fromInput], OnnxGraphBuilder.Int("transB", 1));
+        step.Node("Gemm", where, [hPrev, r], [fromState], OnnxGraphBuilder.Int("transB", 1));
+        step.Node("Add", where, [fromInput, fromState], [gates]);
+        string[] parts = [Temp("pre_i"), Temp("pre_f"), Temp("pre_c"), Temp("pre_o")];
+        step.Node("Split", where, [gates, c.Builder.Int64s("gate_sizes", hidden, hidden, hidden, hidden)], parts, OnnxGraphBuilder.Int("axis", 1));
+        string Apply(string opType, string value)
+        {
+            var result = Temp(opType.ToLowerInvariant());
+            step.Node(opType, where, [value], [result]);
+            return result;
+        }
+
+        string Binary(string opType, string left, string right)
+        {
+            var result = Temp(opType.ToLowerInvariant());
+            step.Node(opType, where, [left, right], [result]);
+            return result;
+        }
+
+        var (inputGate, forgetGate, candidate, outputGate) = (Apply("Sigmoid", parts[0]), Apply("Sigmoid", parts[1]), Apply(activation, parts[2]), Apply("Sigmoid", parts[3]));
+        var cell = Binary("Add", Binary("Mul", forgetGate, cPrev), Binary("Mul", inputGate, candidate));
+        if (cellClip > 0)
+        {
+            var clipped = Temp("c_clipped");
+            step.Node("Clip", where, [cell, c.Builder.Float("cell_clip_min", [], BitConverter.GetBytes(-cellClip)), c.Builder.Float("cell_clip_max", [], BitConverter.GetBytes(cellClip))], [clipped]);
+            cell = clipped;
+        }
+
+        var h = Binary("Mul", outputGate, Apply(activation, cell));
+        var emitted = Temp("h_out");
+        step.Node("Identity", where, [h], [emitted]);
+        foreach (var (name, size) in new[] { (h, hidden), (cell, hidden), (emitted, hidden) })
+        {
+            step.Graph.Output.Add(OnnxGraphBuilder.Value(name, 1, [-1, size]));
+        }
+
+        c.Builder.Node("Scan", where, [zeros, zeros, x], [c.Builder.Temporary("h_last"), c.Builder.Temporary("c_last"), c.Name(op.Outputs[0])],
+            OnnxGraphBuilder.Subgraph("body", step.Graph), OnnxGraphBuilder.Int("num_scan_inputs", 1),
+            OnnxGraphBuilder.Ints("scan_input_axes", axis), OnnxGraphBuilder.Ints("scan_output_axes", axis));
+    }
+
+    /// <summary>
+    /// SVDF (TFLite's rank-factored time filter, a streaming keyword spotter's layer): each filter's feature
+    /// (<c>Gemm</c> of the input with weights_feature) enters the filter's memory at its end, the oldest value leaving,
+    /// the memory is weighed by weights_time and summed, filters are summed in groups of <c>rank</c> into units, and the
+    /// bias and activation follow. The memory is a TFLite variable carried between invocations; the ONNX graph has
+    /// none, so it becomes a graph input with zeros as its default (an overridable initializer: a caller that streams
+    /// passes the last state; one that does not gets a freshly reset model) and its updated value an extra graph output
+    /// (<c>&lt;name&gt;_next</c>), quantized to the variable's own grid where it is integer, as TFLite keeps it.
+    /// </summary>
+    private static void Svdf(Context c, TfliteOperator op, TfliteOptions options, string where)
+    {
+        // SVDFOptions: rank, fused activation, asymmetric_quantize_inputs.
+        var (rank, activation) = (options.Int(0), options.Byte(1));
+        var featureWeights = c.Subgraph.Tensors[op.Inputs[1]];
+        var timeWeights = c.Subgraph.Tensors[op.Inputs[2]];
+        var state = c.Subgraph.Tensors[op.Inputs[4]];
+        if (featureWeights.Shape.Length != 2 || timeWeights.Shape.Length != 2 || rank < 1 || featureWeights.Shape[0] % rank != 0)
+        {
+            throw new InvalidDataException($"{where}: needs 2-D weights_feature and weights_time and a rank dividing the {featureWeights.Shape.FirstOrDefault()} filters (rank {rank})");
+        }
+
+        var (filters, memory) = ((long)featureWeights.Shape[0], (long)timeWeights.Shape[1]);
+        if (c.Depth > 0 || !state.IsVariable || state.Shape.Length != 2 || state.Shape[1] != filters * memory)
+        {
+            throw new InvalidDataException($"{where}: the activation state must be a variable [batch, {filters * memory}] of the main graph");
+        }
+
+        // A reset TFLite variable holds real zeros: an integer one its zero point in every element.
+        var quantized = Quantized(state);
+        var reset = new byte[state.Shape[0] * state.Shape[1] * (quantized ? TypeSize(state) : 4)];
+        if (quantized && state.Quantization!.ZeroPoint is [var zero, ..] && zero != 0)
+        {
+            for (var i = 0; i < reset.Length; i += TypeSize(state))
+            {
+                if (TypeSize(state) == 2)
+                {
+                    BinaryPrimitives.WriteInt16LittleEndian(reset.AsSpan(i), (short)zero);
+                }
+                else
+                {
+                    reset[i] = (byte)(sbyte)zero;
+                }
+            }
+        }
+
+        var stored = c.Builder.Overridable(state.Name.Length > 0 ? state.Name : "svdf_state", quantized ? IntegerType(state, "state") : ElementType(state, "state"),
+            [.. state.Shape.Select(d => (long)d)], reset);
+
+        var feature = c.Builder.Temporary("svdf_feature");
+        c.Builder.Node("Gemm", where, [c.Input(op, 0, where), c.Input(op, 1, where)], [feature], OnnxGraphBuilder.Int("transB", 1));
+        var column = c.Builder.Temporary("svdf_column");
+        c.Builder.Node("Unsqueeze", where, [feature, c.Builder.Int64s("last", 2)], [column]);
+        if (quantized)
+        {
+            // The new values are stored on the state's grid, as TFLite's integer kernel keeps them; the memory moves as
+            // integers (ONNX Runtime's QDQ propagation fails on 8-bit DequantizeLinear → Reshape/Slice at opset 21).
+            var onGrid = c.Builder.Temporary("svdf_column_q");
+            c.Builder.Node("QuantizeLinear", where, [column, .. c.Parameters(state, where)], [onGrid]);
+            column = onGrid;
+        }
+
+        // [batch, filters × memory] → [batch, filters, memory]: the oldest step leaves, the new feature enters at the end.
+        var (cube, older, stacked) = (c.Builder.Temporary("svdf_memory"), c.Builder.Temporary("svdf_older"), c.Builder.Temporary("svdf_stacked"));
+        c.Builder.Node("Reshape", where, [stored, c.Builder.Int64s("memory_shape", -1, filters, memory)], [cube]);
+        c.Builder.Node("Slice", where, [cube, c.Builder.Int64s("from", 1), c.Builder.Int64s("to", memory), c.Builder.Int64s("time_axis", 2)], [older]);
+        c.Builder.Node("Concat", where, [older, column], [stacked], OnnxGraphBuilder.Int("axis", 2));
+        var updated = quantized ? c.Dequantize(stacked, state, where) : stacked;
+
+        var (weighed, perFilter) = (c.Builder.Temporary("svdf_weighed"), c.Builder.Temporary("svdf_filters"));
+        c.Builder.Node("Mul", where, [updated, c.Input(op, 2, where)], [weighed]);
+        c.Builder.Node("ReduceSum", where, [weighed, c.Builder.Int64s("time_axis", 2)], [perFilter], OnnxGraphBuilder.Int("keepdims", 0));
+        var units = perFilter;
+        if (rank > 1)
+        {
+            var (grouped, summed) = (c.Builder.Temporary("svdf_ranks"), c.Builder.Temporary("svdf_units"));
+            c.Builder.Node("Reshape", where, [perFilter, c.Builder.Int64s("rank_shape", -1, filters / rank, rank)], [grouped]);
+            c.Builder.Node("ReduceSum", where, [grouped, c.Builder.Int64s("rank_axis", 2)], [summed], OnnxGraphBuilder.Int("keepdims", 0));
+            units = summed;
+        }
+
+        if (op.Inputs.Length > 3 && op.Inputs[3] >= 0)
+        {
+            var biased = c.Builder.Temporary("svdf_biased");
+            c.Builder.Node("Add", where, [units, c.Input(op, 3, where)], [biased]);
+            units = biased;
+        }
+
+        if (activation == 0)
+        {
+            c.Builder.Node("Identity", where, [units], [c.Name(op.Outputs[0])]);
+        }
+        else
+        {
+            Activation(c, units, c.Name(op.Outputs[0]), activation, where);
+        }
+
+        var next = c.Builder.Name(stored + "_next");
+        c.Builder.Node("Reshape", where, [stacked, c.Builder.Int64s("state_shape", -1, filters * memory)], [next]);
+
+        c.StateOutputs.Add(OnnxGraphBuilder.Value(next, quantized ? IntegerType(state, "state") : ElementType(state, "state"), [.. state.Shape.Select(d => (long)d)]));
+    }
+
+    private static int TypeSize(TfliteTensor tensor) => tensor.Type switch { TfliteTensorType.Int16 => 2, _ => 1 };
+
+    /// <summary>
+    /// QUANTIZE to int32: no QuantizeLinear writes int32, and float32 cannot hold 31 bits, so the input's integers (a
+    /// quantized graph input, or an operator's requantized output) are rescaled in float64 (round half to even).
     /// </summary>
     private static void QuantizeToInt32(Context c, TfliteOperator op, string where)
     {
@@ -526,7 +750,7 @@ public static class TfliteImporter
         var target = c.Subgraph.Tensors[op.Outputs[0]];
         if (target.Quantization!.PerChannel || source.Quantization is not { PerChannel: false } || !c.Integers.TryGetValue(op.Inputs[0], out var integer))
         {
-            throw new InvalidDataException($"{where}: a QUANTIZE to int32 is converted from a per-tensor quantized graph input only");
+            throw new InvalidDataException($"{where}: a QUANTIZE to int32 is converted from a per-tensor quantized value only");
         }
 
         double Zero(TfliteTensor t) => t.Quantization!.ZeroPoint.Length == 0 ? 0 : t.Quantization.ZeroPoint[0];
@@ -691,8 +915,11 @@ public static class TfliteImporter
 
         public long Opset { get; } = opset;
 
-        /// <summary>Tensors whose integer value the graph holds as well (quantized graph inputs, QUANTIZE to int32), by index.</summary>
+        /// <summary>Tensors whose integer value the graph holds as well (quantized graph inputs, requantized outputs, QUANTIZE to int32), by index.</summary>
         public Dictionary<int, string> Integers { get; } = [];
+
+        /// <summary>The updated values of TFLite variables, graph outputs after the model's own.</summary>
+        public List<ValueInfoProto> StateOutputs { get; } = [];
 
         public TfliteModel Model { get; } = model;
 

@@ -101,11 +101,67 @@ internal static class TfliteTestModels
     /// A float DEPTHWISE_CONV_2D written field by field: input [1, 3, 3, 2], filter [1, 2, 2, 2] (<paramref name="filter"/>,
     /// in TFLite's order), bias [2], VALID padding, stride 1, output [1, 2, 2, 2].
     /// </summary>
-    public static byte[] Depthwise(float[] filter, float[] bias)
+    public static byte[] Depthwise(float[] filter, float[] bias) =>
+        FloatOperator(
+            4, 2, [("input", [1, 3, 3, 2], null, false), ("filter", [1, 2, 2, 2], filter, false), ("bias", [2], bias, false), ("output", [1, 2, 2, 2], null, false)], [0, 1, 2], 3, b =>
+            {
+                b.StartTable(7); // DepthwiseConv2DOptions: VALID, stride 1 × 1, depth multiplier 1
+                b.AddSbyte(0, 1, 0);
+                b.AddInt(1, 1, 0);
+                b.AddInt(2, 1, 0);
+                b.AddInt(3, 1, 0);
+                return b.EndTable();
+            });
+
+    /// <summary>
+    /// A float SVDF written field by field: input [1, <c>inputs</c>], weights_feature [filters, inputs], weights_time
+    /// [filters, memory], bias [filters / rank], the activation state a variable [1, filters × memory], output [1, filters / rank].
+    /// </summary>
+    public static byte[] Svdf(float[] featureWeights, float[] timeWeights, float[] bias, int inputs, int memory, int rank)
+    {
+        var filters = featureWeights.Length / inputs;
+        return FloatOperator(
+            27, 6,
+            [
+                ("input", [1, inputs], null, false), ("weights_feature", [filters, inputs], featureWeights, false), ("weights_time", [filters, memory], timeWeights, false),
+                ("bias", [filters / rank], bias, false), ("activation_state", [1, filters * memory], null, true), ("output", [1, filters / rank], null, false),
+            ],
+            [0, 1, 2, 3, 4], 5, b =>
+            {
+                b.StartTable(3); // SVDFOptions: rank, no fused activation
+                b.AddInt(0, rank, 0);
+                return b.EndTable();
+            });
+    }
+
+    /// <summary>One float operator (<paramref name="builtinCode"/>) over the given tensors; tensor 0 is the graph's input, <paramref name="output"/> its output.</summary>
+    private static byte[] FloatOperator(
+        int builtinCode, byte optionsType, (string Name, int[] Shape, float[]? Data, bool Variable)[] tensorList, int[] inputs, int output, Func<FlatBufferBuilder, int> writeOptions)
     {
         var b = new FlatBufferBuilder(1024);
-        int Tensor(string name, int[] shape, uint buffer)
+        var buffers = new List<int>();
+        b.StartTable(3);
+        buffers.Add(b.EndTable());
+        var tensorTables = new List<int>();
+        foreach (var (name, shape, data, variable) in tensorList)
         {
+            var buffer = 0u;
+            if (data is not null)
+            {
+                var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()).ToArray();
+                b.StartVector(1, bytes.Length, 16);
+                for (var i = bytes.Length - 1; i >= 0; i--)
+                {
+                    b.AddByte(bytes[i]);
+                }
+
+                var vector = b.EndVector().Value;
+                b.StartTable(3);
+                b.AddOffset(0, vector, 0);
+                buffer = (uint)buffers.Count;
+                buffers.Add(b.EndTable());
+            }
+
             var n = b.CreateString(name).Value;
             var s = Ints(b, shape);
             b.StartTable(10);
@@ -113,42 +169,23 @@ internal static class TfliteTestModels
             b.AddSbyte(1, 0, 0); // FLOAT32
             b.AddUint(2, buffer, 0);
             b.AddOffset(3, n, 0);
-            return b.EndTable();
+            b.AddBool(5, variable, false);
+            tensorTables.Add(b.EndTable());
         }
 
-        int Buffer(float[] values)
-        {
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-            b.StartVector(1, bytes.Length, 16);
-            for (var i = bytes.Length - 1; i >= 0; i--)
-            {
-                b.AddByte(bytes[i]);
-            }
-
-            var data = b.EndVector().Value;
-            b.StartTable(3);
-            b.AddOffset(0, data, 0);
-            return b.EndTable();
-        }
-
-        var tensors = Tables(b, Tensor("input", [1, 3, 3, 2], 0), Tensor("filter", [1, 2, 2, 2], 1), Tensor("bias", [2], 2), Tensor("output", [1, 2, 2, 2], 0));
-        b.StartTable(7); // DepthwiseConv2DOptions
-        b.AddSbyte(0, 1, 0); // VALID
-        b.AddInt(1, 1, 0);
-        b.AddInt(2, 1, 0);
-        b.AddInt(3, 1, 0);
-        var options = b.EndTable();
-        var opInputs = Ints(b, 0, 1, 2);
-        var opOutputs = Ints(b, 3);
+        var tensors = Tables(b, [.. tensorTables]);
+        var options = writeOptions(b);
+        var opInputs = Ints(b, inputs);
+        var opOutputs = Ints(b, output);
         b.StartTable(13);
         b.AddUint(0, 0, 0);
         b.AddOffset(1, opInputs, 0);
         b.AddOffset(2, opOutputs, 0);
-        b.AddByte(3, 2, 0); // BuiltinOptions.DepthwiseConv2DOptions
+        b.AddByte(3, optionsType, 0);
         b.AddOffset(4, options, 0);
         var op = b.EndTable();
         var graphInputs = Ints(b, 0);
-        var graphOutputs = Ints(b, 3);
+        var graphOutputs = Ints(b, output);
         var operators = Tables(b, op);
         b.StartTable(5);
         b.AddOffset(0, tensors, 0);
@@ -157,20 +194,18 @@ internal static class TfliteTestModels
         b.AddOffset(3, operators, 0);
         var subgraph = b.EndTable();
         b.StartTable(4);
-        b.AddSbyte(0, 4, 0); // DEPTHWISE_CONV_2D
+        b.AddSbyte(0, (sbyte)builtinCode, 0);
         b.AddInt(2, 1, 1);
-        b.AddInt(3, 4, 0);
+        b.AddInt(3, builtinCode, 0);
         var code = b.EndTable();
-        b.StartTable(3);
-        var empty = b.EndTable();
-        var buffers = Tables(b, empty, Buffer(filter), Buffer(bias));
+        var bufferVector = Tables(b, [.. buffers]);
         var codes = Tables(b, code);
         var subgraphs = Tables(b, subgraph);
         b.StartTable(8);
         b.AddUint(0, 3, 0);
         b.AddOffset(1, codes, 0);
         b.AddOffset(2, subgraphs, 0);
-        b.AddOffset(4, buffers, 0);
+        b.AddOffset(4, bufferVector, 0);
         b.Finish(b.EndTable(), "TFL3");
         return b.SizedByteArray();
     }
