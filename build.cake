@@ -35,14 +35,14 @@ Task("Npm")
     .Does(() => Install(new() { ["npm"] = "nodejs npm" }));
 
 Task("Deps")
-    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ, espeak-ng (installed when missing).")
+    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ, espeak-ng, lintian and mmdebstrap (installed when missing).")
     .IsDependentOn("Npm")
     .Does(() => Install(new()
     {
         ["clang"] = "clang", ["ld.lld"] = "lld", ["aarch64-linux-gnu-gcc"] = "gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross",
         ["qemu-aarch64-static"] = "qemu-user-static", ["mosquitto"] = "mosquitto mosquitto-clients",
         ["chromium"] = "chromium", ["chromedriver"] = "chromium-driver", ["pg_ctlcluster"] = "postgresql",
-        ["rabbitmq-server"] = "rabbitmq-server", ["espeak-ng"] = "espeak-ng",
+        ["rabbitmq-server"] = "rabbitmq-server", ["espeak-ng"] = "espeak-ng", ["lintian"] = "lintian", ["mmdebstrap"] = "mmdebstrap", ["file"] = "file",
     }));
 
 Task("Models")
@@ -89,6 +89,17 @@ void PublishAot(string rid, bool cross)
 Task("Publish-x64").Does(() => PublishAot("linux-x64", cross: false));
 Task("Publish-arm64").IsDependentOn("Deps").Does(() => PublishAot("linux-arm64", cross: true));
 Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64");
+
+Task("Deb")
+    .Description("edge-agent_<version>_amd64.deb and _arm64.deb in artifacts/deb, from the published agents (device-images/deb).")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    foreach (var rid in new[] { "linux-x64", "linux-arm64" })
+    {
+        Run("bash", $"device-images/deb/build-deb.sh artifacts/publish/{rid} artifacts/deb");
+    }
+});
 
 Task("Test")
     .IsDependentOn("Deps")

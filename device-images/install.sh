@@ -7,9 +7,9 @@ publish=${1:?usage: install.sh PUBLISH_DIR (e.g. artifacts/publish/linux-arm64)}
 [ -x "$publish/edge-agent" ] || { echo "install.sh: $publish/edge-agent not found; run ./build.sh --target=Publish" >&2; exit 2; }
 
 id edge-agent >/dev/null 2>&1 || useradd --system --home-dir /var/lib/edge-agent --shell /usr/sbin/nologin edge-agent
-install -d -m 0755 /opt/edge-agent
-install -m 0755 "$publish/edge-agent" /opt/edge-agent/edge-agent
-install -m 0644 "$publish"/libonnxruntime*.so /opt/edge-agent/
+install -d -m 0755 /usr/lib/edge-agent
+install -m 0755 "$publish/edge-agent" /usr/lib/edge-agent/edge-agent
+install -m 0644 "$publish"/libonnxruntime*.so /usr/lib/edge-agent/
 install -d -m 0755 /etc/edge-agent
 install -d -m 0755 /etc/edge-agent/trusted-keys   # the operators' public keys (edgefleet keys generate → *.pub.pem)
 [ -f /etc/edge-agent/agent.json ] || install -m 0640 -g edge-agent "$here/config/agent.json" /etc/edge-agent/agent.json
