@@ -67,6 +67,32 @@ public sealed class FleetClient : IDisposable
         SendAsync(HttpMethod.Get, Package(name, version), null, Json.PackageView, cancellationToken);
 
     /// <summary>Sends a benchmark of the package to the devices the request's target picks; one command each.</summary>
+    /// <summary>Copies one of a package's files from the fleet into <paramref name="destination"/>.</summary>
+    public async Task DownloadFileAsync(string name, string version, string file, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync($"{Package(name, version)}/files/{Uri.EscapeDataString(file)}", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new FleetUnreachableException($"cannot reach the fleet at {_http.BaseAddress}: {ex.Message}", ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw new FleetApiException((int)response.StatusCode, ErrorOf(text) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+
+            await response.Content.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public Task<List<CommandView>> StartBenchmarkAsync(string name, string version, BenchmarkRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, Package(name, version) + "/benchmarks", Body(request, Json.BenchmarkRequest), Json.ListCommandView, cancellationToken);
 

@@ -31,6 +31,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(QuantizeCommand.Build(cli));
         models.Subcommands.Add(OptimizeCommand.Build(cli));
         models.Subcommands.Add(ModelBenchmarkCommand.Build(cli));
+        models.Subcommands.Add(ModelExportCommand.Build(cli));
         return models;
     }
 

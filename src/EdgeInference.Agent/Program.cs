@@ -1,10 +1,16 @@
 using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Updates;
 using Microsoft.Extensions.Options;
 
 if (args is ["profile", ..])
 {
     return await ProfileCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+}
+
+if (args is ["install", ..])
+{
+    return await InstallCommand.RunAsync(args[1..], Console.Out, Console.Error, TimeProvider.System, CancellationToken.None);
 }
 
 var builder = WebApplication.CreateSlimBuilder(AgentHostingExtensions.HostArguments(args));

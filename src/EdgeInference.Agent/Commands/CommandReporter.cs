@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using EdgeInference.Agent.Cloud;
+using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
 
 namespace EdgeInference.Agent.Commands;
 
 /// <summary>
 /// Replies to commands on <c>edge/{deviceId}/replies/{commandId}</c>, through the durable outbox (so a reply made
-/// offline arrives later), and keeps each model's latest update for the status message.
+/// offline arrives later), and keeps each model's latest update for the status message (local installs' too).
 /// </summary>
 public sealed class CommandReporter
 {
@@ -25,6 +26,9 @@ public sealed class CommandReporter
 
     public string DeviceId { get; }
 
+    /// <summary>Every reply, as it goes into the outbox (the local package inbox follows its own commands' replies).</summary>
+    public event Action<ReplyMessage>? Replied;
+
     /// <summary>Counts changes to <see cref="Updates"/>, so the status is republished when one changes.</summary>
     public long Changes => Interlocked.Read(ref _changes);
 
@@ -34,11 +38,27 @@ public sealed class CommandReporter
     public async Task ReplyAsync(ReplyMessage reply, CancellationToken cancellationToken)
     {
         var message = Prepare(reply);
-        await _outbox.AppendAsync(message, cancellationToken).ConfigureAwait(false);
+        if (!IsLocal(reply))
+        {
+            await _outbox.AppendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Queues the reply without waiting (for replies made before the outbox's writer runs).</summary>
-    public void Reply(ReplyMessage reply) => _outbox.TryAppend(Prepare(reply));
+    public void Reply(ReplyMessage reply)
+    {
+        var message = Prepare(reply);
+        if (!IsLocal(reply))
+        {
+            _outbox.TryAppend(message);
+        }
+    }
+
+    /// <summary>
+    /// A reply to a package installed from local media stays on the device: the fleet sent no such command (it sees
+    /// the install in the status message's updates and served versions instead).
+    /// </summary>
+    private static bool IsLocal(ReplyMessage reply) => reply.CommandId.StartsWith(LocalPackageInbox.CommandPrefix, StringComparison.Ordinal);
 
     private OutboxMessage Prepare(ReplyMessage reply)
     {
@@ -63,6 +83,8 @@ public sealed class CommandReporter
             Interlocked.Increment(ref _changes);
         }
 
-        return new OutboxMessage { Topic = $"replies/{reply.CommandId}", Payload = JsonSerializer.SerializeToUtf8Bytes(reply, ContractJsonContext.Default.ReplyMessage) };
+        var message = new OutboxMessage { Topic = $"replies/{reply.CommandId}", Payload = JsonSerializer.SerializeToUtf8Bytes(reply, ContractJsonContext.Default.ReplyMessage) };
+        Replied?.Invoke(reply);
+        return message;
     }
 }

@@ -28,11 +28,6 @@ public sealed class PackageDownloader
     public long BytesReceived { get; private set; }
 
     /// <summary>
-    /// Returns the path of the complete, verified file. Throws <see cref="PackageRejectedException"/> when the
-    /// server sends more than the signed size or other bytes than signed, and <see cref="UpdateFailedException"/>
-    /// (<c>download_failed</c>) when every attempt failed.
-    /// </summary>
-    /// <summary>
     /// Refuses a package URL that is neither https nor http on this machine's loopback: over plain HTTP anyone on the
     /// path reads the download token and can stall or cut the download.
     /// </summary>
@@ -44,6 +39,11 @@ public sealed class PackageDownloader
         }
     }
 
+    /// <summary>
+    /// Returns the path of the complete, verified file. Throws <see cref="PackageRejectedException"/> when the
+    /// server sends more than the signed size or other bytes than signed, and <see cref="UpdateFailedException"/>
+    /// (<c>download_failed</c>) when every attempt failed.
+    /// </summary>
     public async Task<string> DownloadAsync(string packageUrl, PackageFile file, string directory, string? token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -81,6 +81,51 @@ public sealed class PackageDownloader
         }
 
         throw new UpdateFailedException("download_failed", $"{url}: {_options.DownloadAttempts} attempts failed; the last: {last?.Message}", last);
+    }
+
+    /// <summary>
+    /// A file of a package brought on local media (<c>edge-agent install</c>): copied from <paramref name="folder"/> into
+    /// <paramref name="directory"/> and verified as a downloaded one is, so every step after it is an over-the-air
+    /// update's. Throws <see cref="PackageRejectedException"/> when the file is missing, longer or shorter than signed,
+    /// or other bytes than signed.
+    /// </summary>
+    public static async Task<string> CopyLocalAsync(string folder, PackageFile file, string directory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var done = Path.Combine(directory, file.Sha256);
+        if (File.Exists(done) && new FileInfo(done).Length == file.Size)
+        {
+            return done;
+        }
+
+        var source = new FileInfo(Path.Combine(folder, file.Path));
+        if (!source.Exists || source.Length != file.Size)
+        {
+            throw new PackageRejectedException(
+                source.Exists && source.Length > file.Size ? RejectionReasons.TooLarge : RejectionReasons.Malformed,
+                source.Exists ? $"{file.Path}: {source.Length} bytes in the package; the signed size is {file.Size}" : $"{file.Path}: not in the package");
+        }
+
+        var part = done + ".part";
+        try
+        {
+            await using (var from = new FileStream(source.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkSize, FileOptions.Asynchronous))
+            await using (var to = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, ChunkSize, FileOptions.Asynchronous))
+            {
+                await from.CopyToAsync(to, cancellationToken).ConfigureAwait(false);
+                await to.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await VerifyAsync(part, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            File.Delete(part);
+            throw;
+        }
+
+        File.Move(part, done, overwrite: true);
+        return done;
     }
 
     private static async Task VerifyAsync(string part, PackageFile file, CancellationToken cancellationToken)

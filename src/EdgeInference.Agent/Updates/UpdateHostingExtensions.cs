@@ -53,6 +53,9 @@ public static class UpdateHostingExtensions
             sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<PinnedBufferPool>(), sp.GetRequiredService<ShadowTap>(),
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<DeviceTrust>(), sp.GetRequiredService<AgentInfo>().Version,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UpdateService>>()));
+        services.AddSingleton(sp => new LocalPackageInbox(
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data, sp.GetRequiredService<UpdateService>(), sp.GetRequiredService<CommandReporter>(),
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.PollInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LocalPackageInbox>>()));
         services.AddSingleton(sp => new BenchmarkService(
             sp.GetRequiredService<DeviceTrust>(),
             new PackageDownloader(
@@ -75,6 +78,7 @@ public static class UpdateHostingExtensions
 
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpdateService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalPackageInbox>());
         builder.Services.AddHostedService<CommandDispatcher>();
         return builder;
     }

@@ -55,4 +55,10 @@ internal static partial class UpdateLog
 
     [LoggerMessage(521, LogLevel.Warning, "Command {CommandId}: the trust document it carries was refused ({Reason}): {Message}")]
     public static partial void TrustRefused(ILogger logger, string commandId, string reason, string message);
+
+    [LoggerMessage(530, LogLevel.Information, "Local package {Id} from {Folder} queued as command {CommandId}")]
+    public static partial void LocalPackageQueued(ILogger logger, string id, string folder, string commandId);
+
+    [LoggerMessage(531, LogLevel.Warning, "Local package {Id} refused before its checks: {Message}")]
+    public static partial void LocalPackageUnreadable(ILogger logger, string id, string message);
 }

@@ -24,6 +24,9 @@ public sealed class UpdateRecord
 
     public string PackageUrl { get; set; } = "";
 
+    /// <summary>The folder of a package brought on local media (<c>edge-agent install</c>), read instead of downloading.</summary>
+    public string? LocalPackage { get; set; }
+
     public SignedManifest Package { get; set; } = new();
 
     /// <summary>The command's download token, kept (in the owner-only data folder) so a download resumed after a restart can go on.</summary>

@@ -27,7 +27,7 @@ public sealed class UpdateService : BackgroundService
     /// <summary>Live requests copied ahead of the shadowing version; more are skipped rather than queued.</summary>
     private const int ShadowBacklog = 16;
 
-    private readonly Channel<CommandMessage> _queue = Channel.CreateBounded<CommandMessage>(new BoundedChannelOptions(64) { SingleReader = true });
+    private readonly Channel<(CommandMessage Command, string? LocalPackage)> _queue = Channel.CreateBounded<(CommandMessage, string?)>(new BoundedChannelOptions(64) { SingleReader = true });
     private readonly Dictionary<string, (UpdateRecord Record, DateTimeOffset Until)> _probation = new(StringComparer.Ordinal);
     private readonly UpdateInstaller _installer;
     private readonly UpdateStateStore _store;
@@ -76,7 +76,18 @@ public sealed class UpdateService : BackgroundService
             }
         }
 
-        return _queue.Writer.TryWrite(command);
+        return _queue.Writer.TryWrite((command, null));
+    }
+
+    /// <summary>
+    /// Queues the deploy of a package brought on local media, in <paramref name="folder"/> (<see cref="LocalPackageInbox"/>):
+    /// the same checks and steps as an over-the-air deploy, its files read from the folder instead of downloaded.
+    /// </summary>
+    public bool EnqueueLocal(CommandMessage command, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        return _queue.Writer.TryWrite((command, folder));
     }
 
     /// <summary>
@@ -119,7 +130,7 @@ public sealed class UpdateService : BackgroundService
             {
                 if (record.Phase == UpdatePhase.Downloading)
                 {
-                    await RunAsync(ResumeCommand(record), stoppingToken).ConfigureAwait(false);
+                    await RunAsync(ResumeCommand(record), record.LocalPackage, stoppingToken).ConfigureAwait(false);
                 }
                 else if (record.Phase == UpdatePhase.Switched)
                 {
@@ -132,9 +143,9 @@ public sealed class UpdateService : BackgroundService
                 var tick = Task.Delay(TimeSpan.FromMilliseconds(250), _time, stoppingToken);
                 var ready = _queue.Reader.WaitToReadAsync(stoppingToken).AsTask();
                 await Task.WhenAny(tick, ready).ConfigureAwait(false);
-                while (_queue.Reader.TryRead(out var command))
+                while (_queue.Reader.TryRead(out var queued))
                 {
-                    await RunAsync(command, stoppingToken).ConfigureAwait(false);
+                    await RunAsync(queued.Command, queued.LocalPackage, stoppingToken).ConfigureAwait(false);
                 }
 
                 await ConfirmDueAsync(stoppingToken).ConfigureAwait(false);
@@ -157,14 +168,14 @@ public sealed class UpdateService : BackgroundService
         },
     };
 
-    private async Task RunAsync(CommandMessage command, CancellationToken cancellationToken)
+    private async Task RunAsync(CommandMessage command, string? localPackage, CancellationToken cancellationToken)
     {
         try
         {
             switch (command.Command)
             {
                 case CommandNames.Deploy:
-                    await DeployAsync(command, cancellationToken).ConfigureAwait(false);
+                    await DeployAsync(command, localPackage, cancellationToken).ConfigureAwait(false);
                     break;
                 case CommandNames.Rollback:
                     await RollBackAsync(command, cancellationToken).ConfigureAwait(false);
@@ -188,7 +199,7 @@ public sealed class UpdateService : BackgroundService
         }
     }
 
-    private async Task DeployAsync(CommandMessage command, CancellationToken cancellationToken)
+    private async Task DeployAsync(CommandMessage command, string? localPackage, CancellationToken cancellationToken)
     {
         var existing = command.Model is { } named && ManifestCodec.IsValidName(named) ? _store.Load(named) : null;
         if (existing is not null && existing.CommandId == command.Id && UpdateStateMachine.Next(existing, new UpdateEvent.CommandRepeated(), _options) is { } repeat)
@@ -218,7 +229,10 @@ public sealed class UpdateService : BackgroundService
                 throw new PackageRejectedException(RejectionReasons.Malformed, $"the command is for model '{model}' but the package is '{manifest.Name}'");
             }
 
-            PackageDownloader.CheckUrl(deploy.PackageUrl);
+            if (localPackage is null)
+            {
+                PackageDownloader.CheckUrl(deploy.PackageUrl);
+            }
 
             if (deploy.ShadowProblem() is { } shadowProblem)
             {
@@ -261,6 +275,7 @@ public sealed class UpdateService : BackgroundService
             Version = manifest.Version,
             Slot = _installer.NextSlot(manifest.Name),
             PackageUrl = deploy.PackageUrl,
+            LocalPackage = localPackage,
             Package = deploy.Package,
             DownloadToken = deploy.DownloadToken,
             ShadowRequestsWanted = deploy.ShadowRequests,
@@ -444,7 +459,9 @@ public sealed class UpdateService : BackgroundService
             var downloaded = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var file in manifest.Files)
             {
-                downloaded[file.Role] = await _downloader.DownloadAsync(deploy.PackageUrl, file, _store.DownloadsDirectory, deploy.DownloadToken, cancel.Token).ConfigureAwait(false);
+                downloaded[file.Role] = record.LocalPackage is { } folder
+                    ? await PackageDownloader.CopyLocalAsync(folder, file, _store.DownloadsDirectory, cancel.Token).ConfigureAwait(false)
+                    : await _downloader.DownloadAsync(deploy.PackageUrl, file, _store.DownloadsDirectory, deploy.DownloadToken, cancel.Token).ConfigureAwait(false);
             }
 
             return downloaded;
