@@ -7,8 +7,11 @@ namespace EdgeInference.Tests.DeviceImages;
 /// AOT agent, clean under lintian, and installed, run, upgraded, removed and purged in a fresh Debian bookworm root
 /// made by mmdebstrap, as a device owner's <c>apt install ./edge-agent_…deb</c> would.
 /// </summary>
+[Collection(Alone)]
 public sealed class DebianPackageTests : IDisposable
 {
+    public const string Alone = "Debian packages, alone";
+
     private static readonly TimeSpan Minutes = TimeSpan.FromMinutes(10);
     private readonly string _work = TestPaths.NewTempDirectory("deb");
 
