@@ -12,12 +12,15 @@ namespace EdgeInference.Agent.Commands;
 /// </summary>
 public sealed class CommandReporter
 {
-    private readonly OutboxStore _outbox;
+    private readonly OutboxStore? _outbox;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, UpdateStatus> _updates = new(StringComparer.Ordinal);
     private long _changes;
 
-    public CommandReporter(string deviceId, OutboxStore outbox, TimeProvider time)
+    /// <param name="deviceId">The device's id, in every reply.</param>
+    /// <param name="outbox">The fleet link's outbox; null on a device with no fleet (local installs only).</param>
+    /// <param name="time">The clock that dates replies.</param>
+    public CommandReporter(string deviceId, OutboxStore? outbox, TimeProvider time)
     {
         DeviceId = deviceId;
         _outbox = outbox;
@@ -38,7 +41,7 @@ public sealed class CommandReporter
     public async Task ReplyAsync(ReplyMessage reply, CancellationToken cancellationToken)
     {
         var message = Prepare(reply);
-        if (!IsLocal(reply))
+        if (_outbox is not null && !IsLocal(reply))
         {
             await _outbox.AppendAsync(message, cancellationToken).ConfigureAwait(false);
         }
@@ -48,7 +51,7 @@ public sealed class CommandReporter
     public void Reply(ReplyMessage reply)
     {
         var message = Prepare(reply);
-        if (!IsLocal(reply))
+        if (_outbox is not null && !IsLocal(reply))
         {
             _outbox.TryAppend(message);
         }

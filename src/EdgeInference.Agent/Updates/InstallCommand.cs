@@ -149,7 +149,7 @@ public static class InstallCommand
             await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
         }
 
-        await error.WriteLineAsync($"edge-agent install: no end after {wait.TotalSeconds:0} s{(last is null ? "; the agent has not taken it: is edge-agent running with an update client (a fleet link)? It stays queued for the agent's next start" : "")}").ConfigureAwait(false);
+        await error.WriteLineAsync($"edge-agent install: no end after {wait.TotalSeconds:0} s{(last is null ? "; the agent has not taken it: is edge-agent running, with a fleet link or Updates:TrustedKeys? It stays queued for the agent's next start" : "")}").ConfigureAwait(false);
         return 3;
     }
 

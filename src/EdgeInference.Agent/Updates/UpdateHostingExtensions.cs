@@ -14,7 +14,11 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.Updates;
 
-/// <summary>Adds the update client: commands from the fleet, signed packages, staged installs, probation and rollback, benchmarks of packages (only with <c>--mqtt</c>).</summary>
+/// <summary>
+/// Adds the update client: commands from the fleet, signed packages, staged installs, probation and rollback,
+/// benchmarks of packages (with <c>--mqtt</c>), and packages from local media (<see cref="LocalPackageInbox"/>: with a
+/// fleet link, or on a device with no fleet at all but trusted keys).
+/// </summary>
 public static class UpdateHostingExtensions
 {
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
@@ -31,7 +35,8 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new InstalledPackages(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Models));
         services.AddOptions<UpdateOptions>().Bind(builder.Configuration.GetSection(UpdateOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<UpdateOptions>, UpdateOptionsValidator>();
-        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{MqttOptions.Section}:Url"]))
+        var fleetLink = HasFleetLink(builder);
+        if (!fleetLink && !HasTrustedKeys(builder))
         {
             return builder;
         }
@@ -39,14 +44,16 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<UpdateOptions>>().Value);
         services.AddSingleton<ShadowTap>();
         services.AddSingleton<IPredictionObserver>(sp => sp.GetRequiredService<ShadowTap>());
-        services.AddSingleton(sp => new CommandReporter(
-            CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<OutboxStore>(), sp.GetRequiredService<TimeProvider>()));
+        // Without a fleet link the replies have nowhere to go but the local installs' status files.
+        services.AddSingleton(sp => fleetLink
+            ? new CommandReporter(CloudHostingExtensions.DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<OutboxStore>(), sp.GetRequiredService<TimeProvider>())
+            : new CommandReporter("local", null, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateStateStore(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data));
         services.AddSingleton(sp => new DeviceTrust(sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<UpdateStateStore>().Directory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateInstaller(
             sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<ModelRuntimeContext>(), sp.GetRequiredService<InstalledPackages>(), sp.GetRequiredService<UpdateOptions>()));
         services.AddSingleton(sp => new PackageDownloader(
-            new HttpClient(FleetTrust.DownloadHandler(sp.GetRequiredService<MqttOptions>())) { Timeout = Timeout.InfiniteTimeSpan },
+            new HttpClient(FleetTrust.DownloadHandler(fleetLink ? sp.GetRequiredService<MqttOptions>() : null)) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UpdateService(
             sp.GetRequiredService<UpdateInstaller>(), sp.GetRequiredService<UpdateStateStore>(), sp.GetRequiredService<PackageDownloader>(),
@@ -56,6 +63,12 @@ public static class UpdateHostingExtensions
         services.AddSingleton(sp => new LocalPackageInbox(
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data, sp.GetRequiredService<UpdateService>(), sp.GetRequiredService<CommandReporter>(),
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.PollInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LocalPackageInbox>>()));
+        services.AddHostedService<UpdateRecoveryService>();
+        if (!fleetLink)
+        {
+            return builder;
+        }
+
         services.AddSingleton(sp => new BenchmarkService(
             sp.GetRequiredService<DeviceTrust>(),
             new PackageDownloader(
@@ -63,23 +76,35 @@ public static class UpdateHostingExtensions
                 sp.GetRequiredService<UpdateOptions>(), sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<CommandReporter>(), sp.GetRequiredService<ModelRuntimeContext>(), sp.GetRequiredService<PinnedBufferPool>(),
             Path.Combine(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data, "benchmarks"), sp.GetRequiredService<ILogger<BenchmarkService>>()));
-        services.AddHostedService<UpdateRecoveryService>();
         return builder;
     }
 
-    /// <summary>Starts the update loop and the command dispatcher, after the MQTT link and its outbox.</summary>
+    /// <summary>Starts the update loop, the local package inbox and (with a fleet link) the command dispatcher, after the MQTT link and its outbox.</summary>
     public static WebApplicationBuilder AddUpdates(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{MqttOptions.Section}:Url"]))
+        var fleetLink = HasFleetLink(builder);
+        if (!fleetLink && !HasTrustedKeys(builder))
         {
             return builder;
         }
 
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpdateService>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkService>());
+        if (fleetLink)
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkService>());
+        }
+
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalPackageInbox>());
-        builder.Services.AddHostedService<CommandDispatcher>();
+        if (fleetLink)
+        {
+            builder.Services.AddHostedService<CommandDispatcher>();
+        }
+
         return builder;
     }
+
+    private static bool HasFleetLink(WebApplicationBuilder builder) => !string.IsNullOrWhiteSpace(builder.Configuration[$"{MqttOptions.Section}:Url"]);
+
+    private static bool HasTrustedKeys(WebApplicationBuilder builder) => !string.IsNullOrWhiteSpace(builder.Configuration[$"{UpdateOptions.Section}:TrustedKeys"]);
 }

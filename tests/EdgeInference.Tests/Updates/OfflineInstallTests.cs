@@ -3,6 +3,7 @@ using System.Text.Json;
 using EdgeInference.Contracts;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Fleet.Cli;
+using EdgeInference.Packaging;
 using EdgeInference.Testing;
 
 namespace EdgeInference.Tests.Updates;
@@ -85,6 +86,32 @@ public sealed class OfflineInstallTests : IDisposable
         var (code5, output5) = await InstallAsync(Path.Combine(_root, "scorer-1.0.0.onnx"), data);
         Assert.Equal(1, code5);
         Assert.Contains("scorer-1.0.0.onnx", output5, StringComparison.Ordinal);
+        AssertNoPackageLeft(data);
+    }
+
+    [Fact]
+    public async Task ADeviceWithNoFleetAtAll_InstallsFromLocalMedia_WithOnlyItsTrustedKeys()
+    {
+        // A package built and signed off-line (no fleet anywhere), archived for the stick.
+        using var key = SigningKey.Generate();
+        var trusted = Directory.CreateDirectory(Path.Combine(_root, "trusted")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(trusted, "ops.pub.pem"), key.PublicKeyPem());
+        var model = GeneratedModels.Mlp(seed: 4);
+        var package = Package.Build(_root, "scorer", "1.0.0", model, null, key);
+        var folder = Path.GetDirectoryName(package.Files[PackageRoles.Model])!;
+        var archive = Path.Combine(_root, "scorer-1.0.0.tar");
+        await using (var stream = File.Create(archive))
+        {
+            await PackageArchive.WriteAsync(stream, package.Signed, folder, CancellationToken.None);
+        }
+
+        var data = Path.Combine(_root, "device", "data");
+        await using var agent = await AgentHost.StartAsync(Directory.CreateDirectory(Path.Combine(_root, "device", "models")).FullName, data,
+            "--trusted-keys", trusted, "--Updates:ProbationPeriod=00:00:01", "--Agent:PollInterval=00:00:00.200");
+        var (code, output) = await InstallAsync(archive, data);
+
+        Assert.True(code == 0, output);
+        Assert.True(await ServesAsync(agent, model), "the package serves");
         AssertNoPackageLeft(data);
     }
 
