@@ -6,7 +6,6 @@ using EdgeInference.Runtime.Drift;
 using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.Drift;
@@ -87,43 +86,15 @@ public static class ProfileCommand
             throw new IOException($"the inputs folder {inputs} does not exist");
         }
 
-        var pool = new PinnedBufferPool();
-        var onnxRuntime = new OnnxRuntimeEnvironment();
-        var context = new ModelRuntimeContext(pool, new ExecutionProviderSelector(onnxRuntime.AvailableProviders), TimeProvider.System, NullLoggerFactory.Instance, onnxRuntime);
-        using var repository = new ModelRepository(Path.GetFullPath(models), context);
-        repository.Reconcile(model, cancellationToken);
-        var served = repository.Acquire(model, version);
-        try
+        var sources = Directory.EnumerateFileSystemEntries(inputs).Order(StringComparer.Ordinal)
+            .Where(p => Directory.Exists(p) || RequestFile.IsRequestFile(p))
+            .ToArray();
+        if (sources.Length == 0)
         {
-            var monitor = new ModelDriftMonitor(served, drift, TimeProvider.System);
-            var sources = Directory.EnumerateFileSystemEntries(inputs).Order(StringComparer.Ordinal)
-                .Where(p => Directory.Exists(p) || RequestFile.IsRequestFile(p))
-                .ToArray();
-            if (sources.Length == 0)
-            {
-                throw new IOException($"the inputs folder {inputs} has no .json, .npy or request folders");
-            }
-
-            foreach (var source in sources)
-            {
-                try
-                {
-                    using var request = Read(source, served, pool);
-                    using var response = await served.InferAsync(request, cancellationToken).ConfigureAwait(false);
-                    monitor.Observe(request.Inputs, response.Outputs);
-                }
-                catch (InferenceException ex)
-                {
-                    throw new FormatException($"{source}: {ex.Message}", ex);
-                }
-            }
-
-            return monitor.BuildProfile();
+            throw new IOException($"the inputs folder {inputs} has no .json, .npy or request folders");
         }
-        finally
-        {
-            served.Release();
-        }
+
+        return await DriftProfiler.BuildAsync(models, model, version, sources, Read, drift, TimeProvider.System, cancellationToken).ConfigureAwait(false);
     }
 
     private static InferenceRequest Read(string source, ModelVersion model, PinnedBufferPool pool)
