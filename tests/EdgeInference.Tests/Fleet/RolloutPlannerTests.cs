@@ -161,6 +161,17 @@ public sealed class RolloutPlannerTests
         Assert.Contains("bench_p95_ms<=5 measured 7.5 over 2", pause.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("bench_p95_ms>=5")]
+    [InlineData("bench_p95_ms<=0")]
+    [InlineData("bench_p95_ms<=-2")]
+    public void ABenchmarkGate_TakesOnlyAnUpperBoundInMilliseconds(string gate)
+    {
+        var refused = Assert.Throws<FormatException>(() => RolloutParser.ParseGate(gate));
+        Assert.Contains("takes the most milliseconds a device's p95 may reach", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(20, RolloutParser.ParseGate("bench_p95_ms<=20").Threshold);
+    }
+
     [Fact]
     public void ABenchmarkThatFailsOrGoesUnanswered_NeverLeadsToADeploy()
     {
