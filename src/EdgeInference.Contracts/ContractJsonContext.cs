@@ -21,6 +21,7 @@ namespace EdgeInference.Contracts;
 [JsonSerializable(typeof(UpdateStep))]
 [JsonSerializable(typeof(ReplyState))]
 [JsonSerializable(typeof(ConnectionState))]
+[JsonSerializable(typeof(SensorState))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
 }

@@ -45,5 +45,8 @@ public static class ContractStates
     /// <inheritdoc cref="WireName(InstallState)"/>
     public static string WireName(this ReplyState state) => Unquote(JsonSerializer.Serialize(state, ContractJsonContext.Default.ReplyState));
 
+    /// <inheritdoc cref="WireName(InstallState)"/>
+    public static string WireName(this SensorState state) => Unquote(JsonSerializer.Serialize(state, ContractJsonContext.Default.SensorState));
+
     private static string Unquote(string json) => json.Trim('"');
 }

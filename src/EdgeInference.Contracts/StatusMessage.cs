@@ -31,4 +31,7 @@ public sealed class StatusMessage
 
     /// <summary>The version of the signed trust document the device holds (0: none, it trusts its configured keys).</summary>
     public long? TrustVersion { get; set; }
+
+    /// <summary>The configured sensors and whether each answers (absent when none is configured).</summary>
+    public List<SensorStatus>? Sensors { get; set; }
 }

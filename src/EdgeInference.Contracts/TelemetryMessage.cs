@@ -19,4 +19,7 @@ public sealed class TelemetryMessage
     public DeviceTelemetry Device { get; set; } = new();
 
     public OutboxTelemetry Outbox { get; set; } = new();
+
+    /// <summary>The configured sensors, their health and latest readings (absent when none is configured).</summary>
+    public List<SensorStatus>? Sensors { get; set; }
 }

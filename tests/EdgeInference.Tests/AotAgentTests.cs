@@ -51,6 +51,61 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64Binary_ReadsEveryChipThroughItsBinding_IntoAModelAndTheMetrics()
+    {
+        var models = GeneratedModels.Repository(("vibration", 1, EdgeInference.Testing.Onnx.OnnxModelBuilder.Mlp(96, [16], seed: 21), null));
+        try
+        {
+            var port = FreePort.Next();
+            string[] sensors =
+            [
+                "--Sensors:Bus=emulated", "--Sensors:PollSeconds=0.2",
+                "--Sensors:Devices:0:Name=imu", "--Sensors:Devices:0:Chip=mpu6050", "--Sensors:Devices:0:Samples=32", "--Sensors:Devices:0:RateHz=400",
+                "--Sensors:Devices:1:Name=arm", "--Sensors:Devices:1:Chip=adxl345", "--Sensors:Devices:1:Bus=0",
+                "--Sensors:Devices:2:Name=grid", "--Sensors:Devices:2:Chip=amg88xx", "--Sensors:Devices:2:Address=105",
+                "--Sensors:Devices:3:Name=probe", "--Sensors:Devices:3:Chip=ads1115", "--Sensors:Devices:3:Channels:0=AIN2",
+                "--Sensors:Devices:4:Name=room", "--Sensors:Devices:4:Chip=bme280",
+                "--Capture:Intervals:0:IntervalMilliseconds=200", "--Capture:Intervals:0:Model=vibration", "--Capture:Intervals:0:Source=sensor:imu",
+                "--Agent:PredictionLog:InputSampleRate=1",
+            ];
+            using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), ["--models", models, "--data", _data, "--urls", $"http://127.0.0.1:{port}", .. sensors], port);
+            await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+
+            var metrics = "";
+            await AgentHost.WaitUntilAsync(() =>
+            {
+                metrics = agent.Http.GetStringAsync("/metrics").GetAwaiter().GetResult();
+                var requests = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("edge_model_requests_total{model=\"vibration\"", StringComparison.Ordinal));
+                return requests is not null && long.Parse(requests[(requests.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 2
+                    && metrics.Contains("reading=\"pressure_hpa\"", StringComparison.Ordinal);
+            }, TimeSpan.FromSeconds(30), () => $"two interval captures and the room's readings in /metrics:\n{metrics}");
+
+            // UnitsNet's conversions and each binding's arithmetic ran in the trimmed native binary.
+            Assert.Equal(5, metrics.Split('\n').Count(l => l.StartsWith("edge_sensor_up{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal)));
+            Assert.Equal(25.08, Reading(metrics, "room", "temperature_c"), 0.005);
+            Assert.Equal(1006.5327, Reading(metrics, "room", "pressure_hpa"), 0.001);
+            Assert.Equal(55.0, Reading(metrics, "room", "humidity_percent"), 0.01);
+            Assert.Equal(9.807, Reading(metrics, "imu", "accel_z_m_s2"), 0.001);
+            Assert.Equal(0.98, Reading(metrics, "arm", "accel_z_g"), 0.01);
+            Assert.InRange(Reading(metrics, "grid", "min_c"), -7, -3);
+            Assert.InRange(Reading(metrics, "probe", "ain2_v"), 2.4, 2.6);
+            Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+
+            using var log = new PredictionLogStore(new PredictionLogOptions(), () => DurableLiteDatabase.Open(Path.Combine(_data, "predictions.db")));
+            var record = log.Read(0, 1)[0];
+            Assert.Equal("interval", record.Protocol);
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(record.Inputs![0].Data).ToArray();
+            Assert.Equal(96, values.Length);
+            using var bare = new BareOrt(Path.Combine(models, "vibration", "1", "model.onnx"));
+            Assert.Equal(bare.Run([NamedTensor.Floats("features", [1, 96], values)])[0].AsFloats()[0], (float)record.Outputs[0].Values[0]);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task X64Binary_StartedInTheRootDirectoryAsSystemdDoes_WatchesNoDirectories()
     {
         // The host's appsettings.json reloading watches the working directory recursively: from "/" that was every
@@ -183,5 +238,12 @@ public sealed class AotAgentTests : IDisposable
         }
 
         Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    private static double Reading(string metrics, string sensor, string reading)
+    {
+        var prefix = $"edge_sensor_reading{{sensor=\"{sensor}\",";
+        var line = metrics.Split('\n').Single(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains($"reading=\"{reading}\"}}", StringComparison.Ordinal));
+        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -2,6 +2,7 @@ using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Sensors;
 using EdgeInference.Agent.Settings;
 using EdgeInference.Storage;
 using EdgeInference.Runtime.Models;
@@ -60,13 +61,13 @@ public static class CloudHostingExtensions
         services.AddSingleton(sp => new StatusReporter(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<AgentInfo>(),
             sp.GetRequiredService<OnnxRuntimeEnvironment>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>(), sp.GetRequiredService<DeviceSettings>(), sp.GetService<DeviceTrust>()));
+            sp.GetRequiredService<InstalledPackages>(), sp.GetService<CommandReporter>(), sp.GetRequiredService<DeviceSettings>(), sp.GetService<DeviceTrust>(), sp.GetService<SensorHub>()));
         services.AddSingleton(sp => new MqttLink(
             sp.GetRequiredService<MqttOptions>(), sp.GetRequiredService<StatusReporter>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MqttLink>>()));
         services.AddSingleton(sp => new TelemetryCollector(
             DeviceIdOf(sp.GetRequiredService<MqttOptions>()), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<OutboxStore>(),
             sp.GetService<PredictionLogStore>(), sp.GetRequiredService<HardwareProbe>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value.Data,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<InstalledPackages>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<InstalledPackages>(), sp.GetService<SensorHub>()));
 
         // Stopped in reverse: telemetry, then forwarding, then the link says offline, then the outbox drains.
         services.AddHostedService(sp => new DurableLogService<OutboxMessage>(

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using EdgeInference.Agent.Commands;
 using EdgeInference.Agent.Hosting;
+using EdgeInference.Agent.Sensors;
 using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Contracts;
@@ -21,11 +22,14 @@ public sealed class StatusReporter
     private readonly CommandReporter? _commands;
     private readonly DeviceSettings? _settings;
     private readonly DeviceTrust? _trust;
+    private readonly SensorHub? _sensors;
 
     public StatusReporter(
         string deviceId, ModelRepository models, AgentInfo info, OnnxRuntimeEnvironment onnxRuntime, HardwareProbe hardware, TimeProvider time,
-        InstalledPackages? installed = null, CommandReporter? commands = null, DeviceSettings? settings = null, DeviceTrust? trust = null)
+        InstalledPackages? installed = null, CommandReporter? commands = null, DeviceSettings? settings = null, DeviceTrust? trust = null,
+        SensorHub? sensors = null)
     {
+        _sensors = sensors;
         _trust = trust;
         _settings = settings;
         _installed = installed;
@@ -69,10 +73,11 @@ public sealed class StatusReporter
             Updates = _commands is { Updates: { Count: > 0 } updates } ? updates.ToList() : null,
             Configuration = _settings?.Current,
             TrustVersion = _trust?.Version,
+            Sensors = _sensors?.Describe(readings: false),
         };
     }
 
-    /// <summary>What the status says of the models (versions, states, providers, threading, errors): a change means it is published again.</summary>
+    /// <summary>What the status says of the models (versions, states, providers, threading, errors) and sensors (states, errors): a change means it is published again.</summary>
     public string ModelsKey()
     {
         var key = new StringBuilder();
@@ -83,6 +88,7 @@ public sealed class StatusReporter
         }
 
         key.Append('|').Append(_commands?.Changes).Append('|').Append(_settings?.Revision).Append('|').Append(_trust?.Version);
+        key.Append(_sensors?.StatusKey());
         return key.ToString();
     }
 

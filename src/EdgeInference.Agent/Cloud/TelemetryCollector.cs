@@ -2,6 +2,7 @@ using EdgeInference.Agent.Updates;
 using System.Runtime.CompilerServices;
 using EdgeInference.Agent.Diagnostics;
 using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Sensors;
 using EdgeInference.Contracts;
 using EdgeInference.Runtime.Metrics;
 using EdgeInference.Runtime.Models;
@@ -11,7 +12,7 @@ namespace EdgeInference.Agent.Cloud;
 /// <summary>
 /// Turns the running counters into one telemetry window: for each model version the requests, errors,
 /// throughput, latency percentiles, batch sizes and cache hit rate since the previous window; for the
-/// process and the device their CPU, memory, disk and temperature; and the store-and-forward backlog.
+/// process and the device their CPU, memory, disk and temperature; the store-and-forward backlog; and each sensor's health and latest readings.
 /// </summary>
 public sealed class TelemetryCollector
 {
@@ -23,14 +24,16 @@ public sealed class TelemetryCollector
     private readonly string _dataDirectory;
     private readonly TimeProvider _time;
     private readonly InstalledPackages? _installed;
+    private readonly SensorHub? _sensors;
     private readonly ConditionalWeakTable<ModelVersion, Snapshot> _previous = [];
     private long _windowStarted;
     private double _cpuSecondsAtStart;
 
     public TelemetryCollector(
         string deviceId, ModelRepository models, OutboxStore outbox, PredictionLogStore? predictions, HardwareProbe hardware, string dataDirectory, TimeProvider time,
-        InstalledPackages? installed = null)
+        InstalledPackages? installed = null, SensorHub? sensors = null)
     {
+        _sensors = sensors;
         _installed = installed;
         _deviceId = deviceId;
         _models = models;
@@ -73,6 +76,7 @@ public sealed class TelemetryCollector
                 PredictionsBacklog = _predictions is null ? 0 : Math.Max(0, _predictions.Acknowledged - _predictions.ReadCheckpoint(ForwardingService.CheckpointName)) + _predictions.Pending,
                 PredictionsDropped = _predictions is null ? 0 : _predictions.DroppedByPolicy + _predictions.DroppedQueueFull,
             },
+            Sensors = _sensors?.Describe(readings: true),
         };
 
         foreach (var version in _models.Models.SelectMany(m => m.Versions).Where(v => v.State == ModelVersionState.Ready))

@@ -3,6 +3,8 @@ using System.Text;
 using EdgeInference.Agent.Drift;
 using EdgeInference.Agent.Hosting;
 using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Sensors;
+using EdgeInference.Contracts;
 using EdgeInference.Runtime.Metrics;
 using EdgeInference.Runtime.Models;
 using Microsoft.AspNetCore.Http;
@@ -10,16 +12,18 @@ using Microsoft.AspNetCore.Routing;
 
 namespace EdgeInference.Agent.Diagnostics;
 
-/// <summary><c>GET /metrics</c> in the Prometheus text format: per model version, the prediction log, and the process.</summary>
+/// <summary><c>GET /metrics</c> in the Prometheus text format: per model version, the sensors, the prediction log, and the process.</summary>
 internal sealed class PrometheusExporter
 {
     private readonly ModelRepository _models;
     private readonly AgentInfo _info;
     private readonly PredictionLogStore? _log;
     private readonly DriftMonitor? _drift;
+    private readonly SensorHub? _sensors;
 
-    public PrometheusExporter(ModelRepository models, AgentInfo info, PredictionLogStore? log = null, DriftMonitor? drift = null)
+    public PrometheusExporter(ModelRepository models, AgentInfo info, PredictionLogStore? log = null, DriftMonitor? drift = null, SensorHub? sensors = null)
     {
+        _sensors = sensors;
         _models = models;
         _info = info;
         _log = log;
@@ -80,6 +84,25 @@ internal sealed class PrometheusExporter
                 foreach (var feature in window!.Features.Where(f => f.Psi is not null))
                 {
                     text.Append(CultureInfo.InvariantCulture, $"edge_model_drift_psi{{{Labels(v)},feature=\"{Escape(feature.Name)}\"}} {feature.Psi:0.######}\n");
+                }
+            }
+        }
+
+        if (_sensors is not null)
+        {
+            var sensors = _sensors.Describe(readings: true);
+            Help(text, "edge_sensor_up", "gauge", "1 when the sensor answered its last open or read, 0 when it does not answer.");
+            foreach (var sensor in sensors)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"edge_sensor_up{{sensor=\"{Escape(sensor.Name)}\",chip=\"{sensor.Chip}\"}} {(sensor.State == SensorState.Ok ? 1 : 0)}\n");
+            }
+
+            Help(text, "edge_sensor_reading", "gauge", "The sensor's latest reading of each quantity, in the unit its name ends with.");
+            foreach (var sensor in sensors)
+            {
+                foreach (var (name, value) in sensor.Readings ?? [])
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"edge_sensor_reading{{sensor=\"{Escape(sensor.Name)}\",chip=\"{sensor.Chip}\",reading=\"{name}\"}} {value:0.######}\n");
                 }
             }
         }

@@ -1,3 +1,5 @@
+using EdgeInference.Agent.Capture;
+using EdgeInference.Agent.Sensors;
 using Microsoft.Extensions.Options;
 
 namespace EdgeInference.Agent.Gpio;
@@ -6,6 +8,13 @@ namespace EdgeInference.Agent.Gpio;
 public sealed class GpioOptionsValidator : IValidateOptions<GpioOptions>
 {
     public static readonly string[] Drivers = ["none", "libgpiod", "sysfs", "simulated"];
+
+    private readonly IOptions<SensorOptions>? _sensors;
+
+    public GpioOptionsValidator(IOptions<SensorOptions>? sensors = null)
+    {
+        _sensors = sensors;
+    }
 
     public ValidateOptionsResult Validate(string? name, GpioOptions options)
     {
@@ -21,6 +30,7 @@ public sealed class GpioOptionsValidator : IValidateOptions<GpioOptions>
             failures.Add("Gpio:Triggers and Gpio:Rules need a Gpio:Driver (libgpiod on a device, simulated without GPIO)");
         }
 
+        var sensors = _sensors?.Value.Devices.Select(d => d.Name).ToArray() ?? [];
         var pins = new HashSet<int>();
         for (var i = 0; i < options.Triggers.Count; i++)
         {
@@ -41,9 +51,9 @@ public sealed class GpioOptionsValidator : IValidateOptions<GpioOptions>
                 failures.Add($"{at}:Model is required");
             }
 
-            if (string.IsNullOrWhiteSpace(trigger.Source) || !(File.Exists(trigger.Source) || Directory.Exists(trigger.Source)))
+            if (CaptureSources.Problem(trigger.Source, sensors) is { } problem)
             {
-                failures.Add($"{at}:Source '{trigger.Source}' is not an existing file or folder");
+                failures.Add($"{at}:Source {problem}");
             }
 
             if (trigger.DebounceMilliseconds is < 0 or > 60_000)

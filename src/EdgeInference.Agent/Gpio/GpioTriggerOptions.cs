@@ -20,8 +20,9 @@ public sealed class GpioTriggerOptions
     public string? Version { get; set; }
 
     /// <summary>
-    /// What to capture: a .npy array (single-input models) or a .json v2 infer request, read at each trigger; or a
-    /// folder, whose newest such file is used (where a camera or microphone app drops its captures).
+    /// What to capture: <c>sensor:NAME</c> (a window from a configured sensor); a .npy array (single-input models) or a
+    /// .json v2 infer request, read at each trigger; or a folder, whose newest such file is used (where a camera or
+    /// microphone app drops its captures).
     /// </summary>
     public string Source { get; set; } = "";
 }

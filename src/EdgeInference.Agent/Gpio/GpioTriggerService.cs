@@ -1,9 +1,8 @@
 using System.Device.Gpio;
 using System.Threading.Channels;
-using EdgeInference.Agent.PredictionLog;
+using EdgeInference.Agent.Capture;
+using EdgeInference.Agent.Sensors;
 using EdgeInference.Runtime.Inference;
-using EdgeInference.Runtime.Models;
-using EdgeInference.Runtime.Tensors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -19,9 +18,7 @@ public sealed class GpioTriggerService : BackgroundService
     private readonly GpioTriggerOptions[] _triggers;
     private readonly ICaptureSource[] _sources;
     private readonly long[] _lastEdge;
-    private readonly ModelRepository _models;
-    private readonly PinnedBufferPool _pool;
-    private readonly PredictionRecorder _recorder;
+    private readonly CaptureRunner _runner;
     private readonly TimeProvider _time;
     private readonly ILogger<GpioTriggerService> _logger;
     private readonly Channel<int> _edges = Channel.CreateBounded<int>(new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -29,18 +26,16 @@ public sealed class GpioTriggerService : BackgroundService
     private readonly PinChangeEventHandler[] _handlers;
     private long _captures;
 
-    public GpioTriggerService(GpioBoard board, GpioOptions options, ModelRepository models, PinnedBufferPool pool, PredictionRecorder recorder, TimeProvider time, ILogger<GpioTriggerService> logger)
+    public GpioTriggerService(GpioBoard board, GpioOptions options, CaptureRunner runner, TimeProvider time, ILogger<GpioTriggerService> logger, SensorHub? sensors = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _board = board;
         _triggers = options.Triggers.ToArray();
-        _sources = Array.ConvertAll(_triggers, t => (ICaptureSource)new FileCaptureSource(t.Source));
+        _sources = Array.ConvertAll(_triggers, t => CaptureSources.Create(t.Source, sensors));
         _lastEdge = new long[_triggers.Length];
         _handlers = new PinChangeEventHandler[_triggers.Length];
         _rules = options.Rules.Count;
-        _models = models;
-        _pool = pool;
-        _recorder = recorder;
+        _runner = runner;
         _time = time;
         _logger = logger;
     }
@@ -107,21 +102,10 @@ public sealed class GpioTriggerService : BackgroundService
         _edges.Writer.TryWrite(index);
     }
 
-    private async Task CaptureAndInferAsync(int index, CancellationToken cancellationToken)
+    private Task CaptureAndInferAsync(int index, CancellationToken cancellationToken)
     {
         var trigger = _triggers[index];
-        var model = _models.Acquire(trigger.Model, trigger.Version);
-        try
-        {
-            var started = _time.GetTimestamp();
-            using var request = await _sources[index].CaptureAsync(model, _pool, cancellationToken).ConfigureAwait(false);
-            request.Id = FormattableString.Invariant($"gpio-{trigger.Pin}-{Interlocked.Increment(ref _captures)}");
-            using var response = await model.InferAsync(request, cancellationToken).ConfigureAwait(false);
-            _recorder.Record(request, response, "gpio", started);
-        }
-        finally
-        {
-            model.Release();
-        }
+        var id = FormattableString.Invariant($"gpio-{trigger.Pin}-{Interlocked.Increment(ref _captures)}");
+        return _runner.RunAsync(_sources[index], trigger.Model, trigger.Version, id, "gpio", cancellationToken);
     }
 }

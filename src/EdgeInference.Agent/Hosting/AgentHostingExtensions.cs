@@ -5,6 +5,7 @@ using EdgeInference.Agent.Gpio;
 using EdgeInference.Agent.Grpc;
 using EdgeInference.Agent.PredictionLog;
 using EdgeInference.Agent.Protocols;
+using EdgeInference.Agent.Sensors;
 using EdgeInference.Agent.Settings;
 using EdgeInference.Agent.Updates;
 using EdgeInference.Storage;
@@ -141,6 +142,7 @@ public static class AgentHostingExtensions
         builder.AddUpdateRecovery(); // before the repository's first load
         services.AddHostedService<ModelRepositoryService>();
         services.AddHostedService<SystemdWatchdogService>();
+        builder.AddSensors(); // before the MQTT link: the first status says which sensors answer
         builder.AddMqttLink();
         builder.AddDriftStatistics();
         builder.AddGpio();

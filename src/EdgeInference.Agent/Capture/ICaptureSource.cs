@@ -2,11 +2,11 @@ using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 
-namespace EdgeInference.Agent.Gpio;
+namespace EdgeInference.Agent.Capture;
 
 /// <summary>
-/// Where a triggered inference gets its inputs: a sensor, a camera, a microphone. Sensor bindings
-/// (Iot.Device.Bindings is not in the package registry) plug in here; <see cref="FileCaptureSource"/> is the built-in one.
+/// Where a triggered inference gets its inputs: a sensor window (<see cref="SensorCaptureSource"/>), or a file a camera or
+/// microphone app writes (<see cref="FileCaptureSource"/>).
 /// </summary>
 public interface ICaptureSource
 {

@@ -3,7 +3,7 @@ using EdgeInference.Runtime.Inference;
 using EdgeInference.Runtime.Models;
 using EdgeInference.Runtime.Tensors;
 
-namespace EdgeInference.Agent.Gpio;
+namespace EdgeInference.Agent.Capture;
 
 /// <summary>
 /// Captures from a file: a .npy array (the input of a single-input model) or a .json v2 infer request, read afresh
