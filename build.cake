@@ -64,14 +64,15 @@ Task("Build")
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
 });
 
-void PublishAot(string rid, bool cross)
+void PublishAot(string rid, bool cross, string flavor = "Cpu")
 {
+    var folder = flavor == "Cpu" ? rid : $"{rid}-{flavor.ToLowerInvariant()}";
     var settings = new DotNetPublishSettings
     {
         Configuration = "Release",
         Runtime = rid,
-        OutputDirectory = artifacts.Combine($"publish/{rid}"),
-        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("MSBuildTreatWarningsAsErrors", "true"),
+        OutputDirectory = artifacts.Combine($"publish/{folder}"),
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("MSBuildTreatWarningsAsErrors", "true").WithProperty("OrtFlavor", flavor),
     };
     if (cross)
     {
@@ -82,17 +83,20 @@ void PublishAot(string rid, bool cross)
     }
 
     DotNetPublish(agentProject.FullPath, settings);
-    var binary = artifacts.CombineWithFilePath($"publish/{rid}/edge-agent");
-    Information($"{rid}: {binary} is {new System.IO.FileInfo(binary.FullPath).Length / 1048576.0:0.0} MiB");
+    var binary = artifacts.CombineWithFilePath($"publish/{folder}/edge-agent");
+    Information($"{folder}: {binary} is {new System.IO.FileInfo(binary.FullPath).Length / 1048576.0:0.0} MiB");
 }
 
 Task("Publish-x64").Does(() => PublishAot("linux-x64", cross: false));
 Task("Publish-arm64").IsDependentOn("Deps").Does(() => PublishAot("linux-arm64", cross: true));
-Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64");
+// The CUDA flavor: ONNX Runtime's CUDA build (CUDA and TensorRT providers; its libraries need CUDA 13 and cuDNN 9).
+Task("Publish-x64-cuda").Does(() => PublishAot("linux-x64", cross: false, flavor: "Cuda"));
+Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64").IsDependentOn("Publish-x64-cuda");
 
 Task("Deb")
     .Description("edge-agent_<version>_amd64.deb and _arm64.deb in artifacts/deb, from the published agents (device-images/deb).")
-    .IsDependentOn("Publish")
+    .IsDependentOn("Publish-x64")
+    .IsDependentOn("Publish-arm64")
     .Does(() =>
 {
     foreach (var rid in new[] { "linux-x64", "linux-arm64" })

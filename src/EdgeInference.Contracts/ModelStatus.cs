@@ -15,6 +15,9 @@ public sealed class ModelStatus
 
     public string ExecutionProvider { get; set; } = "";
 
+    /// <summary>Why each provider preferred to <see cref="ExecutionProvider"/> was passed over (not in the build, or its library did not load, and why).</summary>
+    public List<string>? ExecutionProviderNotes { get; set; }
+
     public string? Threading { get; set; }
 
     public string? Error { get; set; }

@@ -106,6 +106,50 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64CudaFlavor_WhereCudaCannotLoad_ServesOnCpu_AndItsMetadataAndStatusNameTheMissingLibrary()
+    {
+        var binary = TestPaths.AotAgent("linux-x64-cuda");
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(binary)!, "libonnxruntime_providers_cuda.so")), "the CUDA provider is in the build");
+        var gpu = File.Exists("/dev/nvidia0");
+        var port = FreePort.Next();
+        await using var broker = await InProcessBroker.StartAsync();
+        await using var recorder = await MqttRecorder.StartAsync("127.0.0.1", broker.Port);
+        using var agent = AgentProcess.Start(binary, ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}", "--mqtt", broker.Url, "--device-id", "cuda-flavor"], port);
+        await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+
+        var metadata = System.Text.Json.Nodes.JsonNode.Parse(await agent.Http.GetStringAsync("/v2/models/hey_jarvis"))!;
+        var notes = metadata["execution_provider_notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        Assert.DoesNotContain(notes, n => n.StartsWith("CUDA: CUDAExecutionProvider is not in this ONNX Runtime build", StringComparison.Ordinal));
+        if (gpu)
+        {
+            Assert.Equal("CUDA", metadata["execution_provider"]!.GetValue<string>());
+        }
+        else
+        {
+            // Honest fallback: the provider is in the build, its library cannot load, the loader's reason is kept, and CPU serves.
+            Assert.Equal("CPU", metadata["execution_provider"]!.GetValue<string>());
+            var cuda = Assert.Single(notes, n => n.StartsWith("CUDA: appending it failed", StringComparison.Ordinal));
+            Assert.Matches(@"\(lib[\w.+-]+\.so[.\d]*: cannot open shared object file: No such file or directory\)", cuda);
+            await recorder.WaitForAsync(r => r.Payloads("cuda-flavor", "status").Any(s => s["models"] is { } models && models.AsArray().Count == 2), TimeSpan.FromSeconds(20), "the status with both models");
+            var status = recorder.Payloads("cuda-flavor", "status").Last(s => s["models"] is not null)["models"]!.AsArray().First(m => m!["model"]!.GetValue<string>() == "hey_jarvis")!;
+            Assert.Equal("CPU", status["execution_provider"]!.GetValue<string>());
+            Assert.Contains(cuda, status["execution_provider_notes"]!.AsArray().Select(n => n!.GetValue<string>()));
+        }
+
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var inputs = SampleInputs.For("hey_jarvis", reference);
+        var expected = reference.Run(inputs)[0].AsFloats();
+        var actual = (await V2Client.InferJsonAsync(agent.Http, "hey_jarvis", inputs))[0].AsFloats();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.InRange(actual[i], expected[i] - 1e-4f, expected[i] + 1e-4f); // the CUDA build's CPU kernels, or the GPU's
+        }
+
+        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+    }
+
+    [Fact]
     public async Task X64Binary_StartedInTheRootDirectoryAsSystemdDoes_WatchesNoDirectories()
     {
         // The host's appsettings.json reloading watches the working directory recursively: from "/" that was every

@@ -66,6 +66,7 @@ public sealed class StatusReporter
                 PackageVersion = _installed?.VersionOf(v.ModelName, v.Version),
                 State = v.State.ToString().ToUpperInvariant(),
                 ExecutionProvider = v.ExecutionProvider,
+                ExecutionProviderNotes = v.ExecutionProviderNotes.Count > 0 ? [.. v.ExecutionProviderNotes] : null,
                 Threading = v.State == ModelVersionState.Ready ? v.Threading : null,
                 Error = v.Error,
             }).ToList(),

@@ -61,7 +61,9 @@ public sealed class ExecutionProviderSelector
             }
             catch (OnnxRuntimeException ex)
             {
-                notes.Add($"{canonical}: appending it failed: {ex.Message}");
+                // A provider in the build whose library cannot load (no CUDA here): the loader names what is missing.
+                var why = ProviderLibraryProbe.Diagnose(canonical);
+                notes.Add($"{canonical}: appending it failed: {ex.Message}{(why is null ? "" : $" ({why})")}");
             }
         }
 
