@@ -7,6 +7,9 @@ publish=${1:?usage: install.sh PUBLISH_DIR (e.g. artifacts/publish/linux-arm64)}
 [ -x "$publish/edge-agent" ] || { echo "install.sh: $publish/edge-agent not found; run ./build.sh --target=Publish" >&2; exit 2; }
 
 id edge-agent >/dev/null 2>&1 || useradd --system --home-dir /var/lib/edge-agent --shell /usr/sbin/nologin edge-agent
+for group in gpio i2c spi; do   # the groups owning GPIO, I2C and SPI device nodes, where the system has them
+    getent group "$group" >/dev/null && usermod -a -G "$group" edge-agent
+done
 install -d -m 0755 /usr/lib/edge-agent
 install -m 0755 "$publish/edge-agent" /usr/lib/edge-agent/edge-agent
 install -m 0644 "$publish"/libonnxruntime*.so /usr/lib/edge-agent/

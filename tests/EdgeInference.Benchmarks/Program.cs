@@ -68,6 +68,13 @@ if (args.Contains("--load-cache"))
     return;
 }
 
+if (args.Contains("--sensors"))
+{
+    // One sample through each sensor binding over an emulated bus, and how close software pacing keeps a window.
+    await SensorCost.PrintAsync();
+    return;
+}
+
 if (args.Contains("--quantize"))
 {
     // 8-bit quantization of the sample models with espeak-ng speech: size, speed, accuracy per variant, and end to end.
