@@ -12,10 +12,11 @@ var solution = root.CombineWithFilePath("EdgeInference.sln");
 var agentProject = root.CombineWithFilePath("src/EdgeInference.Agent/EdgeInference.Agent.csproj");
 var isCi = EnvironmentVariable("CI") == "true";
 
-void Run(string tool, string arguments, DirectoryPath workingDirectory = null)
+int Run(string tool, string arguments, DirectoryPath workingDirectory = null, bool throwOnError = true)
 {
     var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, WorkingDirectory = workingDirectory ?? root });
-    if (exit != 0) throw new Exception($"'{tool} {arguments}' failed with exit code {exit}");
+    if (exit != 0 && throwOnError) throw new Exception($"'{tool} {arguments}' failed with exit code {exit}");
+    return exit;
 }
 
 bool Has(string command) => StartProcess("sh", new ProcessSettings { Arguments = $"-c \"command -v {command} >/dev/null\"" }) == 0;
@@ -35,7 +36,7 @@ Task("Npm")
     .Does(() => Install(new() { ["npm"] = "nodejs npm" }));
 
 Task("Deps")
-    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ, espeak-ng, lintian and mmdebstrap (installed when missing).")
+    .Description("Debian packages the tests use: the arm64 cross toolchain, qemu-user and qemu-system-aarch64, mosquitto, chromium and its driver, PostgreSQL, RabbitMQ, espeak-ng, lintian and mmdebstrap (installed when missing).")
     .IsDependentOn("Npm")
     .Does(() => Install(new()
     {
@@ -43,6 +44,7 @@ Task("Deps")
         ["qemu-aarch64-static"] = "qemu-user-static", ["mosquitto"] = "mosquitto mosquitto-clients",
         ["chromium"] = "chromium", ["chromedriver"] = "chromium-driver", ["pg_ctlcluster"] = "postgresql",
         ["rabbitmq-server"] = "rabbitmq-server", ["espeak-ng"] = "espeak-ng", ["lintian"] = "lintian", ["mmdebstrap"] = "mmdebstrap", ["file"] = "file",
+        ["qemu-system-aarch64"] = "qemu-system-arm", ["debugfs"] = "e2fsprogs",
     }));
 
 Task("Models")
@@ -105,12 +107,52 @@ Task("Deb")
     }
 });
 
+Task("DeviceImage")
+    .Description("The emulated ARM64 device in artifacts/device-image: Debian bookworm arm64 with systemd, Debian's kernel and the edge-agent .deb (device-images/vm); rebuilt only when the package or the recipe is newer.")
+    .IsDependentOn("Deps")
+    .IsDependentOn("Publish-arm64")
+    .Does(() =>
+{
+    Run("bash", "device-images/deb/build-deb.sh artifacts/publish/linux-arm64 artifacts/deb");
+    var deb = GetFiles(artifacts.FullPath + "/deb/edge-agent_*_arm64.deb").OrderBy(f => System.IO.File.GetLastWriteTimeUtc(f.FullPath)).Last();
+    var image = artifacts.CombineWithFilePath("device-image/root.img");
+    // What the image was built from: the recipe, the unit, the default config and the agent binary.
+    var stamp = artifacts.CombineWithFilePath("device-image/built-from.sha256");
+    var sources = "device-images/vm/build-image.sh device-images/systemd/edge-agent.service device-images/config/agent.json device-images/deb/postinst artifacts/publish/linux-arm64/edge-agent";
+    if (FileExists(image) && FileExists(stamp) && Run("sh", $"-c \"sha256sum {sources} | cmp -s - {stamp.FullPath}\"", throwOnError: false) == 0)
+    {
+        Information($"{image} is up to date");
+        return;
+    }
+
+    var sudo = StartProcess("sh", new ProcessSettings { Arguments = "-c \"[ $(id -u) = 0 ]\"" }) == 0 ? "" : "sudo ";
+    Run("sh", $"-c \"{sudo}bash device-images/vm/build-image.sh {deb.FullPath} {artifacts.Combine("device-image").FullPath}\"");
+    Run("sh", $"-c \"sha256sum {sources} > {stamp.FullPath}\"");
+});
+
+Task("Test-DeviceImage")
+    .Description("The tests on the emulated ARM64 device (booted with qemu-system-aarch64), alone.")
+    .IsDependentOn("Models")
+    .IsDependentOn("Build")
+    .IsDependentOn("DeviceImage")
+    .Does(() =>
+{
+    DotNetTest(solution.FullPath, new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        Filter = "Category=DeviceImage",
+        Loggers = { "console;verbosity=normal" },
+    });
+});
+
 Task("Test")
     .IsDependentOn("Deps")
     .IsDependentOn("Models")
     .IsDependentOn("NodeClient")
     .IsDependentOn("Build")
     .IsDependentOn("Publish")
+    .IsDependentOn("DeviceImage")
     .Does(() =>
 {
     DotNetTest(solution.FullPath, new DotNetTestSettings

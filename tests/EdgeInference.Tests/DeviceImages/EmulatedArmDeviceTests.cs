@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using EdgeInference.Testing;
+using Xunit.Abstractions;
+
+namespace EdgeInference.Tests.DeviceImages;
+
+/// <summary>
+/// The agent on an emulated ARM64 Debian device (device-images/vm: bookworm arm64, systemd, Debian's kernel, the
+/// edge-agent .deb), booted with qemu-system-aarch64 -M virt under TCG: systemd starts it as the package installed
+/// it, it serves over a forwarded port, and its watchdog restarts it when it hangs.
+/// </summary>
+[Trait("Category", "DeviceImage")]
+[Collection(DebianPackageTests.Alone)]
+public sealed partial class EmulatedArmDeviceTests : IDisposable
+{
+    private static readonly TimeSpan Boot = TimeSpan.FromMinutes(6);
+    private readonly string _work = TestPaths.NewTempDirectory("arm-device");
+    private readonly ITestOutputHelper _output;
+
+    public EmulatedArmDeviceTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public async Task SystemdStartsTheAgentWhenItIsReady_ItServesHeyJarvisAsBareOrt_AndTheWatchdogRestartsItWhenItHangs()
+    {
+        await EmulatedArmDevice.CopyImageAsync(_work);
+        await InstallModelAsync("hey_jarvis");
+        await using var device = EmulatedArmDevice.Boot(_work, FreePort.Next());
+
+        await device.WaitForConsoleAsync(@"root@edge-vm:~#", Boot);
+        var booted = device.Started.Elapsed;
+        await WaitReadyAsync(device);
+        var ready = device.Started.Elapsed;
+        var (_, show) = await device.RunAsync("systemctl show edge-agent -p Type -p ActiveState -p SubState -p WatchdogUSec -p UnitFileState -p MainPID", Boot);
+        Assert.Contains("Type=notify", show, StringComparison.Ordinal);
+        Assert.Contains("ActiveState=active", show, StringComparison.Ordinal);
+        Assert.Contains("SubState=running", show, StringComparison.Ordinal);
+        Assert.Contains("WatchdogUSec=30s", show, StringComparison.Ordinal);
+        Assert.Contains("UnitFileState=enabled", show, StringComparison.Ordinal);
+        var pid = MainPid().Match(show).Groups[1].Value;
+
+        // Type=notify: systemd calls it started only at READY=1, which the agent sends once its repository has loaded.
+        var (_, journal) = await device.RunAsync("journalctl -b --no-pager -o cat | grep -E 'Serving 1 model|Started edge-agent.service|Started EdgeInference device agent'", Boot);
+        var lines = journal.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 2 && lines[0].Contains("Serving 1 model", StringComparison.Ordinal) && lines[1].StartsWith("Started", StringComparison.Ordinal), journal);
+
+        await AssertServesAsBareOrtAsync(device);
+
+        // A hung agent stops pinging the watchdog: systemd kills it (SIGABRT) after WatchdogSec and starts it again.
+        var stopped = Stopwatch.StartNew();
+        var (code, output) = await device.RunAsync("systemctl kill -s SIGSTOP edge-agent", Boot);
+        Assert.True(code == 0, output);
+        string restarted;
+        do
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            (_, restarted) = await device.RunAsync("systemctl show edge-agent -p MainPID -p NRestarts -p ActiveState", Boot);
+        }
+        while ((MainPid().Match(restarted).Groups[1].Value == pid || !restarted.Contains("ActiveState=active", StringComparison.Ordinal)) && stopped.Elapsed < Boot);
+        var recovered = stopped.Elapsed;
+        Assert.Contains("NRestarts=1", restarted, StringComparison.Ordinal);
+        (_, output) = await device.RunAsync("journalctl -u edge-agent --no-pager | grep -c 'Watchdog timeout'", Boot);
+        Assert.Equal("1", output.Trim());
+        await AssertServesAsBareOrtAsync(device);
+
+        _output.WriteLine($"booted to a shell in {booted.TotalSeconds:0} s; agent ready {ready.TotalSeconds:0} s after QEMU started; "
+            + $"a SIGSTOPped agent was running again {recovered.TotalSeconds:0} s later (WatchdogSec=30)");
+        Assert.InRange(recovered, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30 + 2 + 120));
+    }
+
+    [GeneratedRegex(@"MainPID=(\d+)")]
+    private static partial Regex MainPid();
+
+    private static async Task WaitReadyAsync(EmulatedArmDevice device)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await device.Http.GetAsync("/v2/health/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (deadline.Elapsed < Boot)
+            {
+            }
+            catch (TaskCanceledException) when (deadline.Elapsed < Boot)
+            {
+            }
+
+            Assert.True(deadline.Elapsed < Boot, $"the agent was not ready within {Boot}; console tail:\n{device.Console[^Math.Min(4000, device.Console.Length)..]}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static async Task AssertServesAsBareOrtAsync(EmulatedArmDevice device)
+    {
+        await WaitReadyAsync(device);
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var inputs = SampleInputs.For("hey_jarvis", reference);
+        var expected = reference.Run(inputs)[0].AsFloats();
+        var actual = (await V2Client.InferJsonAsync(device.Http, "hey_jarvis", inputs))[0].AsFloats();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.InRange(actual[i], expected[i] - 1e-4f, expected[i] + 1e-4f); // NEON against AVX kernels
+        }
+    }
+
+    /// <summary>Puts a sample model into the disk's model repository, owned by the agent's user, as an installer would.</summary>
+    private async Task InstallModelAsync(string model)
+    {
+        var passwd = await EmulatedArmDevice.EditDiskAsync(_work, "cat /etc/passwd");
+        var ids = Regex.Match(passwd, @"^edge-agent:[^:]*:(\d+):(\d+):", RegexOptions.Multiline);
+        Assert.True(ids.Success, passwd);
+        var root = $"/var/lib/edge-agent/models/{model}";
+        string[] paths = [root, $"{root}/1", $"{root}/1/model.onnx"];
+        await EmulatedArmDevice.EditDiskAsync(_work,
+        [
+            $"mkdir {root}", $"mkdir {root}/1", $"write {SampleInputs.ModelPath(model)} {root}/1/model.onnx",
+            .. paths.SelectMany(p => new[] { $"set_inode_field {p} uid {ids.Groups[1].Value}", $"set_inode_field {p} gid {ids.Groups[2].Value}" }),
+        ]);
+    }
+}
