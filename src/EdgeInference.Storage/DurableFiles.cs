@@ -10,7 +10,12 @@ namespace EdgeInference.Storage;
 public static partial class DurableFiles
 {
     private const int ReadOnly = 0;
-    private const int Directory = 0x10000; // O_DIRECTORY on Linux (x64 and arm64)
+
+    /// <summary>
+    /// O_DIRECTORY, whose value differs by architecture: 0200000 on x86-64, 040000 on arm64 and arm (where 0200000 is
+    /// O_DIRECT, which a folder refuses with EINVAL: found when the arm64 device first installed an update).
+    /// </summary>
+    private static int Directory => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> atomically and durably.</summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)

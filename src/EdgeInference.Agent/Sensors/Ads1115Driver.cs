@@ -22,16 +22,8 @@ internal sealed class Ads1115Driver : SensorDriver
             _ => MeasuringRange.FS4096,
         };
         var device = bus.OpenI2c(options.Bus, options.Address ?? SensorChips.DefaultAddress(SensorChips.Ads1115));
-        try
-        {
-            // Power-down (single-shot) mode: each read starts a conversion on the input asked for and waits for it.
-            _adc = new Ads1115(device, _inputs[0], range, DataRate.SPS860, DeviceMode.PowerDown);
-        }
-        catch
-        {
-            device.Dispose();
-            throw;
-        }
+        // Power-down (single-shot) mode: each read starts a conversion on the input asked for and waits for it.
+        _adc = Bind(device, () => new Ads1115(device, _inputs[0], range, DataRate.SPS860, DeviceMode.PowerDown));
     }
 
     public override IReadOnlyList<string> Values { get; }

@@ -17,22 +17,18 @@ internal sealed class Adxl345Driver : SensorDriver
     {
         _where = SensorChips.Where(options);
         _device = bus.OpenSpi(options.Bus, options.ChipSelect, Adxl345.SpiClockFrequency, Adxl345.SpiMode);
-        try
+        var range = (options.Range ?? "2g") switch
+        {
+            "4g" => GravityRange.Range04,
+            "8g" => GravityRange.Range08,
+            "16g" => GravityRange.Range16,
+            _ => GravityRange.Range02,
+        };
+        _accelerometer = Bind(_device, () =>
         {
             Check();
-            _accelerometer = new Adxl345(_device, (options.Range ?? "2g") switch
-            {
-                "4g" => GravityRange.Range04,
-                "8g" => GravityRange.Range08,
-                "16g" => GravityRange.Range16,
-                _ => GravityRange.Range02,
-            });
-        }
-        catch
-        {
-            _device.Dispose();
-            throw;
-        }
+            return new Adxl345(_device, range);
+        });
     }
 
     public override IReadOnlyList<string> Values { get; } = ["accel_x_g", "accel_y_g", "accel_z_g"];

@@ -11,16 +11,8 @@ internal sealed class Amg88xxDriver : SensorDriver
     public Amg88xxDriver(ISensorBus bus, SensorDeviceOptions options)
     {
         var device = bus.OpenI2c(options.Bus, options.Address ?? SensorChips.DefaultAddress(SensorChips.Amg88xx));
-        try
-        {
-            // The chip has no identity register: these writes are what tells whether it answers.
-            _camera = new Amg88xx(device) { OperatingMode = OperatingMode.Normal, FrameRate = FrameRate.Rate10FramesPerSecond };
-        }
-        catch
-        {
-            device.Dispose();
-            throw;
-        }
+        // The chip has no identity register: these writes are what tells whether it answers.
+        _camera = Bind(device, () => new Amg88xx(device) { OperatingMode = OperatingMode.Normal, FrameRate = FrameRate.Rate10FramesPerSecond });
     }
 
     public override IReadOnlyList<string> Values => PixelNames;

@@ -10,16 +10,8 @@ internal sealed class Bme280Driver : SensorDriver
     public Bme280Driver(ISensorBus bus, SensorDeviceOptions options)
     {
         var device = bus.OpenI2c(options.Bus, options.Address ?? SensorChips.DefaultAddress(SensorChips.Bme280));
-        try
-        {
-            // The binding checks the chip id (0x60), reads the factory calibration and resets the chip.
-            _sensor = new Bme280(device);
-        }
-        catch
-        {
-            device.Dispose();
-            throw;
-        }
+        // The binding checks the chip id (0x60), reads the factory calibration and resets the chip.
+        _sensor = Bind(device, () => new Bme280(device));
     }
 
     public override IReadOnlyList<string> Values { get; } = ["temperature_c", "pressure_hpa", "humidity_percent"];

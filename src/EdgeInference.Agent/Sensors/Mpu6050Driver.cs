@@ -10,23 +10,16 @@ internal sealed class Mpu6050Driver : SensorDriver
     public Mpu6050Driver(ISensorBus bus, SensorDeviceOptions options)
     {
         var device = bus.OpenI2c(options.Bus, options.Address ?? SensorChips.DefaultAddress(SensorChips.Mpu6050));
-        try
+        var range = (options.Range ?? "2g") switch
         {
-            // The binding resets the chip, wakes it and checks its WHO_AM_I (0x68) before anything else.
-            _imu = new Mpu6050(device);
-            _imu.AccelerometerRange = (options.Range ?? "2g") switch
-            {
-                "4g" => AccelerometerRange.Range04G,
-                "8g" => AccelerometerRange.Range08G,
-                "16g" => AccelerometerRange.Range16G,
-                _ => AccelerometerRange.Range02G,
-            };
-        }
-        catch
-        {
-            device.Dispose();
-            throw;
-        }
+            "4g" => AccelerometerRange.Range04G,
+            "8g" => AccelerometerRange.Range08G,
+            "16g" => AccelerometerRange.Range16G,
+            _ => AccelerometerRange.Range02G,
+        };
+
+        // The binding resets the chip, wakes it and checks its WHO_AM_I (0x68) before anything else.
+        _imu = Bind(device, () => new Mpu6050(device) { AccelerometerRange = range });
     }
 
     public override IReadOnlyList<string> Values { get; } = ["accel_x_m_s2", "accel_y_m_s2", "accel_z_m_s2"];

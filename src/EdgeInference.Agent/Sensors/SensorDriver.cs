@@ -28,4 +28,20 @@ internal abstract class SensorDriver : IDisposable
     }
 
     public abstract void Dispose();
+
+    /// <summary>Makes the binding over <paramref name="device"/>; the device is disposed if the binding cannot be made (the chip did not answer).</summary>
+    protected static T Bind<T>(IDisposable device, Func<T> create)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(create);
+        try
+        {
+            return create();
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
 }

@@ -81,6 +81,7 @@ public static class InstallCommand
                 manifest = ManifestCodec.Parse(Convert.FromBase64String(signed.Manifest));
             }
 
+            await HandOverAsync(Path.GetDirectoryName(inbox)!, inbox, partial, cancellationToken).ConfigureAwait(false);
             Directory.Move(partial, Path.Combine(inbox, id));
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
@@ -104,6 +105,36 @@ public static class InstallCommand
     }
 
     /// <summary>The agent's replies to the package, printed as they change, until the last: 0 when it is installed.</summary>
+    /// <summary>
+    /// Run as root (<c>sudo edge-agent install</c>), what was extracted belongs to root, and the service's own user could
+    /// neither move it nor answer beside it: the inbox and the package are handed to the owner of the data folder.
+    /// </summary>
+    private static async Task HandOverAsync(string data, string inbox, string package, CancellationToken cancellationToken)
+    {
+        if (!Environment.IsPrivilegedProcess || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        string[][] steps = [["--reference", data, inbox], ["-R", "--reference", data, package]];
+        foreach (var arguments in steps)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("chown") { RedirectStandardError = true, UseShellExecute = false };
+            foreach (var argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            using var chown = System.Diagnostics.Process.Start(info) ?? throw new IOException("chown did not start");
+            var message = await chown.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            await chown.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (chown.ExitCode != 0)
+            {
+                throw new IOException($"giving {package} to the owner of {data} failed: {message.Trim()}");
+            }
+        }
+    }
+
     private static async Task<int> FollowAsync(string inbox, string id, TimeSpan wait, TextWriter output, TextWriter error, TimeProvider time, CancellationToken cancellationToken)
     {
         var status = LocalPackageInbox.StatusPath(inbox, id);

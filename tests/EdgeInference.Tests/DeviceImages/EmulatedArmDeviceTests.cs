@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using EdgeInference.Packaging;
 using EdgeInference.Testing;
 using Xunit.Abstractions;
 
@@ -8,7 +9,8 @@ namespace EdgeInference.Tests.DeviceImages;
 /// <summary>
 /// The agent on an emulated ARM64 Debian device (device-images/vm: bookworm arm64, systemd, Debian's kernel, the
 /// edge-agent .deb), booted with qemu-system-aarch64 -M virt under TCG: systemd starts it as the package installed
-/// it, it serves over a forwarded port, and its watchdog restarts it when it hangs.
+/// it, it serves over a forwarded port, its watchdog restarts it when it hangs, and an update from local media that
+/// loses power halfway is finished at the next boot.
 /// </summary>
 [Trait("Category", "DeviceImage")]
 [Collection(DebianPackageTests.Alone)]
@@ -73,13 +75,75 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
         Assert.InRange(recovered, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30 + 2 + 120));
     }
 
+    [Fact]
+    public async Task APowerCutHalfwayThroughAnUpdate_IsFinishedAtTheNextBoot_AndTheVerifiedModelServes()
+    {
+        // Two versions of a 4 MB model, signed off-line and archived as `edgefleet models export` writes them.
+        await EmulatedArmDevice.CopyImageAsync(_work);
+        using var key = SigningKey.Generate();
+        var models = new Dictionary<string, byte[]> { ["1.0.0"] = GeneratedModels.Mlp(seed: 31), ["2.0.0"] = GeneratedModels.Mlp(seed: 32) };
+        var commands = new List<string> { $"write {await WriteTextAsync("ops.pub.pem", key.PublicKeyPem())} /etc/edge-agent/trusted-keys/ops.pub.pem" };
+        foreach (var (version, model) in models)
+        {
+            var package = Package.Build(Path.Combine(_work, "packages"), "scorer", version, model, model, key);
+            var archive = Path.Combine(_work, $"scorer-{version}.tar");
+            await using (var stream = File.Create(archive))
+            {
+                await PackageArchive.WriteAsync(stream, package.Signed, Path.GetDirectoryName(package.Files[PackageRoles.Model])!, CancellationToken.None);
+            }
+
+            commands.Add($"write {archive} /root/scorer-{version}.tar");
+        }
+
+        await EmulatedArmDevice.EditDiskAsync(_work, [.. commands]);
+        var port = FreePort.Next();
+        await using (var device = EmulatedArmDevice.Boot(_work, port))
+        {
+            await device.WaitForConsoleAsync(@"root@edge-vm:~#", Boot);
+            await WaitReadyAsync(device);
+            var (code, output) = await device.RunAsync("edge-agent install /root/scorer-1.0.0.tar --wait 600", Boot);
+            Assert.True(code == 0, output);
+            await AssertServesAsync(device, "1", models["1.0.0"]);
+
+            // The next update stops just before its switch (Updates:HoldAt, the crash tests' hook), and there the power goes.
+            (code, output) = await device.RunAsync(
+                "sed -i 's/\"Updates\": {/\"Updates\": {\\n    \"HoldAt\": \"switch\",/' /etc/edge-agent/agent.json && systemctl restart edge-agent", Boot);
+            Assert.True(code == 0, output);
+            await WaitReadyAsync(device);
+            (code, output) = await device.RunAsync("edge-agent install /root/scorer-2.0.0.tar --wait 0", Boot);
+            Assert.True(code == 0, output);
+            var held = Stopwatch.StartNew();
+            do
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                (_, output) = await device.RunAsync("journalctl -u edge-agent --no-pager -o cat | grep -c \"holding at 'switch'\"", Boot);
+            }
+            while (output.Trim() != "1" && held.Elapsed < Boot);
+            Assert.Equal("1", output.Trim());
+            (code, output) = await device.RunAsync("sed -i '/\"HoldAt\"/d' /etc/edge-agent/agent.json && sync", Boot);
+            Assert.True(code == 0, output);
+            await device.PowerCutAsync();
+        }
+
+        // The next boot: the update's durable record resumes it; the switched version is verified and serves.
+        await using (var device = EmulatedArmDevice.Boot(_work, port))
+        {
+            await device.WaitForConsoleAsync(@"root@edge-vm:~#", Boot);
+            var resumed = Stopwatch.StartNew();
+            await AssertServesAsync(device, "2", models["2.0.0"]);
+            _output.WriteLine($"after the power cut, 2.0.0 served {resumed.Elapsed.TotalSeconds:0} s after the shell came up");
+            var (_, journal) = await device.RunAsync("journalctl -b -u edge-agent --no-pager -o cat | grep -E 'resumes after a restart|confirmed after probation'", Boot);
+            Assert.Contains("scorer 2.0.0 resumes after a restart", journal, StringComparison.Ordinal);
+        }
+    }
+
     [GeneratedRegex(@"MainPID=(\d+)")]
     private static partial Regex MainPid();
 
     private static async Task WaitReadyAsync(EmulatedArmDevice device)
     {
         var deadline = Stopwatch.StartNew();
-        while (true)
+        while (deadline.Elapsed < Boot)
         {
             try
             {
@@ -89,16 +153,15 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
                     return;
                 }
             }
-            catch (HttpRequestException) when (deadline.Elapsed < Boot)
-            {
-            }
-            catch (TaskCanceledException) when (deadline.Elapsed < Boot)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
             }
 
-            Assert.True(deadline.Elapsed < Boot, $"the agent was not ready within {Boot}; console tail:\n{device.Console[^Math.Min(4000, device.Console.Length)..]}");
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
+
+        var (_, journal) = await device.RunAsync("systemctl status edge-agent --no-pager; journalctl -b -u edge-agent --no-pager | tail -40", TimeSpan.FromMinutes(1));
+        Assert.Fail($"the agent was not ready within {Boot}:\n{journal}");
     }
 
     private static async Task AssertServesAsBareOrtAsync(EmulatedArmDevice device)
@@ -113,6 +176,40 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
         {
             Assert.InRange(actual[i], expected[i] - 1e-4f, expected[i] + 1e-4f); // NEON against AVX kernels
         }
+    }
+
+    /// <summary>Waits until <paramref name="version"/> of scorer serves, then checks its answer against bare ONNX Runtime on <paramref name="model"/>.</summary>
+    private async Task AssertServesAsync(EmulatedArmDevice device, string version, byte[] model)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await WaitReadyAsync(device);
+            using var response = await device.Http.GetAsync("/v2/models/scorer");
+            var metadata = response.IsSuccessStatusCode ? System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            if (metadata?["version"]?.GetValue<string>() == version && metadata["state"]?.GetValue<string>() == "READY")
+            {
+                break;
+            }
+
+            Assert.True(deadline.Elapsed < Boot, $"scorer {version} did not serve within {Boot}: {metadata}");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        var file = Path.Combine(_work, $"scorer-{version}.onnx");
+        await File.WriteAllBytesAsync(file, model);
+        using var reference = new BareOrt(file);
+        var features = NamedTensor.Floats("features", [1, 512], NamedTensor.RandomFloats(512, seed: 9));
+        var expected = reference.Run([features])[0].AsFloats()[0];
+        var actual = (await V2Client.InferJsonAsync(device.Http, "scorer", [features]))[0].AsFloats()[0];
+        Assert.InRange(actual, expected - 1e-3f, expected + 1e-3f); // NEON against AVX kernels
+    }
+
+    private async Task<string> WriteTextAsync(string name, string text)
+    {
+        var path = Path.Combine(_work, name);
+        await File.WriteAllTextAsync(path, text);
+        return path;
     }
 
     /// <summary>Puts a sample model into the disk's model repository, owned by the agent's user, as an installer would.</summary>
