@@ -25,12 +25,11 @@ public sealed class SensorCaptureSource : ICaptureSource
     public async ValueTask<InferenceRequest> CaptureAsync(ModelVersion model, PinnedBufferPool pool, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Inputs.Count != 1 || model.Inputs[0].DataType != TensorDataType.Fp32)
+        if (model.Inputs is not [{ DataType: TensorDataType.Fp32 } input])
         {
-            throw new FormatException($"sensor '{_name}' fills one float32 input; model '{model.ModelName}' has {model.Inputs.Count} inputs, the first {model.Inputs[0].DataType}");
+            throw new FormatException($"sensor '{_name}' fills one float32 input; model '{model.ModelName}' has {model.Inputs.Count} inputs ({string.Join(", ", model.Inputs.Select(i => i.DataType))})");
         }
 
-        var input = model.Inputs[0];
         var count = _sensors.WindowLength(_name);
         var shape = Fit(input.Shape, count)
             ?? throw new FormatException($"sensor '{_name}' gives {count} values a window; model '{model.ModelName}' input '{input.Name}' has shape [{string.Join(", ", input.Shape)}]");

@@ -17,6 +17,8 @@ public sealed class ContractStateTests
         var status = Schema("status");
         Assert.Equal(Values(status["properties"]!["state"]!), Enum.GetValues<ConnectionState>().Select(s => s.WireName()));
         Assert.Equal(Values(status["properties"]!["updates"]!["items"]!["properties"]!["state"]!), Enum.GetValues<ReplyState>().Select(s => s.WireName()));
+        Assert.Equal(Values(status["properties"]!["sensors"]!["items"]!["properties"]!["state"]!), Enum.GetValues<SensorState>().Select(s => s.WireName()));
+        Assert.Equal(Values(Schema("telemetry")["properties"]!["sensors"]!["items"]!["properties"]!["state"]!), Enum.GetValues<SensorState>().Select(s => s.WireName()));
     }
 
     [Fact]

@@ -43,9 +43,6 @@ public sealed class EmulatedBme280 : EmulatedI2cChip
         BinaryPrimitives.WriteUInt16BigEndian(Registers.AsSpan(0xFD, 2), AdcHumidity);
     }
 
-    /// <summary>Measurements made in forced mode.</summary>
-    public int Measurements { get; private set; }
-
     protected override void WriteRegister(byte register, byte value)
     {
         if (register == 0xE0)
@@ -66,7 +63,6 @@ public sealed class EmulatedBme280 : EmulatedI2cChip
         base.WriteRegister(register, value);
         if (register == ControlMeasure && (value & 3) is 1 or 2)
         {
-            Measurements++;
             Registers[ControlMeasure] = (byte)(value & 0xFC); // forced: measured at once, back to sleep
         }
     }

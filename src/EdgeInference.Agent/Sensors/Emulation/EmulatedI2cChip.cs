@@ -22,9 +22,6 @@ public abstract class EmulatedI2cChip : I2cDevice
     /// <summary>Whether the chip acknowledges; false plays a loose wire or a dead chip.</summary>
     public bool Answering { get; set; } = true;
 
-    /// <summary>Bus transfers the chip has answered.</summary>
-    public int Transfers { get; private set; }
-
     protected byte[] Registers { get; } = new byte[256];
 
     public override void Write(ReadOnlySpan<byte> buffer)
@@ -93,7 +90,5 @@ public abstract class EmulatedI2cChip : I2cDevice
         {
             throw new IOException("Error 121 performing I2C data transfer.");
         }
-
-        Transfers++;
     }
 }
