@@ -15,6 +15,7 @@ install -m 0755 "$publish/edge-agent" /usr/lib/edge-agent/edge-agent
 install -m 0644 "$publish"/libonnxruntime*.so /usr/lib/edge-agent/
 install -d -m 0755 /etc/edge-agent
 install -d -m 0755 /etc/edge-agent/trusted-keys   # the operators' public keys (edgefleet keys generate → *.pub.pem)
+install -d -m 0755 /etc/edge-agent/agent.d        # drop-in settings after agent.json (edgefleet devices enroll --out)
 [ -f /etc/edge-agent/agent.json ] || install -m 0640 -g edge-agent "$here/config/agent.json" /etc/edge-agent/agent.json
 install -d -o edge-agent -g edge-agent -m 0750 /var/lib/edge-agent /var/lib/edge-agent/models /var/lib/edge-agent/data
 install -m 0644 "$here/systemd/edge-agent.service" /etc/systemd/system/edge-agent.service

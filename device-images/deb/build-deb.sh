@@ -22,7 +22,7 @@ esac
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 install -d -m 0755 "$root/DEBIAN" "$root/usr/lib/edge-agent" "$root/usr/bin" "$root/lib/systemd/system" \
-    "$root/etc/edge-agent/trusted-keys" "$root/usr/share/doc/edge-agent" "$root/usr/share/man/man1" "$root/usr/share/lintian/overrides"
+    "$root/etc/edge-agent/trusted-keys" "$root/etc/edge-agent/agent.d" "$root/usr/share/doc/edge-agent" "$root/usr/share/man/man1" "$root/usr/share/lintian/overrides"
 install -m 0755 "$publish/edge-agent" "$root/usr/lib/edge-agent/edge-agent"
 install -m 0644 "$publish"/libonnxruntime*.so "$root/usr/lib/edge-agent/"
 ln -s ../lib/edge-agent/edge-agent "$root/usr/bin/edge-agent"
@@ -30,6 +30,8 @@ install -m 0644 "$images/systemd/edge-agent.service" "$root/lib/systemd/system/e
 install -m 0644 "$images/config/agent.json" "$root/etc/edge-agent/agent.json"
 # An empty directory dpkg would not keep otherwise: the operators' public keys (edgefleet keys generate → *.pub.pem).
 install -m 0644 /dev/null "$root/etc/edge-agent/trusted-keys/.keep"
+# Likewise the drop-in settings read after agent.json, e.g. a fleet's enrollment (edgefleet devices enroll --out).
+install -m 0644 /dev/null "$root/etc/edge-agent/agent.d/.keep"
 install -m 0644 "$here/copyright" "$root/usr/share/doc/edge-agent/copyright"
 install -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/edge-agent"
 gzip -9n < "$here/edge-agent.1" > "$root/usr/share/man/man1/edge-agent.1.gz"
@@ -42,6 +44,7 @@ for script in postinst prerm postrm; do
 done
 echo /etc/edge-agent/agent.json > "$root/DEBIAN/conffiles"
 echo /etc/edge-agent/trusted-keys/.keep >> "$root/DEBIAN/conffiles"
+echo /etc/edge-agent/agent.d/.keep >> "$root/DEBIAN/conffiles"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed "s/@VERSION@/$version/; s/@ARCH@/$arch/; s/@SIZE@/$size/" "$here/control" > "$root/DEBIAN/control"
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"

@@ -95,6 +95,69 @@ public sealed class CacheAndConfigTests
     }
 
     [Fact]
+    public async Task DropInSettings_OverrideTheDeviceConfigInNameOrder_AndTheCommandLineOverridesThemAll()
+    {
+        var config = Path.Combine(TestPaths.RepositoryRoot, "device-images", "config", "agent.json");
+        var dropIns = TestPaths.NewTempDirectory("agent.d");
+        var models = GeneratedModels.Repository(("mlp", 1, GeneratedModels.Mlp(seed: 4), null));
+        try
+        {
+            // Written out of order: name order decides, and files that are not *.json (the package's .keep) are not read.
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "90-local.json"), """{ "Agent": { "PredictionLog": { "MaxRecords": 700 } } }""");
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "50-fleet.json"), """{ "Agent": { "PredictionLog": { "MaxRecords": 500 }, "ShutdownTimeout": "00:00:07" } }""");
+            await File.WriteAllTextAsync(Path.Combine(dropIns, ".keep"), "not json");
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "notes.txt"), "{ not json");
+
+            await using var agent = await AgentHost.StartAsync(models, null, "--config", config, "--config", dropIns, "--poll-interval", "00:00:03");
+            var options = agent.App.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
+            Assert.Equal(700, options.PredictionLog.MaxRecords);
+            Assert.Equal(TimeSpan.FromSeconds(7), options.ShutdownTimeout);
+            Assert.Equal(0.01, options.PredictionLog.InputSampleRate); // agent.json's, untouched by the drop-ins
+            Assert.Equal(TimeSpan.FromSeconds(3), options.PollInterval); // agent.json says 2 s; the command line wins
+            Assert.Equal(
+                [config, Path.Combine(dropIns, "50-fleet.json"), Path.Combine(dropIns, "90-local.json")],
+                agent.App.Services.GetRequiredService<ConfigFiles>().Loaded);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+            Directory.Delete(dropIns, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AMissingOrMalformedConfigFile_StopsTheAgentWithAMessageNamingIt()
+    {
+        var dropIns = TestPaths.NewTempDirectory("agent.d");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "50-fleet.json"), "{\n  \"Mqtt\": { \"Url\": \"mqtts://fleet:8883\" \n  \"DeviceId\": \"pi-01\" }\n}");
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "60-twice.json"), """{ "Mqtt": { "Url": "mqtt://a" }, "mqtt": { "url": "mqtt://b" } }""");
+            await File.WriteAllTextAsync(Path.Combine(dropIns, "70-list.json"), """[ "Mqtt" ]""");
+            var missing = Path.Combine(dropIns, "agent.json");
+            var port = FreePort.Next();
+            using var agent = AgentProcess.Start(TestPaths.AotAgent("linux-x64"), ["--config", missing, "--config", dropIns, "--urls", $"http://127.0.0.1:{port}"], port);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            while (!agent.HasExited)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+
+            Assert.Equal(2, agent.ExitCode);
+            Assert.Contains($"--config '{missing}': there is no such file or folder", agent.Output, StringComparison.Ordinal);
+            Assert.Contains($"--config '{Path.Combine(dropIns, "50-fleet.json")}': not valid JSON at line 3, byte 3", agent.Output, StringComparison.Ordinal);
+            Assert.Contains($"--config '{Path.Combine(dropIns, "60-twice.json")}': a setting is given twice", agent.Output, StringComparison.Ordinal);
+            Assert.Contains($"--config '{Path.Combine(dropIns, "70-list.json")}': settings must be a JSON object, not array", agent.Output, StringComparison.Ordinal);
+            Assert.Contains("--models (Agent:Models) is required", agent.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", agent.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dropIns, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AgentWithBadSettings_StopsWithAMessageNamingEachOne()
     {
         var port = FreePort.Next();

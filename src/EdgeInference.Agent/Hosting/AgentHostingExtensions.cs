@@ -80,12 +80,7 @@ public static class AgentHostingExtensions
                 new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "None"),
             ],
         });
-        var configFile = ConfigFileOf(args);
-        if (configFile is not null)
-        {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        }
-
+        var configFiles = ConfigFiles.Add(builder.Configuration, args);
         builder.Configuration.AddEnvironmentVariables("EDGE_AGENT_");
         builder.Configuration.AddCommandLine(args, SwitchMappings.Concat(CloudHostingExtensions.SwitchMappings).Concat(DriftHostingExtensions.SwitchMappings).Concat(UpdateHostingExtensions.SwitchMappings).ToDictionary());
         builder.Host.UseSystemd();
@@ -96,6 +91,7 @@ public static class AgentHostingExtensions
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(configFiles);
         services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = builder.Configuration.GetValue("Agent:ShutdownTimeout", TimeSpan.FromSeconds(10)));
@@ -187,24 +183,6 @@ public static class AgentHostingExtensions
         app.Services.GetRequiredService<PrometheusExporter>().Map(app);
         app.MapGrpcService<InferenceGrpcService>();
         return app;
-    }
-
-    private static string? ConfigFileOf(string[] args)
-    {
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--config" && i + 1 < args.Length)
-            {
-                return args[i + 1];
-            }
-
-            if (args[i].StartsWith("--config=", StringComparison.Ordinal))
-            {
-                return args[i]["--config=".Length..];
-            }
-        }
-
-        return null;
     }
 
     private static void Listen(KestrelServerOptions kestrel, ListenAddress address, HttpProtocols protocols)

@@ -3,12 +3,12 @@ using Microsoft.Extensions.Options;
 namespace EdgeInference.Agent.Hosting;
 
 /// <summary>Refuses settings the agent cannot run with, naming the setting and the problem.</summary>
-public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+public sealed class AgentOptionsValidator(ConfigFiles files) : IValidateOptions<AgentOptions>
 {
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var failures = new List<string>(files.Problems);
         if (string.IsNullOrWhiteSpace(options.Models))
         {
             failures.Add("--models (Agent:Models) is required: the model repository directory");

@@ -29,7 +29,7 @@ public sealed class DebianPackageTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains($"Architecture: {architecture}", output, StringComparison.Ordinal);
         (code, output) = await ProgramRunner.RunAsync("dpkg-deb", ["--contents", deb], Minutes);
-        foreach (var path in new[] { "./usr/lib/edge-agent/edge-agent", "./usr/lib/edge-agent/libonnxruntime.so", "./usr/bin/edge-agent -> ../lib/edge-agent/edge-agent", "./lib/systemd/system/edge-agent.service", "./etc/edge-agent/agent.json", "./usr/share/doc/edge-agent/copyright" })
+        foreach (var path in new[] { "./usr/lib/edge-agent/edge-agent", "./usr/lib/edge-agent/libonnxruntime.so", "./usr/bin/edge-agent -> ../lib/edge-agent/edge-agent", "./lib/systemd/system/edge-agent.service", "./etc/edge-agent/agent.json", "./etc/edge-agent/agent.d/.keep", "./usr/share/doc/edge-agent/copyright" })
         {
             Assert.Contains(path, output, StringComparison.Ordinal);
         }
@@ -68,7 +68,7 @@ public sealed class DebianPackageTests : IDisposable
         var port = FreePort.Next();
         using (var agent = AgentProcess.Start("unshare", ["-m", "sh", "-c",
             $"mount -t proc proc '{root}/proc' && chroot '{root}' install -d -o edge-agent -g edge-agent /run/edge-agent"
-            + $" && exec chroot --userspec=edge-agent:edge-agent '{root}' /usr/bin/edge-agent --config /etc/edge-agent/agent.json --urls http://127.0.0.1:{port}"], port))
+            + $" && exec chroot --userspec=edge-agent:edge-agent '{root}' /usr/bin/edge-agent --config /etc/edge-agent/agent.json --config /etc/edge-agent/agent.d --urls http://127.0.0.1:{port}"], port))
         {
             await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
