@@ -116,9 +116,9 @@ Task("DeviceImage")
     Run("bash", "device-images/deb/build-deb.sh artifacts/publish/linux-arm64 artifacts/deb");
     var deb = GetFiles(artifacts.FullPath + "/deb/edge-agent_*_arm64.deb").OrderBy(f => System.IO.File.GetLastWriteTimeUtc(f.FullPath)).Last();
     var image = artifacts.CombineWithFilePath("device-image/root.img");
-    // What the image was built from: the recipe, the unit, the default config and the agent binary.
+    // What the image was built from: the recipe, the unit, the default config, the package recipe and the agent binary.
     var stamp = artifacts.CombineWithFilePath("device-image/built-from.sha256");
-    var sources = "device-images/vm/build-image.sh device-images/systemd/edge-agent.service device-images/config/agent.json device-images/deb/postinst artifacts/publish/linux-arm64/edge-agent";
+    var sources = "device-images/vm/build-image.sh device-images/systemd/edge-agent.service device-images/config/agent.json device-images/deb/build-deb.sh device-images/deb/postinst artifacts/publish/linux-arm64/edge-agent";
     if (FileExists(image) && FileExists(stamp) && Run("sh", $"-c \"sha256sum {sources} | cmp -s - {stamp.FullPath}\"", throwOnError: false) == 0)
     {
         Information($"{image} is up to date");

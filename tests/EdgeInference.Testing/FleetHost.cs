@@ -71,6 +71,13 @@ public sealed class FleetHost : IAsyncDisposable
     public static Task<FleetHost> StartTlsAsync(string? data = null, params string[] extraArgs) =>
         StartAsync(data ?? TestPaths.NewTempDirectory("fleet-data"), FreePort.Next(), FreePort.Next(), tls: true, extraArgs);
 
+    /// <summary>
+    /// A TLS fleet on a chosen HTTPS port: one whose <c>--public-url</c> names the port devices reach it on, e.g. an
+    /// emulated device's <c>https://10.0.2.2:PORT</c> (QEMU's user network maps that to this machine's loopback).
+    /// </summary>
+    public static Task<FleetHost> StartTlsOnPortAsync(string data, int httpPort, params string[] extraArgs) =>
+        StartAsync(data, httpPort, FreePort.Next(), tls: true, extraArgs);
+
     /// <summary>Stops this fleet service and starts a new one on the same data, ports and arguments, as a restart would.</summary>
     public async Task<FleetHost> RestartAsync()
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeInference.Packaging;
 using EdgeInference.Testing;
@@ -9,8 +10,8 @@ namespace EdgeInference.Tests.DeviceImages;
 /// <summary>
 /// The agent on an emulated ARM64 Debian device (device-images/vm: bookworm arm64, systemd, Debian's kernel, the
 /// edge-agent .deb), booted with qemu-system-aarch64 -M virt under TCG: systemd starts it as the package installed
-/// it, it serves over a forwarded port, its watchdog restarts it when it hangs, and an update from local media that
-/// loses power halfway is finished at the next boot.
+/// it, it serves over a forwarded port, its watchdog restarts it when it hangs, it joins the host's fleet and installs
+/// what a rollout sends, and an update from local media that loses power halfway is finished at the next boot.
 /// </summary>
 [Trait("Category", "DeviceImage")]
 [Collection(DebianPackageTests.Alone)]
@@ -137,6 +138,58 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task TheDeviceJoinsTheHostsFleetOverMqtts_AndInstallsTheSignedPackageARolloutSends()
+    {
+        // The fleet on this machine, TLS only. The device reaches it as 10.0.2.2 (QEMU's user network maps that address
+        // to this machine's loopback), so that is its public address, and its certificate names it.
+        var httpPort = FreePort.Next();
+        await using var fleet = await FleetHost.StartTlsOnPortAsync(Path.Combine(_work, "fleet"), httpPort, "--public-url", $"https://10.0.2.2:{httpPort}");
+        using var key = SigningKey.Generate();
+        var model = GeneratedModels.Mlp(seed: 33);
+        var package = Package.Build(Path.Combine(_work, "packages"), "scorer", "1.0.0", model, model, key);
+        await fleet.PushAsync(package.Manifest, package.Signed, package.Files);
+
+        // Enrolled as the README says: edgefleet writes the device's settings (broker, secret, the certificate to pin),
+        // and they go into the agent's drop-in folder, 0640 root:edge-agent, beside the operators' public key.
+        var settings = Path.Combine(_work, "fleet.json");
+        var (code, output) = await CliRunner.RunAsync(
+            new Dictionary<string, string> { ["EDGEFLEET_URL"] = fleet.Url, ["EDGEFLEET_TOKEN"] = FleetHost.OperatorToken, ["EDGEFLEET_CA"] = Path.Combine(fleet.Data, "tls", "fleet.crt.pem") },
+            "devices", "enroll", "vm-01", "--out", settings);
+        Assert.True(code == 0, output);
+        Assert.Contains($"mqtts://10.0.2.2:{fleet.MqttPort}", await File.ReadAllTextAsync(settings), StringComparison.Ordinal);
+        await EmulatedArmDevice.CopyImageAsync(_work);
+        var (_, gid) = await AgentUserAsync();
+        var quick = await WriteTextAsync("quick.json", """{ "Updates": { "ProbationPeriod": "00:00:05" }, "Mqtt": { "TelemetryInterval": "00:00:02" } }""");
+        string[] dropIns = ["/etc/edge-agent/agent.d/50-fleet.json", "/etc/edge-agent/agent.d/90-quick.json"];
+        await EmulatedArmDevice.EditDiskAsync(_work,
+        [
+            $"write {await WriteTextAsync("ops.pub.pem", key.PublicKeyPem())} /etc/edge-agent/trusted-keys/ops.pub.pem",
+            $"write {settings} {dropIns[0]}", $"write {quick} {dropIns[1]}",
+            .. dropIns.SelectMany(p => new[] { $"set_inode_field {p} uid 0", $"set_inode_field {p} gid {gid}", $"set_inode_field {p} mode 0100640" }),
+        ]);
+
+        await using var device = EmulatedArmDevice.Boot(_work, FreePort.Next());
+        await device.WaitForConsoleAsync(@"root@edge-vm:~#", Boot);
+        await WaitReadyAsync(device);
+        await AgentHost.WaitUntilAsync(() => fleet.Store.GetDevice("vm-01")?.Online == true, Boot, "the emulated device online in the fleet over mqtts");
+        var joined = device.Started.Elapsed;
+
+        var rolling = Stopwatch.StartNew();
+        var started = await fleet.StartRolloutAsync(new JsonObject { ["model"] = "scorer", ["version"] = "1.0.0", ["stages"] = "100%", ["soak"] = "0s" });
+        var done = await fleet.WaitForRolloutAsync(started!["rollout"]!["id"]!.GetValue<string>(), Boot, "completed", "paused", "rolled_back", "aborted");
+        Assert.Equal("completed", done["rollout"]!["state"]!.GetValue<string>());
+        var installed = rolling.Elapsed;
+        Assert.StartsWith($"https://10.0.2.2:{httpPort}/api/v1/packages/scorer/1.0.0", fleet.Store.ListCommands("vm-01").Single().Message.Deploy!.PackageUrl, StringComparison.Ordinal);
+        Assert.Equal("1.0.0", fleet.Store.GetDevice("vm-01")!.ServingVersion("scorer"));
+        await AssertServesAsync(device, "1", model);
+
+        // What the device says about it, in its own journal: verified against the pinned key, then confirmed.
+        (_, output) = await device.RunAsync("journalctl -b -u edge-agent --no-pager -o cat | grep -E 'scorer 1.0.0' | tail -5", Boot);
+        Assert.Contains("confirmed after probation", output, StringComparison.Ordinal);
+        _output.WriteLine($"online in the fleet {joined.TotalSeconds:0} s after QEMU started; the rollout completed {installed.TotalSeconds:0.0} s after it started");
+    }
+
     [GeneratedRegex(@"MainPID=(\d+)")]
     private static partial Regex MainPid();
 
@@ -212,18 +265,25 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
         return path;
     }
 
-    /// <summary>Puts a sample model into the disk's model repository, owned by the agent's user, as an installer would.</summary>
-    private async Task InstallModelAsync(string model)
+    /// <summary>The uid and gid of the agent's system user on the disk.</summary>
+    private async Task<(string Uid, string Gid)> AgentUserAsync()
     {
         var passwd = await EmulatedArmDevice.EditDiskAsync(_work, "cat /etc/passwd");
         var ids = Regex.Match(passwd, @"^edge-agent:[^:]*:(\d+):(\d+):", RegexOptions.Multiline);
         Assert.True(ids.Success, passwd);
+        return (ids.Groups[1].Value, ids.Groups[2].Value);
+    }
+
+    /// <summary>Puts a sample model into the disk's model repository, owned by the agent's user, as an installer would.</summary>
+    private async Task InstallModelAsync(string model)
+    {
+        var (uid, gid) = await AgentUserAsync();
         var root = $"/var/lib/edge-agent/models/{model}";
         string[] paths = [root, $"{root}/1", $"{root}/1/model.onnx"];
         await EmulatedArmDevice.EditDiskAsync(_work,
         [
             $"mkdir {root}", $"mkdir {root}/1", $"write {SampleInputs.ModelPath(model)} {root}/1/model.onnx",
-            .. paths.SelectMany(p => new[] { $"set_inode_field {p} uid {ids.Groups[1].Value}", $"set_inode_field {p} gid {ids.Groups[2].Value}" }),
+            .. paths.SelectMany(p => new[] { $"set_inode_field {p} uid {uid}", $"set_inode_field {p} gid {gid}" }),
         ]);
     }
 }
