@@ -66,15 +66,15 @@ Task("Build")
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
 });
 
-void PublishAot(string rid, bool cross, string flavor = "Cpu")
+void PublishAot(string rid, bool cross, string flavor = "Cpu", bool sensors = true)
 {
-    var folder = flavor == "Cpu" ? rid : $"{rid}-{flavor.ToLowerInvariant()}";
+    var folder = (flavor == "Cpu" ? rid : $"{rid}-{flavor.ToLowerInvariant()}") + (sensors ? "" : "-nosensors");
     var settings = new DotNetPublishSettings
     {
         Configuration = "Release",
         Runtime = rid,
         OutputDirectory = artifacts.Combine($"publish/{folder}"),
-        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("MSBuildTreatWarningsAsErrors", "true").WithProperty("OrtFlavor", flavor),
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("MSBuildTreatWarningsAsErrors", "true").WithProperty("OrtFlavor", flavor).WithProperty("Sensors", sensors ? "true" : "false"),
     };
     if (cross)
     {
@@ -93,7 +93,10 @@ Task("Publish-x64").Does(() => PublishAot("linux-x64", cross: false));
 Task("Publish-arm64").IsDependentOn("Deps").Does(() => PublishAot("linux-arm64", cross: true));
 // The CUDA flavor: ONNX Runtime's CUDA build (CUDA and TensorRT providers; its libraries need CUDA 13 and cuDNN 9).
 Task("Publish-x64-cuda").Does(() => PublishAot("linux-x64", cross: false, flavor: "Cuda"));
-Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64").IsDependentOn("Publish-x64-cuda");
+// Without the sensor drivers (Iot.Device.Bindings, UnitsNet): the smaller agent for devices that read no sensors.
+Task("Publish-x64-nosensors").Does(() => PublishAot("linux-x64", cross: false, sensors: false));
+Task("Publish-arm64-nosensors").IsDependentOn("Deps").Does(() => PublishAot("linux-arm64", cross: true, sensors: false));
+Task("Publish").IsDependentOn("Publish-x64").IsDependentOn("Publish-arm64").IsDependentOn("Publish-x64-cuda").IsDependentOn("Publish-x64-nosensors");
 
 Task("Deb")
     .Description("edge-agent_<version>_amd64.deb and _arm64.deb in artifacts/deb, from the published agents (device-images/deb).")

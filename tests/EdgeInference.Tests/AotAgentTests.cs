@@ -106,6 +106,37 @@ public sealed class AotAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task X64WithoutSensors_LeavesTheDriversOut_ServesAsBareOrt_AndRefusesSensorSettingsNamingTheBuild()
+    {
+        // -p:Sensors=false: the switch is a constant to the AOT compiler, so the bindings and UnitsNet are not compiled in.
+        var slim = TestPaths.AotAgent("linux-x64-nosensors");
+        var full = new FileInfo(TestPaths.AotAgent("linux-x64")).Length;
+        Assert.True(new FileInfo(slim).Length < full - (4L << 20), $"{new FileInfo(slim).Length} bytes against {full} with sensors");
+
+        var port = FreePort.Next();
+        using (var agent = AgentProcess.Start(slim, ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}"], port))
+        {
+            await agent.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+            var inputs = SampleInputs.For("hey_jarvis", reference);
+            SampleModelOutputTests.AssertSame(reference.Run(inputs), await V2Client.InferJsonAsync(agent.Http, "hey_jarvis", inputs), "the agent without sensors");
+            Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+        }
+
+        port = FreePort.Next();
+        using var refused = AgentProcess.Start(slim,
+            ["--models", _models, "--data", _data, "--urls", $"http://127.0.0.1:{port}", "--Sensors:Bus=emulated", "--Sensors:Devices:0:Name=imu", "--Sensors:Devices:0:Chip=mpu6050"], port);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!refused.HasExited)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("Sensors:Devices: this agent was published without sensor drivers (-p:Sensors=false)", refused.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task X64CudaFlavor_WhereCudaCannotLoad_ServesOnCpu_AndItsMetadataAndStatusNameTheMissingLibrary()
     {
         var binary = TestPaths.AotAgent("linux-x64-cuda");

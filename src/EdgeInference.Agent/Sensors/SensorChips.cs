@@ -11,6 +11,8 @@ public static class SensorChips
 
     public static readonly string[] Names = [Mpu6050, Adxl345, Amg88xx, Ads1115, Bme280];
 
+    public const string WithoutSensors = "this agent was published without sensor drivers (-p:Sensors=false); publish it without that switch to read sensors";
+
     public static readonly string[] AccelerationRanges = ["2g", "4g", "8g", "16g"];
 
     public static readonly string[] VoltageRanges = ["6.144", "4.096", "2.048", "1.024", "0.512", "0.256"];
@@ -83,13 +85,22 @@ public static class SensorChips
     };
 
     /// <summary>Opens the chip through its binding, which checks it as far as the chip allows; throws <see cref="IOException"/> when it does not answer.</summary>
-    internal static SensorDriver Open(ISensorBus bus, SensorDeviceOptions options) => options.Chip switch
+    internal static SensorDriver Open(ISensorBus bus, SensorDeviceOptions options)
     {
-        Mpu6050 => new Mpu6050Driver(bus, options),
-        Adxl345 => new Adxl345Driver(bus, options),
-        Amg88xx => new Amg88xxDriver(bus, options),
-        Ads1115 => new Ads1115Driver(bus, options),
-        Bme280 => new Bme280Driver(bus, options),
-        _ => throw new InvalidOperationException($"no driver for chip '{options.Chip}'"),
-    };
+        if (!SensorSupport.IsSupported)
+        {
+            // A constant in a build published with -p:Sensors=false: the drivers below are not compiled in.
+            throw new PlatformNotSupportedException(WithoutSensors);
+        }
+
+        return options.Chip switch
+        {
+            Mpu6050 => new Mpu6050Driver(bus, options),
+            Adxl345 => new Adxl345Driver(bus, options),
+            Amg88xx => new Amg88xxDriver(bus, options),
+            Ads1115 => new Ads1115Driver(bus, options),
+            Bme280 => new Bme280Driver(bus, options),
+            _ => throw new InvalidOperationException($"no driver for chip '{options.Chip}'"),
+        };
+    }
 }

@@ -20,6 +20,11 @@ public sealed class SensorOptionsValidator : IValidateOptions<SensorOptions>
             failures.Add($"Sensors:Bus must be linux or emulated, not '{options.Bus}'");
         }
 
+        if (!SensorSupport.IsSupported && options.Devices.Count > 0)
+        {
+            failures.Add($"Sensors:Devices: {SensorChips.WithoutSensors}");
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Devices.Count; i++)
         {
