@@ -229,6 +229,23 @@ public sealed class SampleModelOutputTests : IClassFixture<SampleModelAgentFixtu
         }
     }
 
+    /// <summary>
+    /// Asks <paramref name="http"/> (an agent) for hey_jarvis on its sample input and checks every output value is within
+    /// <paramref name="tolerance"/> of bare ONNX Runtime here: for agents on other CPU kernels (NEON) or another ORT build.
+    /// </summary>
+    internal static async Task AssertHeyJarvisCloseAsync(HttpClient http, float tolerance, string what)
+    {
+        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
+        var inputs = SampleInputs.For("hey_jarvis", reference);
+        var expected = reference.Run(inputs)[0].AsFloats();
+        var actual = (await V2Client.InferJsonAsync(http, "hey_jarvis", inputs))[0].AsFloats();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance, $"{what}: value {i} is {actual[i]}, bare ONNX Runtime's {expected[i]} (tolerance {tolerance})");
+        }
+    }
+
     internal static double MetricValue(string metrics, string series)
     {
         var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))

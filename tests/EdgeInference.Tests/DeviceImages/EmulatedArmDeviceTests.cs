@@ -220,15 +220,7 @@ public sealed partial class EmulatedArmDeviceTests : IDisposable
     private static async Task AssertServesAsBareOrtAsync(EmulatedArmDevice device)
     {
         await WaitReadyAsync(device);
-        using var reference = new BareOrt(SampleInputs.ModelPath("hey_jarvis"));
-        var inputs = SampleInputs.For("hey_jarvis", reference);
-        var expected = reference.Run(inputs)[0].AsFloats();
-        var actual = (await V2Client.InferJsonAsync(device.Http, "hey_jarvis", inputs))[0].AsFloats();
-        Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            Assert.InRange(actual[i], expected[i] - 1e-4f, expected[i] + 1e-4f); // NEON against AVX kernels
-        }
+        await SampleModelOutputTests.AssertHeyJarvisCloseAsync(device.Http, 1e-4f, "the emulated device (NEON against AVX kernels)");
     }
 
     /// <summary>Waits until <paramref name="version"/> of scorer serves, then checks its answer against bare ONNX Runtime on <paramref name="model"/>.</summary>
