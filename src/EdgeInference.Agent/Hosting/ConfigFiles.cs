@@ -110,26 +110,29 @@ public sealed class ConfigFiles
 
         try
         {
+            new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes)).Build();
+            return null;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            // A stream source lets the parser's JsonException through; the rest (shape, duplicates) are FormatExceptions.
+            return Describe(bytes);
+        }
+    }
+
+    /// <summary>Why the JSON provider refused <paramref name="bytes"/>, found by parsing them as it does.</summary>
+    private static string Describe(byte[] bytes)
+    {
+        try
+        {
             using var document = JsonDocument.Parse(new MemoryStream(bytes), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return $"settings must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}";
-            }
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? "a setting is given twice (names are case-insensitive)"
+                : $"settings must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}";
         }
         catch (JsonException ex)
         {
             return $"not valid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}";
         }
-
-        try
-        {
-            new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes)).Build();
-        }
-        catch (FormatException)
-        {
-            return "a setting is given twice (names are case-insensitive)";
-        }
-
-        return null;
     }
 }
